@@ -1,0 +1,127 @@
+import {ConfigError} from '../errors.js'
+
+/** Per-registry settings, keyed by registry host (docker.io, localhost:5000, ...). */
+export interface RegistryConfig {
+  /** Endpoints tried in order before the registry itself, e.g. "http://127.0.0.1:5000". */
+  mirrors?: string[]
+  /** Allow plain HTTP and unverified TLS for this registry. */
+  insecure?: boolean
+  /** PEM file with extra CA certificates for this registry. */
+  ca?: string
+  /** docker-credential-<name> helper for this registry. */
+  credHelper?: string
+  username?: string
+  password?: string
+}
+
+export interface CtrConfig {
+  storage: {root?: string; runRoot?: string}
+  runtime: {name: 'runc' | 'crun'; path?: string}
+  network: {default: 'slirp4netns' | 'none' | 'host'; allowHostLoopback: boolean}
+  registries: Record<string, RegistryConfig>
+  /** Default platform, e.g. linux/arm64. */
+  platform?: string
+  logs: {maxSize?: number}
+  portProxy: {udpIdleTimeout: number}
+  init: {path?: string}
+  /** Storage driver for container root filesystems. */
+  rootfs: {driver: 'fuse-overlayfs' | 'overlay'}
+}
+
+export function defaultConfig(): CtrConfig {
+  return {
+    storage: {},
+    runtime: {name: 'runc'},
+    network: {default: 'slirp4netns', allowHostLoopback: false},
+    registries: {},
+    logs: {},
+    portProxy: {udpIdleTimeout: 60},
+    init: {},
+    rootfs: {driver: 'fuse-overlayfs'},
+  }
+}
+
+type Check = (value: unknown) => string | undefined
+const isString: Check = (v) => (typeof v === 'string' ? undefined : 'a string')
+const isBool: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false')
+const isPositiveNumber: Check = (v) => (typeof v === 'number' && v > 0 ? undefined : 'a positive number')
+const oneOf =
+  (...values: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? undefined : `one of ${values.join(', ')}`
+const isStringArray: Check = (v) =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'a list of strings'
+
+const registryKeys: Record<string, Check> = {
+  mirrors: isStringArray,
+  insecure: isBool,
+  ca: isString,
+  credHelper: isString,
+  username: isString,
+  password: isString,
+}
+
+const sections: Record<string, Record<string, Check> | Check> = {
+  storage: {root: isString, runRoot: isString},
+  runtime: {name: oneOf('runc', 'crun'), path: isString},
+  network: {default: oneOf('slirp4netns', 'none', 'host'), allowHostLoopback: isBool},
+  platform: isString,
+  logs: {maxSize: isPositiveNumber},
+  portProxy: {udpIdleTimeout: isPositiveNumber},
+  init: {path: isString},
+  rootfs: {driver: oneOf('fuse-overlayfs', 'overlay')},
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * Validates one configuration source. An unknown key or a wrong type is one ConfigError naming
+ * the file, the key and what was expected.
+ */
+export function validateConfig(raw: unknown, source: string): Partial<CtrConfig> {
+  const fail = (key: string, expected: string): never => {
+    throw new ConfigError(`${source}: ${key}: expected ${expected}`)
+  }
+  if (!isObject(raw)) fail('(top level)', 'an object')
+  const obj = raw as Record<string, unknown>
+  for (const [key, value] of Object.entries(obj)) {
+    if (key === 'registries') {
+      if (!isObject(value)) fail('registries', 'an object keyed by registry host')
+      for (const [host, reg] of Object.entries(value as Record<string, unknown>)) {
+        if (!isObject(reg)) fail(`registries.${host}`, 'an object')
+        for (const [k, v] of Object.entries(reg as Record<string, unknown>)) {
+          const check = registryKeys[k]
+          if (!check) fail(`registries.${host}.${k}`, `one of the keys ${Object.keys(registryKeys).join(', ')}`)
+          const problem = check!(v)
+          if (problem) fail(`registries.${host}.${k}`, problem)
+        }
+      }
+      continue
+    }
+    const section = sections[key]
+    if (!section) fail(key, `one of the keys ${['registries', ...Object.keys(sections)].join(', ')}`)
+    if (typeof section === 'function') {
+      const problem = section(value)
+      if (problem) fail(key, problem)
+      continue
+    }
+    if (!isObject(value)) fail(key, 'an object')
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const check = (section as Record<string, Check>)[k]
+      if (!check) fail(`${key}.${k}`, `one of the keys ${Object.keys(section as object).join(', ')}`)
+      const problem = check!(v)
+      if (problem) fail(`${key}.${k}`, problem)
+    }
+  }
+  return obj as Partial<CtrConfig>
+}
+
+/** Deep-merges `over` onto `base` (objects merge, everything else replaces). */
+export function mergeConfig<T>(base: T, over: unknown): T {
+  if (!isObject(base) || !isObject(over)) return (over === undefined ? base : over) as T
+  const out: Record<string, unknown> = {...base}
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? mergeConfig(out[k], v) : v
+  return out as T
+}

@@ -1,0 +1,69 @@
+/**
+ * Every failure ctr-ts reports is one of these classes. The exit code of each is decided here,
+ * in one place, the way docker does it: 125 for ctr-ts's own errors, 126 when the container
+ * command cannot be invoked, 127 when it is not found. The base command prints `message` as one
+ * line on stderr and exits with `exitCode`; no stack trace ever reaches the user.
+ */
+export class CtrError extends Error {
+  readonly exitCode: number = 125
+  constructor(message: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** Wrong flags, arguments or references. */
+export class UsageError extends CtrError {}
+/** An invalid image reference. */
+export class ReferenceError extends UsageError {}
+/** Configuration file or value that does not validate. */
+export class ConfigError extends CtrError {}
+
+/** Image, tag, container or blob that does not exist. */
+export class NotFoundError extends CtrError {}
+/** Something already exists (container name, ...). */
+export class ConflictError extends CtrError {}
+
+/** Registry errors. */
+export class RegistryError extends CtrError {}
+export class UnauthorizedError extends RegistryError {}
+export class UnreachableError extends RegistryError {}
+export class TlsError extends RegistryError {}
+export class TimeoutError extends RegistryError {}
+export class UnsupportedMediaTypeError extends RegistryError {}
+/** Content did not match its digest or size, or is otherwise malformed. */
+export class IntegrityError extends CtrError {}
+/** A layer that cannot be unpacked safely (escape attempt, bomb, corrupt tar). */
+export class LayerError extends CtrError {}
+
+/** The machine lacks a prerequisite (newuidmap, fuse-overlayfs, runc, ...). */
+export class PrerequisiteError extends CtrError {}
+/** The OCI runtime or the shim failed. */
+export class RuntimeError extends CtrError {}
+/** The container command could not be invoked (permission denied, not executable). */
+export class CommandNotInvokableError extends CtrError {
+  override readonly exitCode = 126
+}
+/** The container command was not found. */
+export class CommandNotFoundError extends CtrError {
+  override readonly exitCode = 127
+}
+
+/** Exit the CLI with a given code and no message (a container's exit code). */
+export class ExitCodeSignal extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`)
+  }
+}
+
+/** One line, no stack: what the user sees for any error. */
+export function describeError(err: unknown): {message: string; exitCode: number} {
+  if (err instanceof CtrError) return {message: err.message, exitCode: err.exitCode}
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EACCES' || code === 'EPERM') return {message: `permission denied: ${err.message}`, exitCode: 125}
+    if (code === 'ENOSPC') return {message: `no space left on device: ${err.message}`, exitCode: 125}
+    return {message: err.message.split('\n')[0] ?? String(err), exitCode: 125}
+  }
+  return {message: String(err), exitCode: 125}
+}
