@@ -1,0 +1,91 @@
+import {Flags} from '@oclif/core'
+import type {CreateOptions} from '../container/options.js'
+
+/** Flags shared by `run` and `create` (docker's names and short forms). */
+export const createFlags = {
+  name: Flags.string({description: 'assign a name to the container'}),
+  env: Flags.string({char: 'e', description: 'set an environment variable (KEY=VALUE, or KEY to pass it from here)', multiple: true}),
+  'env-file': Flags.string({description: 'read environment variables from a file', multiple: true}),
+  workdir: Flags.string({char: 'w', description: 'working directory inside the container'}),
+  user: Flags.string({char: 'u', description: 'user: name|uid[:group|gid]'}),
+  volume: Flags.string({char: 'v', description: 'bind mount a host path: /host:/container[:ro]', multiple: true}),
+  tmpfs: Flags.string({description: 'mount a tmpfs: /path[:options]', multiple: true}),
+  entrypoint: Flags.string({description: 'override the image entrypoint'}),
+  init: Flags.boolean({description: 'run tini (or catatonit) as PID 1: forwards signals, reaps zombies'}),
+  'read-only': Flags.boolean({description: 'mount the root filesystem read-only'}),
+  hostname: Flags.string({char: 'h', description: 'container hostname'}),
+  runtime: Flags.string({description: 'OCI runtime: runc or crun (or a path)'}),
+  tty: Flags.boolean({char: 't', description: 'allocate a pseudo-terminal'}),
+  interactive: Flags.boolean({char: 'i', description: 'keep stdin open'}),
+  rm: Flags.boolean({description: 'remove the container when it exits'}),
+  network: Flags.string({description: 'network: slirp4netns (default), none or host', aliases: ['net']}),
+  publish: Flags.string({char: 'p', description: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]', multiple: true}),
+  'publish-all': Flags.boolean({char: 'P', description: "publish the image's exposed ports on free host ports"}),
+  memory: Flags.string({char: 'm', description: 'memory limit (e.g. 512m); needs cgroup v2 delegation'}),
+  cpus: Flags.string({description: 'number of CPUs (e.g. 1.5); needs cgroup v2 delegation'}),
+  'pids-limit': Flags.integer({description: 'process limit; needs cgroup v2 delegation'}),
+  platform: Flags.string({description: 'platform to pull if the image is missing: os/arch[/variant]'}),
+  'cap-add': Flags.string({description: 'add a capability', multiple: true}),
+  'cap-drop': Flags.string({description: 'drop a capability', multiple: true}),
+  label: Flags.string({char: 'l', description: 'set a label KEY=VALUE', multiple: true}),
+}
+
+type Parsed = {
+  name?: string
+  env?: string[]
+  'env-file'?: string[]
+  workdir?: string
+  user?: string
+  volume?: string[]
+  tmpfs?: string[]
+  entrypoint?: string
+  init: boolean
+  'read-only': boolean
+  hostname?: string
+  runtime?: string
+  tty: boolean
+  interactive: boolean
+  rm: boolean
+  network?: string
+  publish?: string[]
+  'publish-all': boolean
+  memory?: string
+  cpus?: string
+  'pids-limit'?: number
+  platform?: string
+  'cap-add'?: string[]
+  'cap-drop'?: string[]
+  label?: string[]
+}
+
+export function toCreateOptions(flags: Parsed, image: string, args: string[]): CreateOptions {
+  return {
+    image,
+    args,
+    name: flags.name,
+    env: flags.env ?? [],
+    envFiles: flags['env-file'] ?? [],
+    workdir: flags.workdir,
+    user: flags.user,
+    volumes: flags.volume ?? [],
+    tmpfs: flags.tmpfs ?? [],
+    entrypoint: flags.entrypoint,
+    init: flags.init,
+    readOnly: flags['read-only'],
+    hostname: flags.hostname,
+    runtime: flags.runtime,
+    tty: flags.tty,
+    interactive: flags.interactive,
+    autoRemove: flags.rm,
+    network: flags.network,
+    publish: flags.publish ?? [],
+    publishAll: flags['publish-all'],
+    memory: flags.memory,
+    cpus: flags.cpus,
+    pidsLimit: flags['pids-limit'],
+    platform: flags.platform,
+    capAdd: flags['cap-add'] ?? [],
+    capDrop: flags['cap-drop'] ?? [],
+    labels: flags.label ?? [],
+  }
+}

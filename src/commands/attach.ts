@@ -1,0 +1,33 @@
+import {Args, Flags} from '@oclif/core'
+import {CtrCommand} from '../base-command.js'
+import {findContainer, containerPaths} from '../container/record.js'
+import {relaySession} from '../container/session.js'
+import {containerStatus} from '../container/status.js'
+import {ConflictError, ExitCodeSignal} from '../errors.js'
+import {AttachClient} from '../shim/attach.js'
+
+export default class Attach extends CtrCommand {
+  static override description = "Attach the terminal to a running container's input and output"
+  static override examples = ['<%= config.bin %> attach box']
+  static override args = {container: Args.string({description: 'container name or id', required: true})}
+  static override flags = {
+    'no-stdin': Flags.boolean({description: 'do not attach stdin'}),
+    'detach-keys': Flags.string({description: 'key sequence to detach', default: 'ctrl-p,ctrl-q'}),
+    'sig-proxy': Flags.boolean({description: 'forward signals (without a tty)', default: true, allowNo: true}),
+  }
+
+  async run(): Promise<void> {
+    const {flags, args} = await this.parse(Attach)
+    const ctx = await this.context(flags.config)
+    const rec = await findContainer(ctx, args.container)
+    if (!containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is not running`)
+    const client = await AttachClient.connect(containerPaths(ctx, rec.id).attachSocket)
+    const result = await relaySession(client, {
+      tty: rec.tty,
+      stdin: rec.stdin && !flags['no-stdin'],
+      detachKeys: flags['detach-keys'],
+      sigProxy: flags['sig-proxy'] && !rec.tty,
+    })
+    if (!result.detached) throw new ExitCodeSignal(result.exitCode)
+  }
+}

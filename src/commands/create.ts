@@ -1,0 +1,26 @@
+import {Args} from '@oclif/core'
+import {CtrCommand} from '../base-command.js'
+import {createFlags, toCreateOptions} from '../cli/container-flags.js'
+import {flagShapes} from '../cli/flag-shapes.js'
+import {expandShortClusters, splitAtPositional} from '../cli/split-argv.js'
+import {createContainer} from '../container/create.js'
+
+export default class Create extends CtrCommand {
+  static override description = 'Create a container without starting it; the image is pulled first when missing'
+  static override examples = ['<%= config.bin %> create --name box alpine sleep 300', '<%= config.bin %> start -a box']
+  static override strict = false
+  static override args = {
+    image: Args.string({description: 'image', required: true}),
+    command: Args.string({description: 'command and arguments'}),
+  }
+  static override flags = createFlags
+
+  async run(): Promise<void> {
+    const shapes = flagShapes({...Create.flags, ...CtrCommand.baseFlags})
+    const {own, rest} = splitAtPositional(this.argv, shapes)
+    const {flags, args} = await this.parse(Create, expandShortClusters(own, shapes))
+    const ctx = await this.context(flags.config)
+    const rec = await createContainer(ctx, toCreateOptions(flags, args.image, rest))
+    this.log(rec.id)
+  }
+}

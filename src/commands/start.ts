@@ -1,0 +1,41 @@
+import {Args, Flags} from '@oclif/core'
+import {CtrCommand} from '../base-command.js'
+import {findContainer} from '../container/record.js'
+import {relaySession} from '../container/session.js'
+import {startContainer} from '../container/start.js'
+import {ExitCodeSignal} from '../errors.js'
+
+export default class Start extends CtrCommand {
+  static override description = 'Start one or more created or stopped containers'
+  static override examples = ['<%= config.bin %> start box', '<%= config.bin %> start -ai box']
+  static override strict = false
+  static override args = {container: Args.string({description: 'container name or id', required: true})}
+  static override flags = {
+    attach: Flags.boolean({char: 'a', description: "attach to the container's output and exit with its code"}),
+    interactive: Flags.boolean({char: 'i', description: "attach the container's stdin"}),
+    'detach-keys': Flags.string({description: 'key sequence to detach', default: 'ctrl-p,ctrl-q'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags, argv} = await this.parse(Start)
+    const ctx = await this.context(flags.config)
+    const names = argv as string[]
+    if (flags.attach && names.length > 1) this.error('you cannot start and attach multiple containers at once', {exit: 125})
+    for (const name of names) {
+      const rec = await findContainer(ctx, name)
+      if (!flags.attach) {
+        await startContainer(ctx, rec, {attach: false})
+        this.log(name)
+        continue
+      }
+      const client = await startContainer(ctx, rec, {attach: true})
+      const result = await relaySession(client!, {
+        tty: rec.tty,
+        stdin: flags.interactive && rec.stdin,
+        detachKeys: flags['detach-keys'],
+        sigProxy: !rec.tty,
+      })
+      if (!result.detached) throw new ExitCodeSignal(result.exitCode)
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/** Everything `create`/`run` accept, already parsed from flags. */
+export interface CreateOptions {
+  image: string
+  args: string[]
+  name?: string
+  env: string[]
+  envFiles: string[]
+  workdir?: string
+  user?: string
+  volumes: string[]
+  tmpfs: string[]
+  entrypoint?: string
+  init: boolean
+  readOnly: boolean
+  hostname?: string
+  runtime?: string
+  tty: boolean
+  interactive: boolean
+  autoRemove: boolean
+  network?: string
+  publish: string[]
+  publishAll: boolean
+  memory?: string
+  cpus?: string
+  pidsLimit?: number
+  platform?: string
+  capAdd: string[]
+  capDrop: string[]
+  labels: string[]
+}

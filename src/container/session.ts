@@ -1,0 +1,104 @@
+import {constants as os} from 'node:os'
+import {UsageError} from '../errors.js'
+import type {AttachClient} from '../shim/attach.js'
+
+export interface SessionOptions {
+  tty: boolean
+  stdin: boolean
+  /** docker's syntax: "ctrl-p,ctrl-q" or single characters, comma separated. */
+  detachKeys: string
+  /** Forward SIGINT/SIGTERM/SIGHUP/SIGUSR1/SIGUSR2 received by the CLI to the container. */
+  sigProxy: boolean
+}
+
+export type SessionResult = {detached: true} | {detached: false; exitCode: number}
+
+export function parseDetachKeys(spec: string): Buffer {
+  if (spec === '') return Buffer.alloc(0)
+  const bytes = spec.split(',').map((key) => {
+    const k = key.trim().toLowerCase()
+    const ctrl = /^ctrl-([a-z@\[\\\]^_])$/.exec(k)
+    if (ctrl) return ctrl[1]!.charCodeAt(0) & 0x1f
+    if (k.length === 1) return k.charCodeAt(0)
+    throw new UsageError(`invalid detach key "${key}": use ctrl-<key> or single characters, comma separated`)
+  })
+  return Buffer.from(bytes)
+}
+
+/**
+ * Connects the CLI's terminal to a container through its shim: output frames to our stdout and
+ * stderr, our stdin to the container (raw mode with a tty, window size kept in sync), the detach
+ * key sequence, and signals. Resolves with the exit code, or `detached`.
+ */
+export function relaySession(client: AttachClient, opts: SessionOptions): Promise<SessionResult> {
+  const detach = parseDetachKeys(opts.detachKeys)
+  const stdin = process.stdin
+  const rawMode = opts.tty && opts.stdin && stdin.isTTY
+  return new Promise<SessionResult>((resolve) => {
+    let matched = 0
+    let finished = false
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2']
+    const onSignal = (sig: NodeJS.Signals) => client.signal(os.signals[sig])
+    const onResize = () => {
+      if (process.stdout.rows && process.stdout.columns) client.resize(process.stdout.rows, process.stdout.columns)
+    }
+    const onData = (chunk: Buffer) => {
+      if (!opts.tty || detach.length === 0) {
+        client.sendStdin(chunk)
+        return
+      }
+      // Hold back a partial detach sequence; pass it on when the next byte breaks the match.
+      const out: number[] = []
+      for (const byte of chunk) {
+        if (byte === detach[matched]) {
+          matched++
+          if (matched === detach.length) {
+            if (out.length > 0) client.sendStdin(Buffer.from(out))
+            finish({detached: true})
+            return
+          }
+          continue
+        }
+        if (matched > 0) out.push(...detach.subarray(0, matched))
+        matched = byte === detach[0] ? 1 : 0
+        if (matched === 0) out.push(byte)
+      }
+      if (out.length > 0) client.sendStdin(Buffer.from(out))
+    }
+    const onEnd = () => client.closeStdin()
+    const finish = (result: SessionResult) => {
+      if (finished) return
+      finished = true
+      if (opts.sigProxy) for (const s of signals) process.off(s, onSignal)
+      if (opts.tty) process.stdout.off('resize', onResize)
+      if (opts.stdin) {
+        stdin.off('data', onData)
+        stdin.off('end', onEnd)
+        if (rawMode) stdin.setRawMode(false)
+        stdin.pause()
+      }
+      client.close()
+      resolve(result)
+    }
+
+    client.on('stdout', (b: Buffer) => process.stdout.write(b))
+    client.on('stderr', (b: Buffer) => process.stderr.write(b))
+    client.on('exit', (code: number) => {
+      // Let the output written before the exit frame drain first.
+      process.stdout.write('', () => finish({detached: false, exitCode: code}))
+    })
+    client.on('close', () => finish({detached: false, exitCode: 125}))
+
+    if (opts.sigProxy) for (const s of signals) process.on(s, onSignal)
+    if (opts.tty) {
+      process.stdout.on('resize', onResize)
+      onResize()
+    }
+    if (opts.stdin) {
+      if (rawMode) stdin.setRawMode(true)
+      stdin.on('data', onData)
+      stdin.on('end', onEnd)
+      stdin.resume()
+    }
+  })
+}

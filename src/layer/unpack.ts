@@ -1,0 +1,423 @@
+import {createHash} from 'node:crypto'
+import {constants as fsc} from 'node:fs'
+import {lstat, lutimes, mkdir, open, rm, symlink, link, chmod, lchown, type FileHandle} from 'node:fs/promises'
+import {execFile} from 'node:child_process'
+import {Transform, type Readable, type TransformCallback} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
+import {promisify} from 'node:util'
+import {extract as tarExtract, type Header} from 'tar-stream'
+import {CtrError, IntegrityError, LayerError} from '../errors.js'
+import {decompressStreams, isDecompressionError} from './decompress.js'
+import {LayerRoot, MAX_NAME_BYTES, UnsafePathError, normalizeEntryPath, quote} from './safe-path.js'
+import {OPAQUE_MARKER, parseWhiteout, whiteoutName} from './whiteout.js'
+
+const execFileP = promisify(execFile)
+
+/** Bounds that hold whatever a layer's headers claim. */
+export interface LayerLimits {
+  /** Uncompressed bytes per layer (tar headers included): bounds disk writes and bombs. */
+  maxBytes: number
+  /** Entries per layer. */
+  maxEntries: number
+}
+
+export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3
+export const DEFAULT_MAX_LAYER_ENTRIES = 2_000_000
+
+function positiveInt(text: string | undefined): number | undefined {
+  if (!text || !/^\d+$/.test(text.trim())) return undefined
+  const n = Number(text.trim())
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined
+}
+
+/** Limits from the environment: CTR_TS_MAX_LAYER_BYTES and CTR_TS_MAX_LAYER_ENTRIES. */
+export function layerLimits(env: NodeJS.ProcessEnv = process.env): LayerLimits {
+  return {
+    maxBytes: positiveInt(env.CTR_TS_MAX_LAYER_BYTES) ?? DEFAULT_MAX_LAYER_BYTES,
+    maxEntries: positiveInt(env.CTR_TS_MAX_LAYER_ENTRIES) ?? DEFAULT_MAX_LAYER_ENTRIES,
+  }
+}
+
+export interface UnpackOptions {
+  /** How the layer is named in messages (its digest, usually). */
+  layerName: string
+  /** Expected digest of the uncompressed tar; a mismatch is an IntegrityError. */
+  diffId?: string
+  /** Media type of `input`: decides decompression (default: uncompressed tar). */
+  mediaType?: string
+  /** Whether to chown entries to their header uid/gid (inside the user namespace). */
+  canChown: boolean
+  onWarning(message: string): void
+  /** Overrides layerLimits(process.env). */
+  limits?: Partial<LayerLimits>
+}
+
+export interface UnpackResult {
+  /** sha256 of the uncompressed tar stream: `sha256:<hex>`. */
+  diffId: string
+  entries: number
+  /** Uncompressed bytes. */
+  bytes: number
+}
+
+/**
+ * Unpacks one layer blob from `input` into the existing empty directory `dest`, refusing anything
+ * that would write outside it (see safe-path.ts), keeping whiteouts as `.wh.` files (see
+ * whiteout.ts), and returning the digest of the uncompressed stream. Memory stays bounded: file
+ * data is streamed to disk, tar-stream caps PAX / GNU long headers at 4 MiB, names are capped at
+ * 4096 bytes, entries and uncompressed bytes by `LayerLimits`.
+ *
+ * On failure `dest` is left as is (possibly half-filled): the caller discards it.
+ */
+export async function unpackLayer(input: Readable, dest: string, opts: UnpackOptions): Promise<UnpackResult> {
+  const limits = {...layerLimits(), ...opts.limits}
+  const hash = createHash('sha256')
+  let bytes = 0
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      bytes += chunk.length
+      if (bytes > limits.maxBytes) {
+        return cb(new LayerError(`layer ${opts.layerName}: uncompressed size exceeds the limit of ${limits.maxBytes} bytes (CTR_TS_MAX_LAYER_BYTES)`))
+      }
+      hash.update(chunk)
+      cb(null, chunk)
+    },
+  })
+  const extract = tarExtract()
+  const unpacker = new Unpacker(dest, opts, limits)
+  const piping = pipeline([input, ...decompressStreams(opts.mediaType ?? 'application/vnd.oci.image.layer.v1.tar', opts.layerName), meter, extract] as unknown as ReadonlyArray<NodeJS.ReadWriteStream>)
+  piping.catch(() => {}) // awaited below; this only prevents an unhandled rejection if the loop fails first
+
+  let current: string | undefined
+  try {
+    for await (const entry of extract) {
+      current = entry.header.name
+      await unpacker.entry(entry.header, entry as unknown as EntryData)
+      current = undefined
+    }
+    await piping
+    await unpacker.finish()
+  } catch (err) {
+    input.destroy()
+    extract.destroy()
+    throw classify(err, opts.layerName, current)
+  }
+
+  const diffId = `sha256:${hash.digest('hex')}`
+  if (opts.diffId && opts.diffId !== diffId) {
+    throw new IntegrityError(`layer ${opts.layerName}: uncompressed content has digest ${diffId}, expected diff_id ${opts.diffId}`)
+  }
+  return {diffId, entries: unpacker.entries, bytes}
+}
+
+/** One clear LayerError for whatever went wrong, naming the layer and the entry. */
+function classify(err: unknown, layerName: string, entry: string | undefined): Error {
+  if (err instanceof CtrError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  if (isDecompressionError(err)) return new LayerError(`layer ${layerName}: corrupt compressed data: ${message}`, {cause: err})
+  const at = entry === undefined ? '' : ` entry ${quote(entry)}:`
+  if (err instanceof UnsafePathError) return new LayerError(`layer ${layerName}:${at} ${message}`, {cause: err})
+  if (entry === undefined) {
+    if (message === 'Header exceeds max size') return new LayerError(`layer ${layerName}: a PAX or GNU long-name header exceeds 4 MiB`, {cause: err})
+    return new LayerError(`layer ${layerName}: corrupt tar: ${message}`, {cause: err})
+  }
+  return new LayerError(`layer ${layerName}:${at} ${message}`, {cause: err})
+}
+
+interface DirMeta {
+  mode: number
+  mtime?: Date
+}
+
+type Pax = Record<string, string>
+/** An entry's data as tar-stream gives it (a streamx Readable: async-iterable chunks). */
+type EntryData = AsyncIterable<Buffer>
+
+/** Reads an entry's data to the end (entries must be consumed for the tar stream to go on). */
+async function drain(data: EntryData): Promise<void> {
+  for await (const _chunk of data) {
+    // discard
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let off = 0
+  while (off < chunk.length) {
+    const {bytesWritten} = await fh.write(chunk, off, chunk.length - off)
+    off += bytesWritten
+  }
+}
+
+function validId(id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < 0xffffffff
+}
+
+function paxInt(pax: Pax | undefined, key: string, fallback: number): number {
+  const v = pax?.[key]
+  if (v === undefined || !/^\d+$/.test(v)) return fallback
+  return Number(v)
+}
+
+function paxTime(pax: Pax | undefined, fallback: Date): Date {
+  const v = pax?.mtime
+  if (v === undefined || !/^-?\d+(\.\d+)?$/.test(v)) return fallback
+  return new Date(Number(v) * 1000)
+}
+
+/** Applies tar entries to the layer directory, one at a time, in order. */
+class Unpacker {
+  entries = 0
+  private readonly root: LayerRoot
+  /** Directories whose mode and mtime are set at the end (adding entries changes them). */
+  private readonly dirs = new Map<string, DirMeta>([['', {mode: 0o755}]])
+  /** `.wh.NAME` files written in this layer (relative paths). */
+  private readonly whiteouts = new Set<string>()
+  private readonly warned = new Set<string>()
+  private readonly skippedDevices: string[] = []
+  private xattrEntries = 0
+
+  constructor(
+    dest: string,
+    private readonly opts: UnpackOptions,
+    private readonly limits: LayerLimits,
+  ) {
+    this.root = new LayerRoot(dest)
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return
+    this.warned.add(key)
+    this.opts.onWarning(message)
+  }
+
+  async entry(header: Header, data: EntryData): Promise<void> {
+    if (++this.entries > this.limits.maxEntries) {
+      throw new LayerError(`layer ${this.opts.layerName}: more than ${this.limits.maxEntries} entries (CTR_TS_MAX_LAYER_ENTRIES)`)
+    }
+    const pax = (header.pax ?? undefined) as Pax | undefined
+    if (pax && Object.keys(pax).some((k) => k.startsWith('SCHILY.xattr.'))) this.xattrEntries++
+    const parts = normalizeEntryPath(header.name)
+    const base = parts.at(-1)
+
+    // Whiteouts are recognized by name whatever their type; char-device 0/0 is the overlay form.
+    const rule = base === undefined ? undefined : parseWhiteout(base)
+    if (rule) {
+      await drain(data)
+      if (rule.kind === 'invalid') throw new UnsafePathError(rule.reason)
+      if (rule.kind === 'meta') return
+      if (rule.kind === 'opaque') return this.opaque(parts.slice(0, -1))
+      return this.whiteout(parts.slice(0, -1), rule.target)
+    }
+    if (header.type === 'character-device' && header.devmajor === 0 && header.devminor === 0 && base !== undefined) {
+      await drain(data)
+      return this.whiteout(parts.slice(0, -1), base)
+    }
+
+    const owner = {uid: paxInt(pax, 'uid', header.uid), gid: paxInt(pax, 'gid', header.gid)}
+    const mode = header.mode & 0o7777
+    const mtime = paxTime(pax, header.mtime)
+
+    switch (header.type) {
+      case 'directory':
+        await drain(data)
+        return this.directory(parts, mode, mtime, owner)
+      case 'file':
+      case 'contiguous-file':
+        return this.file(parts, data, mode, mtime, owner)
+      case 'symlink':
+        await drain(data)
+        return this.symlink(parts, header.linkname ?? '', mtime, owner)
+      case 'link':
+        await drain(data)
+        return this.hardlink(parts, header.linkname ?? '')
+      case 'fifo':
+        await drain(data)
+        return this.fifo(parts, mode, mtime, owner)
+      case 'character-device':
+      case 'block-device':
+        await drain(data)
+        this.skippedDevices.push(parts.join('/'))
+        return
+      default:
+        await drain(data)
+        this.opts.onWarning(`layer ${this.opts.layerName}: entry ${quote(header.name)} of unsupported tar type skipped`)
+    }
+  }
+
+  /** Sets directory modes and mtimes, deepest first, and reports what was skipped. */
+  async finish(): Promise<void> {
+    const order = [...this.dirs.entries()].sort((a, b) => depth(b[0]) - depth(a[0]))
+    for (const [rel, meta] of order) {
+      const fh = await open(rel === '' ? this.root.root : this.root.abs(rel.split('/')), fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW)
+      try {
+        await fh.chmod(meta.mode)
+        if (meta.mtime) await fh.utimes(meta.mtime, meta.mtime)
+      } finally {
+        await fh.close()
+      }
+    }
+    const n = this.skippedDevices.length
+    if (n > 0) {
+      const shown = this.skippedDevices.slice(0, 5).map((p) => `/${p}`).join(', ')
+      this.opts.onWarning(`layer ${this.opts.layerName}: skipped ${n} device node${n > 1 ? 's' : ''} (cannot be created rootless): ${shown}${n > 5 ? ', ...' : ''}`)
+    }
+    if (this.xattrEntries > 0) {
+      this.opts.onWarning(`layer ${this.opts.layerName}: extended attributes of ${this.xattrEntries} entr${this.xattrEntries > 1 ? 'ies' : 'y'} not restored (not supported)`)
+    }
+  }
+
+  /**
+   * Prepares `parts` for a new entry: parents checked/created, and whatever is there removed
+   * unless both it and the new entry are directories (a directory over a directory merges).
+   * Returns whether an existing directory is being merged into.
+   */
+  private async prepare(parts: string[], newIsDir: boolean): Promise<boolean> {
+    await this.root.ensureParents(parts)
+    const abs = this.root.abs(parts)
+    let st
+    try {
+      st = await lstat(abs)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw err
+    }
+    if (newIsDir && st.isDirectory()) return true
+    await this.remove(parts)
+    return false
+  }
+
+  private async remove(parts: string[]): Promise<void> {
+    const rel = parts.join('/')
+    await rm(this.root.abs(parts), {recursive: true, force: true})
+    this.root.forget(rel)
+    const prefix = `${rel}/`
+    for (const d of this.dirs.keys()) if (d === rel || d.startsWith(prefix)) this.dirs.delete(d)
+  }
+
+  /** A new entry at `parts` replaces a whiteout of the same name written earlier in this layer. */
+  private async replacesWhiteout(parts: string[], isDir: boolean): Promise<void> {
+    if (this.whiteouts.size === 0) return
+    const wh = [...parts.slice(0, -1), whiteoutName(parts.at(-1)!)]
+    const rel = wh.join('/')
+    if (!this.whiteouts.delete(rel)) return
+    await rm(this.root.abs(wh), {force: true})
+    if (isDir) await this.writeMarker([...parts, OPAQUE_MARKER])
+  }
+
+  private async writeMarker(parts: string[]): Promise<void> {
+    await this.prepare(parts, false)
+    const fh = await open(this.root.abs(parts), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+    await fh.close()
+  }
+
+  private async whiteout(dir: string[], target: string): Promise<void> {
+    // The whiteout also deletes what this layer wrote there earlier (docker applies it in order).
+    await this.root.ensureParents([...dir, target])
+    await this.remove([...dir, target])
+    const wh = [...dir, whiteoutName(target)]
+    await this.writeMarker(wh)
+    this.whiteouts.add(wh.join('/'))
+  }
+
+  private async opaque(dir: string[]): Promise<void> {
+    if (dir.length > 0) {
+      await this.root.ensureParents([...dir, OPAQUE_MARKER])
+    }
+    await this.writeMarker([...dir, OPAQUE_MARKER])
+  }
+
+  private async chown(path: string, owner: {uid: number; gid: number}): Promise<void> {
+    if (!this.opts.canChown) return
+    const {uid, gid} = owner
+    if (!validId(uid) || !validId(gid)) {
+      this.warnOnce('id', `layer ${this.opts.layerName}: invalid owner ${uid}:${gid} kept as root`)
+      return
+    }
+    try {
+      await lchown(path, uid, gid)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EPERM' && code !== 'EINVAL') throw err
+      this.warnOnce('chown', `layer ${this.opts.layerName}: cannot keep owner ${uid}:${gid} (not mapped in the user namespace): such files belong to root`)
+    }
+  }
+
+  private async directory(parts: string[], mode: number, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
+    const rel = parts.join('/')
+    const abs = this.root.abs(parts)
+    if (parts.length > 0) {
+      const merge = await this.prepare(parts, true)
+      if (!merge) await mkdir(abs, {mode: 0o700})
+      this.root.markDir(rel)
+    }
+    await this.chown(abs, owner)
+    this.dirs.set(rel, {mode, mtime})
+    if (parts.length > 0) await this.replacesWhiteout(parts, true)
+  }
+
+  private async file(parts: string[], data: EntryData, mode: number, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
+    if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
+    await this.prepare(parts, false)
+    const abs = this.root.abs(parts)
+    const fh = await open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+    try {
+      for await (const chunk of data) await writeAll(fh, chunk)
+      if (this.opts.canChown) await this.chown(abs, owner) // before chmod: chown clears setuid/setgid
+      await fh.chmod(mode)
+      await fh.utimes(mtime, mtime)
+    } finally {
+      await fh.close()
+    }
+    await this.replacesWhiteout(parts, false)
+  }
+
+  private async symlink(parts: string[], target: string, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
+    if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
+    if (target === '') throw new UnsafePathError('symlink with an empty target')
+    if (Buffer.byteLength(target) > MAX_NAME_BYTES) throw new UnsafePathError(`symlink target is longer than ${MAX_NAME_BYTES} bytes`)
+    if (target.includes('\0')) throw new UnsafePathError('symlink target contains a NUL byte')
+    await this.prepare(parts, false)
+    const abs = this.root.abs(parts)
+    await symlink(target, abs) // stored as-is: resolved in the container's root, never by us
+    await this.chown(abs, owner)
+    await lutimes(abs, mtime, mtime)
+    await this.replacesWhiteout(parts, false)
+  }
+
+  private async hardlink(parts: string[], linkname: string): Promise<void> {
+    if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
+    const target = normalizeEntryPath(linkname, 'hardlink target')
+    if (target.length === 0) throw new UnsafePathError('hardlink to the layer root')
+    if (target.join('/') === parts.join('/')) return // a link to itself: nothing to do
+    await this.root.ensureParents(target, false)
+    const targetAbs = this.root.abs(target)
+    let st
+    try {
+      st = await lstat(targetAbs)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      throw new UnsafePathError(`hardlink target ${quote(linkname)} is not an earlier entry of this layer`)
+    }
+    if (st.isDirectory()) throw new UnsafePathError(`hardlink target ${quote(linkname)} is a directory`)
+    await this.prepare(parts, false)
+    await link(targetAbs, this.root.abs(parts)) // link(2) does not follow a symlink target
+    await this.replacesWhiteout(parts, false)
+  }
+
+  private async fifo(parts: string[], mode: number, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
+    if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
+    await this.prepare(parts, false)
+    const abs = this.root.abs(parts)
+    await execFileP('mkfifo', ['-m', '600', '--', abs]) // Node has no mkfifo(); coreutils does
+    const st = await lstat(abs)
+    if (!st.isFIFO()) throw new UnsafePathError('mkfifo did not create a fifo')
+    await this.chown(abs, owner)
+    await chmod(abs, mode)
+    await lutimes(abs, mtime, mtime)
+    await this.replacesWhiteout(parts, false)
+  }
+}
+
+function depth(rel: string): number {
+  return rel === '' ? -1 : rel.split('/').length
+}

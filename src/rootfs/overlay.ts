@@ -1,0 +1,26 @@
+import {requireBinary} from '../runtime/binaries.js'
+
+export interface OverlayDirs {
+  /** Layer directories, topmost first. */
+  lowerDirs: string[]
+  upper: string
+  work: string
+  merged: string
+}
+
+function escapeOption(path: string): string {
+  // fuse-overlayfs splits options on ',' and lowerdir on ':'; backslash escapes both.
+  return path.replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/:/g, '\\:')
+}
+
+/**
+ * The fuse-overlayfs command that mounts a container's root filesystem. It runs inside the
+ * container's user namespace (as its root), so files keep their image owners and `allow_other`
+ * lets container processes of any uid use the mount.
+ */
+export function fuseOverlayCommand(dirs: OverlayDirs): {program: string; args: string[]} {
+  const program = requireBinary('fuse-overlayfs', 'install it (apt-get install fuse-overlayfs)')
+  const lower = dirs.lowerDirs.map(escapeOption).join(':')
+  const options = [`lowerdir=${lower}`, `upperdir=${escapeOption(dirs.upper)}`, `workdir=${escapeOption(dirs.work)}`, 'allow_other']
+  return {program, args: ['-o', options.join(','), dirs.merged]}
+}

@@ -1,0 +1,142 @@
+import {spawn} from 'node:child_process'
+import {closeSync, openSync, readFileSync} from 'node:fs'
+import type {Readable} from 'node:stream'
+import {CommandNotFoundError, CommandNotInvokableError, RuntimeError} from '../errors.js'
+
+export interface SpawnShimOptions {
+  /** The user-namespace prefix: file and args (ending with `--`) that run a program in the namespace. */
+  userns: {file: string; args: string[]}
+  shimPath: string
+  id: string
+  bundle: string
+  runtime: string
+  runtimeArgs: string[]
+  mountProgram?: string
+  mountArgs?: string[]
+  rootfs: string
+  stateDir: string
+  logFile: string
+  exitFile: string
+  tty: boolean
+  stdin: boolean
+  /** Program and arguments run (detached, not waited for) after the container exited. */
+  exitCommand?: string[]
+  /** File that receives the shim's own stderr (its diagnostics). */
+  diagnosticsFile: string
+  /** How long to wait for the shim's `created`/`error` line (default 120 s). */
+  timeoutMs?: number
+}
+
+export interface SpawnedShim {
+  shimPid: number
+  containerPid: number
+}
+
+/** The shim's argv (after the shim path) for these options; its sync fd is 3. */
+export function shimArgs(o: SpawnShimOptions): string[] {
+  const args = ['--id', o.id, '--bundle', o.bundle, '--runtime', o.runtime]
+  for (const a of o.runtimeArgs) args.push('--runtime-arg', a)
+  if (o.mountProgram) {
+    args.push('--mount-program', o.mountProgram)
+    for (const a of o.mountArgs ?? []) args.push('--mount-arg', a)
+  }
+  args.push('--rootfs', o.rootfs, '--state-dir', o.stateDir, '--log', o.logFile, '--exit-file', o.exitFile)
+  if (o.tty) args.push('--tty')
+  if (o.stdin) args.push('--stdin')
+  if (o.exitCommand && o.exitCommand.length > 0) {
+    const [cmd, ...rest] = o.exitCommand
+    args.push('--exit-command', cmd!)
+    for (const a of rest) args.push('--exit-arg', a)
+  }
+  args.push('--sync-fd', '3')
+  return args
+}
+
+/**
+ * Maps the shim's `error <message>` to the error class that decides the exit code, like docker:
+ * 127 when the container command does not exist, 126 when it cannot be executed.
+ */
+export function classifyShimError(message: string): RuntimeError | CommandNotFoundError | CommandNotInvokableError {
+  const execError = /exec(?:: "[^"]*")?[^\n]*?:\s*(.*)$/i.exec(message)
+  const tail = execError?.[1] ?? message
+  if (/executable file not found in \$PATH/i.test(message) || (execError && /no such file or directory/i.test(tail))) {
+    return new CommandNotFoundError(message)
+  }
+  if (execError && /permission denied|is a directory|not executable|exec format error/i.test(tail)) {
+    return new CommandNotInvokableError(message)
+  }
+  return new RuntimeError(message)
+}
+
+/**
+ * Starts a container's shim inside the user namespace, detached (a session leader that outlives
+ * the CLI), and waits for it to report `created <pid>` (the container is created, not started)
+ * or `error <message>` on fd 3.
+ */
+export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
+  const diag = openSync(o.diagnosticsFile, 'a', 0o600)
+  let child
+  try {
+    child = spawn(o.userns.file, [...o.userns.args, o.shimPath, ...shimArgs(o)], {
+      detached: true,
+      stdio: ['ignore', 'ignore', diag, 'pipe'],
+    })
+  } finally {
+    closeSync(diag)
+  }
+  const sync = child.stdio[3] as Readable
+  const line = await new Promise<string | undefined>((resolve, reject) => {
+    let text = ''
+    let done = false
+    const finish = (value: string | undefined, err?: Error) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      sync.destroy()
+      if (err) reject(err)
+      else resolve(value)
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      finish(undefined, new RuntimeError(`the shim did not report within ${(o.timeoutMs ?? 120_000) / 1000} s`))
+    }, o.timeoutMs ?? 120_000)
+    sync.setEncoding('utf8')
+    sync.on('data', (chunk: string) => {
+      text += chunk
+      const nl = text.indexOf('\n')
+      if (nl >= 0) finish(text.slice(0, nl))
+    })
+    sync.on('error', () => {})
+    sync.on('close', () => finish(text.length > 0 ? text : undefined))
+    child.on('error', (err) => finish(undefined, new RuntimeError(`cannot run ${o.userns.file}: ${err.message}`, {cause: err})))
+  })
+  const shimPid = child.pid
+  child.unref()
+
+  if (line === undefined || shimPid === undefined) {
+    const why = lastLine(readOr(o.diagnosticsFile)) || 'no message'
+    throw new RuntimeError(`the container's shim failed: ${why}`)
+  }
+  const created = /^created (\d+)$/.exec(line.trim())
+  if (created) return {shimPid, containerPid: Number(created[1])}
+  if (line.startsWith('error ')) throw classifyShimError(line.slice('error '.length).trim())
+  throw new RuntimeError(`unexpected message from the container's shim: ${line.slice(0, 200)}`)
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? ''
+  )
+}

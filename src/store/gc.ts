@@ -1,0 +1,61 @@
+import {readdir, unlink} from 'node:fs/promises'
+import {join} from 'node:path'
+import type {StoreLayout} from '../paths.js'
+import {removeTree} from '../userns/remove.js'
+import {cleanStaleIngest, digestHex, listBlobs} from './blobs.js'
+import {layersInUse, listImages} from './images.js'
+import {leasedDigests, withStoreLock} from './lock.js'
+
+export interface GcResult {
+  blobsRemoved: string[]
+  layersRemoved: string[]
+  /** Compressed bytes of removed blobs are not tracked; count only. */
+}
+
+/**
+ * Deletes blobs and unpacked layer directories that no image record references, no container
+ * uses and no running pull has leased. Layer directories may hold files owned by sub-uids, so
+ * they go through removeTree (rm inside the user namespace when needed).
+ */
+export async function garbageCollect(store: StoreLayout): Promise<GcResult> {
+  return withStoreLock(store, 'gc', async () => {
+    const keepBlobs = new Set<string>()
+    const keepLayers = new Set<string>()
+    for (const r of await listImages(store)) {
+      keepBlobs.add(r.id)
+      keepBlobs.add(r.manifestDigest)
+      if (r.indexDigest) keepBlobs.add(r.indexDigest)
+      for (const l of r.layers) {
+        keepBlobs.add(l.digest)
+        if (/^sha256:[a-f0-9]{64}$/.test(l.diffId)) keepLayers.add(digestHex(l.diffId))
+      }
+    }
+    for (const hex of await layersInUse(store)) keepLayers.add(hex)
+    for (const d of await leasedDigests(store)) {
+      keepBlobs.add(d)
+      if (/^sha256:[a-f0-9]{64}$/.test(d)) keepLayers.add(digestHex(d))
+    }
+
+    const blobsRemoved: string[] = []
+    for (const d of await listBlobs(store)) {
+      if (keepBlobs.has(d)) continue
+      await unlink(join(store.blobs, digestHex(d))).catch(() => {})
+      blobsRemoved.push(d)
+    }
+
+    const layersRemoved: string[] = []
+    let names: string[] = []
+    try {
+      names = await readdir(store.layers)
+    } catch {
+      // no layers yet
+    }
+    const doomed = names.filter((n) => /^[a-f0-9]{64}$/.test(n) && !keepLayers.has(n))
+    if (doomed.length > 0) {
+      await removeTree(...doomed.map((n) => join(store.layers, n)))
+      layersRemoved.push(...doomed.map((n) => `sha256:${n}`))
+    }
+    await cleanStaleIngest(store)
+    return {blobsRemoved, layersRemoved}
+  })
+}

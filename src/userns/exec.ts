@@ -1,0 +1,36 @@
+import {execa} from 'execa'
+import {RuntimeError} from '../errors.js'
+import {helperPath} from './helpers.js'
+import type {IdMapping, UserNsMapping} from './idmap.js'
+
+const fmt = (m: IdMapping) => `${m.containerID}:${m.hostID}:${m.size}`
+
+/** The argv that runs `argv` as root of a new user namespace with `mapping` (and a new mount namespace with `mount`). */
+export function userNsArgv(mapping: UserNsMapping, argv: string[], opts: {mount?: boolean} = {}): {file: string; args: string[]} {
+  const args: string[] = []
+  if (opts.mount) args.push('--mount')
+  for (const m of mapping.uids) args.push('--uid-map', fmt(m))
+  for (const m of mapping.gids) args.push('--gid-map', fmt(m))
+  args.push('--', ...argv)
+  return {file: helperPath('ctr-ts-userns'), args}
+}
+
+/** Last meaningful line of a child's stderr, for one-line error messages. */
+export function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
+  return lines.at(-1) ?? ''
+}
+
+export async function runInUserNs(
+  mapping: UserNsMapping,
+  argv: string[],
+  opts: {input?: string; mount?: boolean} = {},
+): Promise<{stdout: string; stderr: string}> {
+  const {file, args} = userNsArgv(mapping, argv, {mount: opts.mount})
+  const result = await execa(file, args, {input: opts.input ?? '', reject: false, stripFinalNewline: true})
+  if (result.exitCode !== 0) {
+    const why = lastLine(String(result.stderr)) || `exit code ${result.exitCode}`
+    throw new RuntimeError(`${argv[0]} in user namespace failed: ${why}`)
+  }
+  return {stdout: String(result.stdout), stderr: String(result.stderr)}
+}
