@@ -4,7 +4,7 @@
  *   ctr-ts-shim --id ID --bundle DIR --runtime PATH [--runtime-arg ARG]...
  *               [--mount-program PATH [--mount-arg ARG]...] --rootfs DIR
  *               --state-dir DIR --log FILE --exit-file FILE [--tty] [--stdin]
- *               [--exit-command PATH [--exit-arg ARG]...] --sync-fd N
+ *               [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]
  *
  * It mounts the rootfs (by running the mount program, e.g. fuse-overlayfs), runs
  * `RUNTIME create`, reports `created PID` or `error MSG` on the sync fd, waits for a START frame
@@ -75,6 +75,7 @@ static const char *runtime_args[MAX_ARGS], *mount_args[MAX_ARGS], *exit_args[MAX
 static int n_runtime_args, n_mount_args, n_exit_args;
 static bool opt_tty, opt_stdin;
 static int sync_fd = -1;
+static int start_timeout_ms = START_TIMEOUT_MS;
 
 /* ---- state -------------------------------------------------------------------------------- */
 
@@ -371,6 +372,8 @@ static size_t read_tail(int fd, char *raw, size_t size)
 			len -= len / 2;
 		}
 	}
+	while (len > 0 && (raw[len - 1] == '\n' || raw[len - 1] == '\r'))
+		len--;
 	raw[len] = '\0';
 	return len;
 }
@@ -1041,7 +1044,7 @@ static void usage(void)
 	fputs("usage: ctr-ts-shim --id ID --bundle DIR --runtime PATH [--runtime-arg ARG]...\n"
 	      "       [--mount-program PATH [--mount-arg ARG]...] --rootfs DIR --state-dir DIR\n"
 	      "       --log FILE --exit-file FILE [--tty] [--stdin]\n"
-	      "       [--exit-command PATH [--exit-arg ARG]...] --sync-fd N\n",
+	      "       [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]\n",
 	      stderr);
 	exit(2);
 }
@@ -1073,6 +1076,7 @@ static void parse_args(int argc, char **argv)
 		{"exit-command", required_argument, NULL, 'e'},
 		{"exit-arg", required_argument, NULL, 'E'},
 		{"sync-fd", required_argument, NULL, 'S'},
+		{"start-timeout", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -1097,6 +1101,12 @@ static void parse_args(int argc, char **argv)
 			errno = 0;
 			sync_fd = (int)strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || sync_fd < 0)
+				usage();
+			break;
+		case 'T':
+			errno = 0;
+			start_timeout_ms = (int)strtol(optarg, &end, 10) * 1000;
+			if (errno != 0 || *end != '\0' || start_timeout_ms <= 0)
 				usage();
 			break;
 		default: usage();
@@ -1238,7 +1248,7 @@ static void create_container(void)
 	set_nonblock(err_read);
 
 	char errmsg[ERRMSG_MAX];
-	const char *sub[8];
+	const char *sub[12];
 	int s = 0;
 	sub[s++] = "create";
 	sub[s++] = "--bundle";
@@ -1300,12 +1310,12 @@ static void create_container(void)
 
 static void main_loop(void)
 {
-	int64_t start_deadline = now_ms() + START_TIMEOUT_MS;
+	int64_t start_deadline = now_ms() + start_timeout_ms;
 	struct pollfd p[5 + MAX_CLIENTS];
 	while (!container_exited) {
 		if (!started && (stop_requested || now_ms() >= start_deadline)) {
 			warnx(stop_requested ? "stopped before start" : "no START within %d s: removing the container",
-			      START_TIMEOUT_MS / 1000);
+			      start_timeout_ms / 1000);
 			cleanup_and_exit(1);
 		}
 		compact_clients();

@@ -1,34 +1,88 @@
 import {cosmiconfig} from 'cosmiconfig'
 import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 import {ConfigError} from '../errors.js'
-import {type CtrConfig, defaultConfig, mergeConfig, validateConfig} from './schema.js'
+import {type CtrConfig, defaultConfig, flattenConfig, mergeConfig, validateConfig} from './schema.js'
 
 export interface LoadedConfig {
   config: CtrConfig
-  /** Files that contributed, lowest precedence first. */
+  /** Files (and "environment") that contributed, lowest precedence first. */
   sources: string[]
+  /**
+   * Where each effective value came from, by dotted key (`storage.root`,
+   * `registries.docker.io.mirrors`): "default", a file path, or "env CTR_TS_ROOT".
+   */
+  origins: Record<string, string>
 }
 
 const MODULE = 'ctr-ts'
 
+/** Environment variables that set one configuration key each (highest precedence). */
+export const CONFIG_ENV_VARS: ReadonlyArray<{name: string; key: string}> = [
+  {name: 'CTR_TS_ROOT', key: 'storage.root'},
+  {name: 'CTR_TS_RUNROOT', key: 'storage.runRoot'},
+  {name: 'CTR_TS_RUNTIME', key: 'runtime.name'},
+  {name: 'CTR_TS_RUNTIME_PATH', key: 'runtime.path'},
+  {name: 'CTR_TS_NETWORK', key: 'network.default'},
+  {name: 'CTR_TS_PLATFORM', key: 'platform'},
+  {name: 'CTR_TS_INIT_PATH', key: 'init.path'},
+]
+
+/** File names looked for in the user configuration directory, in this order (the first found wins). */
+export const USER_CONFIG_FILES = ['config.json', 'config.yaml', 'config.yml', 'config', 'config.js', 'config.mjs', 'config.cjs', 'config.ts']
+
+/** The text of the merge order, for `ctr-ts config --help` (keep in sync with the doc comment of loadConfig). */
+export const MERGE_ORDER_HELP = [
+  '1. built-in defaults',
+  '2. user file: $XDG_CONFIG_HOME/ctr-ts/config.{json,yaml,yml,js,mjs,cjs,ts} (~/.config/ctr-ts/...)',
+  '3. project file, the first found from the working directory upward (up to $HOME, or / outside it):',
+  '   package.json "ctr-ts" key, .ctr-tsrc (JSON or YAML), .ctr-tsrc.{json,yaml,yml,js,ts,mjs,cjs},',
+  '   .config/ctr-tsrc*, ctr-ts.config.{js,ts,mjs,cjs}',
+  '4. the file named by --config, or by $CTR_TS_CONFIG when --config is not given',
+  `5. environment variables: ${CONFIG_ENV_VARS.map((v) => `${v.name} (${v.key})`).join(', ')}`,
+  'Later sources override earlier ones key by key (objects such as registries merge).',
+].join('\n')
+
+export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), MODULE)
+}
+
+function setPath(obj: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.')
+  let cur = obj
+  for (const part of parts.slice(0, -1)) cur = (cur[part] ??= {}) as Record<string, unknown>
+  cur[parts.at(-1)!] = value
+}
+
 /**
- * Merge order, lowest first: built-in defaults; the user file
- * ($XDG_CONFIG_HOME/ctr-ts/config.{json,yaml,yml,js,mjs,cjs}); the project file found by
- * cosmiconfig from the working directory upward (package.json "ctr-ts" key, .ctr-tsrc,
- * ctr-ts.config.*); the file named by --config or CTR_TS_CONFIG; environment variables
- * (CTR_TS_ROOT, CTR_TS_RUNROOT, CTR_TS_RUNTIME, CTR_TS_NETWORK, CTR_TS_PLATFORM).
+ * Loads the effective configuration. Merge order, lowest precedence first:
+ *   1. built-in defaults (schema.ts defaultConfig);
+ *   2. the user file: $XDG_CONFIG_HOME/ctr-ts/config.{json,yaml,yml,js,mjs,cjs,ts} (XDG_CONFIG_HOME
+ *      defaults to ~/.config); the first name found is used;
+ *   3. the project file found by cosmiconfig from the working directory upward (stopping at $HOME,
+ *      or at / outside it): a "ctr-ts" key in package.json, .ctr-tsrc (JSON or YAML),
+ *      .ctr-tsrc.{json,yaml,yml,js,ts,mjs,cjs}, .config/ctr-tsrc*, ctr-ts.config.{js,ts,mjs,cjs};
+ *   4. the file named by --config (opts.file), else by $CTR_TS_CONFIG;
+ *   5. environment variables (CONFIG_ENV_VARS: CTR_TS_ROOT, CTR_TS_RUNROOT, CTR_TS_RUNTIME,
+ *      CTR_TS_RUNTIME_PATH, CTR_TS_NETWORK, CTR_TS_PLATFORM, CTR_TS_INIT_PATH).
+ * Objects merge key by key; anything else is replaced. Every source is validated on its own: an
+ * unknown key or a wrong type is a ConfigError naming the source, the key and what was expected.
  */
 export async function loadConfig(opts: {cwd?: string; file?: string; env?: NodeJS.ProcessEnv} = {}): Promise<LoadedConfig> {
   const env = opts.env ?? process.env
-  const explorer = cosmiconfig(MODULE, {searchStrategy: 'global', cache: false})
+  const home = env.HOME || homedir()
+  const explorer = cosmiconfig(MODULE, {searchStrategy: 'global', stopDir: home, cache: false})
   let config = defaultConfig()
   const sources: string[] = []
+  const origins: Record<string, string> = {}
+  for (const [key] of flattenConfig(config)) origins[key] = 'default'
 
   const apply = (raw: unknown, source: string) => {
-    config = mergeConfig(config, validateConfig(raw, source))
-    sources.push(source)
+    const valid = validateConfig(raw, source)
+    config = mergeConfig(config, valid)
+    if (!sources.includes(source)) sources.push(source)
+    for (const [key] of flattenConfig(valid)) origins[key] = source
   }
   const loadFile = async (file: string) => {
     try {
@@ -36,12 +90,12 @@ export async function loadConfig(opts: {cwd?: string; file?: string; env?: NodeJ
       if (result && !result.isEmpty) apply(result.config, result.filepath)
     } catch (err) {
       if (err instanceof ConfigError) throw err
-      throw new ConfigError(`${file}: ${(err as Error).message.split('\n')[0]}`)
+      throw new ConfigError(`${file}: ${firstLine(err)}`)
     }
   }
 
-  const userDir = join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), MODULE)
-  for (const name of ['config.json', 'config.yaml', 'config.yml', 'config.js', 'config.mjs', 'config.cjs']) {
+  const userDir = userConfigDir(env)
+  for (const name of USER_CONFIG_FILES) {
     const file = join(userDir, name)
     if (existsSync(file)) {
       await loadFile(file)
@@ -49,27 +103,41 @@ export async function loadConfig(opts: {cwd?: string; file?: string; env?: NodeJ
     }
   }
 
+  // cosmiconfig's "global" strategy ends with its own look at the user directory (from
+  // process.env): that one is ours to load (above, from `env`), so a hit there is ignored.
+  const globalDirs = new Set([userDir, join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), MODULE)])
   try {
     const found = await explorer.search(opts.cwd ?? process.cwd())
-    if (found && !found.isEmpty && !sources.includes(found.filepath)) apply(found.config, found.filepath)
+    if (found && !found.isEmpty && !globalDirs.has(dirname(found.filepath)) && !sources.includes(found.filepath)) {
+      apply(found.config, found.filepath)
+    }
   } catch (err) {
     if (err instanceof ConfigError) throw err
-    throw new ConfigError(`configuration: ${(err as Error).message.split('\n')[0]}`)
+    const file = (err as {filepath?: string}).filepath
+    throw new ConfigError(`${file ?? 'configuration'}: ${firstLine(err)}`)
   }
 
   const explicit = opts.file ?? env.CTR_TS_CONFIG
   if (explicit) {
-    if (!existsSync(explicit)) throw new ConfigError(`${explicit}: configuration file not found`)
-    await loadFile(explicit)
+    const file = resolve(opts.cwd ?? process.cwd(), explicit)
+    if (!existsSync(file)) throw new ConfigError(`${explicit}: configuration file not found`)
+    await loadFile(file)
   }
 
-  const fromEnv: Record<string, unknown> = {}
-  if (env.CTR_TS_ROOT) fromEnv.storage = {root: env.CTR_TS_ROOT}
-  if (env.CTR_TS_RUNROOT) fromEnv.storage = {...(fromEnv.storage as object), runRoot: env.CTR_TS_RUNROOT}
-  if (env.CTR_TS_RUNTIME) fromEnv.runtime = {name: env.CTR_TS_RUNTIME}
-  if (env.CTR_TS_NETWORK) fromEnv.network = {default: env.CTR_TS_NETWORK}
-  if (env.CTR_TS_PLATFORM) fromEnv.platform = env.CTR_TS_PLATFORM
-  if (Object.keys(fromEnv).length > 0) apply(fromEnv, 'environment')
+  for (const {name, key} of CONFIG_ENV_VARS) {
+    const value = env[name]
+    if (value === undefined || value === '') continue
+    const raw: Record<string, unknown> = {}
+    setPath(raw, key, value)
+    const source = `env ${name}`
+    config = mergeConfig(config, validateConfig(raw, `environment variable ${name}`))
+    origins[key] = source
+    if (!sources.includes('environment')) sources.push('environment')
+  }
 
-  return {config, sources}
+  return {config, sources, origins}
+}
+
+function firstLine(err: unknown): string {
+  return ((err as Error)?.message ?? String(err)).split('\n')[0] ?? String(err)
 }

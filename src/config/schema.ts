@@ -51,24 +51,29 @@ const oneOf =
     typeof v === 'string' && values.includes(v) ? undefined : `one of ${values.join(', ')}`
 const isStringArray: Check = (v) =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'a list of strings'
+const isAbsolutePath: Check = (v) => (typeof v === 'string' && v.startsWith('/') ? undefined : 'an absolute path')
+const isPlatform: Check = (v) =>
+  typeof v === 'string' && /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(v) ? undefined : 'a platform like linux/amd64 or linux/arm64/v8'
+const isHelperName: Check = (v) =>
+  typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v) ? undefined : 'a credential helper name (docker-credential-NAME)'
 
 const registryKeys: Record<string, Check> = {
   mirrors: isStringArray,
   insecure: isBool,
-  ca: isString,
-  credHelper: isString,
+  ca: isAbsolutePath,
+  credHelper: isHelperName,
   username: isString,
   password: isString,
 }
 
 const sections: Record<string, Record<string, Check> | Check> = {
-  storage: {root: isString, runRoot: isString},
+  storage: {root: isAbsolutePath, runRoot: isAbsolutePath},
   runtime: {name: oneOf('runc', 'crun'), path: isString},
   network: {default: oneOf('slirp4netns', 'none', 'host'), allowHostLoopback: isBool},
-  platform: isString,
+  platform: isPlatform,
   logs: {maxSize: isPositiveNumber},
   portProxy: {udpIdleTimeout: isPositiveNumber},
-  init: {path: isString},
+  init: {path: isAbsolutePath},
   rootfs: {driver: oneOf('fuse-overlayfs', 'overlay')},
 }
 
@@ -125,3 +130,38 @@ export function mergeConfig<T>(base: T, over: unknown): T {
   for (const [k, v] of Object.entries(over)) out[k] = k in out ? mergeConfig(out[k], v) : v
   return out as T
 }
+
+/**
+ * The leaves of a configuration object as dotted keys (`storage.root`, `registries.docker.io.mirrors`):
+ * objects recurse, everything else (arrays included) is a leaf. Used to record where each value came from.
+ */
+export function flattenConfig(value: unknown, prefix = ''): Array<[string, unknown]> {
+  if (!isObject(value)) return prefix ? [[prefix, value]] : []
+  const out: Array<[string, unknown]> = []
+  for (const [k, v] of Object.entries(value)) {
+    const key = prefix ? `${prefix}.${k}` : k
+    if (isObject(v) && Object.keys(v).length > 0) out.push(...flattenConfig(v, key))
+    else if (!isObject(v)) out.push([key, v])
+  }
+  return out
+}
+
+/** One line per key for help texts: the key and what it expects. */
+export const CONFIG_KEY_HELP: ReadonlyArray<[string, string]> = [
+  ['storage.root', 'absolute path of the image/container store (default $XDG_DATA_HOME/ctr-ts)'],
+  ['storage.runRoot', 'absolute path of runtime state (default $XDG_RUNTIME_DIR/ctr-ts)'],
+  ['runtime.name', 'runc or crun'],
+  ['runtime.path', 'path of the runtime binary'],
+  ['network.default', 'slirp4netns, none or host'],
+  ['network.allowHostLoopback', 'true or false'],
+  ['registries.HOST.mirrors', 'list of mirror endpoints tried before HOST'],
+  ['registries.HOST.insecure', 'true or false: plain HTTP / unverified TLS'],
+  ['registries.HOST.ca', 'absolute path of a PEM CA bundle'],
+  ['registries.HOST.credHelper', 'docker-credential-NAME helper for HOST'],
+  ['registries.HOST.username/password', 'static credentials for HOST'],
+  ['platform', 'default platform, e.g. linux/arm64'],
+  ['logs.maxSize', 'container log size limit in bytes'],
+  ['portProxy.udpIdleTimeout', 'seconds before an idle UDP port-proxy flow is dropped'],
+  ['init.path', 'absolute path of the --init binary (tini, catatonit)'],
+  ['rootfs.driver', 'fuse-overlayfs or overlay'],
+]

@@ -37,7 +37,7 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: {
   const exitCommand = rec.autoRemove ? ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name)] : undefined
 
   const started = await spawnShim({
-    userns: {file: userns.file, args: userns.args.slice(0, -1)},
+    userns,
     shimPath: helperPath('ctr-ts-shim'),
     id: rec.id,
     bundle: paths.bundle,

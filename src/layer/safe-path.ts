@@ -1,4 +1,4 @@
-import {lstat, mkdir} from 'node:fs/promises'
+import {chmod, lstat, mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 /**
@@ -83,6 +83,7 @@ export class LayerRoot {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
         if (!create) throw new UnsafePathError(`${quote(rel)} does not exist in this layer`)
         await mkdir(abs, {mode: 0o755})
+        await chmod(abs, 0o755) // whatever the umask
         this.knownDirs.add(rel)
         continue
       }

@@ -100,6 +100,15 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   } catch (err) {
     input.destroy()
     extract.destroy()
+    // An entry's data stream fails with a bare "Stream was destroyed" when the tar or the
+    // decompression failed underneath: report the pipeline's own error then.
+    const pipeErr = await piping.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    const ours = err instanceof CtrError || err instanceof UnsafePathError
+    const useful = pipeErr instanceof Error && (pipeErr as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE'
+    if (!ours && useful) throw classify(pipeErr, opts.layerName, undefined)
     throw classify(err, opts.layerName, current)
   }
 
@@ -118,6 +127,7 @@ function classify(err: unknown, layerName: string, entry: string | undefined): E
   const at = entry === undefined ? '' : ` entry ${quote(entry)}:`
   if (err instanceof UnsafePathError) return new LayerError(`layer ${layerName}:${at} ${message}`, {cause: err})
   if (entry === undefined) {
+    if ((err as NodeJS.ErrnoException).syscall) return new LayerError(`layer ${layerName}: ${message}`, {cause: err})
     if (message === 'Header exceeds max size') return new LayerError(`layer ${layerName}: a PAX or GNU long-name header exceeds 4 MiB`, {cause: err})
     return new LayerError(`layer ${layerName}: corrupt tar: ${message}`, {cause: err})
   }
@@ -198,6 +208,10 @@ class Unpacker {
     if (pax && Object.keys(pax).some((k) => k.startsWith('SCHILY.xattr.'))) this.xattrEntries++
     const parts = normalizeEntryPath(header.name)
     const base = parts.at(-1)
+    if (pax && Object.keys(pax).some((k) => k.startsWith('GNU.sparse.'))) {
+      // the data is a sparse map plus fragments: writing it as-is would give a wrong file
+      throw new UnsafePathError('GNU sparse files are not supported')
+    }
 
     // Whiteouts are recognized by name whatever their type; char-device 0/0 is the overlay form.
     const rule = base === undefined ? undefined : parseWhiteout(base)

@@ -23,6 +23,8 @@ export interface SpawnShimOptions {
   exitCommand?: string[]
   /** File that receives the shim's own stderr (its diagnostics). */
   diagnosticsFile: string
+  /** How long the shim waits for START before removing the container (shim default 60 s). */
+  startTimeoutSeconds?: number
   /** How long to wait for the shim's `created`/`error` line (default 120 s). */
   timeoutMs?: number
 }
@@ -49,6 +51,7 @@ export function shimArgs(o: SpawnShimOptions): string[] {
     for (const a of rest) args.push('--exit-arg', a)
   }
   args.push('--sync-fd', '3')
+  if (o.startTimeoutSeconds !== undefined) args.push('--start-timeout', String(Math.max(1, Math.ceil(o.startTimeoutSeconds))))
   return args
 }
 
@@ -85,6 +88,9 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
     closeSync(diag)
   }
   const sync = child.stdio[3] as Readable
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`))
+  })
   const line = await new Promise<string | undefined>((resolve, reject) => {
     let text = ''
     let done = false
@@ -114,8 +120,9 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
   child.unref()
 
   if (line === undefined || shimPid === undefined) {
-    const why = lastLine(readOr(o.diagnosticsFile)) || 'no message'
-    throw new RuntimeError(`the container's shim failed: ${why}`)
+    const how = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('no report'), 2000).unref())])
+    const why = lastLine(readOr(o.diagnosticsFile))
+    throw new RuntimeError(`the container's shim failed (${how})${why ? `: ${why}` : ''}`)
   }
   const created = /^created (\d+)$/.exec(line.trim())
   if (created) return {shimPid, containerPid: Number(created[1])}

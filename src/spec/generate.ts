@@ -88,6 +88,8 @@ export interface SpecInput {
   /** --init: hostPath is bind-mounted read-only at /dev/init and runs the command. */
   init?: {hostPath: string}
   network: NetworkMode
+  /** Join this existing network namespace (e.g. one slirp4netns already serves) instead of a new one. */
+  netnsPath?: string
   /** Host files bind-mounted at /etc/hosts, /etc/resolv.conf and /etc/hostname. */
   etcFiles?: {hosts?: string; resolvConf?: string; hostname?: string}
   /** Only when the caller checked cgroup delegation (checkResourceSupport). memory in bytes. */
@@ -334,7 +336,7 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
   }
 
   const namespaces: RuntimeSpec['linux']['namespaces'] = [{type: 'pid'}, {type: 'ipc'}, {type: 'uts'}, {type: 'mount'}, {type: 'cgroup'}]
-  if (input.network !== 'host') namespaces.push({type: 'network'})
+  if (input.network !== 'host') namespaces.push(input.netnsPath ? {type: 'network', path: input.netnsPath} : {type: 'network'})
 
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',

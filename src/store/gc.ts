@@ -1,4 +1,4 @@
-import {readdir, unlink} from 'node:fs/promises'
+import {readdir, stat, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {StoreLayout} from '../paths.js'
 import {removeTree} from '../userns/remove.js'
@@ -6,10 +6,13 @@ import {cleanStaleIngest, digestHex, listBlobs} from './blobs.js'
 import {layersInUse, listImages} from './images.js'
 import {leasedDigests, withStoreLock} from './lock.js'
 
+const STALE_TMP_MS = 60 * 60 * 1000
+
 export interface GcResult {
   blobsRemoved: string[]
   layersRemoved: string[]
-  /** Compressed bytes of removed blobs are not tracked; count only. */
+  /** Bytes of the removed blobs. */
+  blobBytes: number
 }
 
 /**
@@ -37,10 +40,17 @@ export async function garbageCollect(store: StoreLayout): Promise<GcResult> {
     }
 
     const blobsRemoved: string[] = []
+    let blobBytes = 0
     for (const d of await listBlobs(store)) {
       if (keepBlobs.has(d)) continue
-      await unlink(join(store.blobs, digestHex(d))).catch(() => {})
-      blobsRemoved.push(d)
+      const path = join(store.blobs, digestHex(d))
+      try {
+        blobBytes += (await stat(path)).size
+        await unlink(path)
+        blobsRemoved.push(d)
+      } catch {
+        // removed by someone else
+      }
     }
 
     const layersRemoved: string[] = []
@@ -51,11 +61,20 @@ export async function garbageCollect(store: StoreLayout): Promise<GcResult> {
       // no layers yet
     }
     const doomed = names.filter((n) => /^[a-f0-9]{64}$/.test(n) && !keepLayers.has(n))
+    // temporary unpack directories of killed pulls
+    const now = Date.now()
+    for (const n of names.filter((x) => x.startsWith('.tmp-'))) {
+      try {
+        if (now - (await stat(join(store.layers, n))).mtimeMs > STALE_TMP_MS) doomed.push(n)
+      } catch {
+        // gone
+      }
+    }
     if (doomed.length > 0) {
       await removeTree(...doomed.map((n) => join(store.layers, n)))
-      layersRemoved.push(...doomed.map((n) => `sha256:${n}`))
+      layersRemoved.push(...doomed.filter((n) => !n.startsWith('.')).map((n) => `sha256:${n}`))
     }
     await cleanStaleIngest(store)
-    return {blobsRemoved, layersRemoved}
+    return {blobsRemoved, layersRemoved, blobBytes}
   })
 }

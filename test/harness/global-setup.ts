@@ -24,9 +24,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let plain: RunningRegistry | undefined
   let auth: RunningRegistry | undefined
   const dir = mkdtempSync(join(tmpdir(), 'ctr-ts-testenv-'))
+  const removeDir = () => rmSync(dir, {recursive: true, force: true})
+  process.once('exit', removeDir)
   const teardown = async () => {
     await Promise.allSettled([plain?.stop(), auth?.stop(), tokenServer?.stop()])
-    rmSync(dir, {recursive: true, force: true})
+    process.off('exit', removeDir)
+    removeDir()
   }
   try {
     const builtPromise = buildFixtures()

@@ -198,6 +198,8 @@ export async function startTokenServer(keys: TokenKeyPair = makeTokenKeyPair()):
     server.listen(0, '127.0.0.1', () => resolve())
   })
   const port = (server.address() as AddressInfo).port
+  const removeKeys = () => rmSync(keys.dir, {recursive: true, force: true})
+  process.once('exit', removeKeys)
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -206,7 +208,8 @@ export async function startTokenServer(keys: TokenKeyPair = makeTokenKeyPair()):
     stop: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
-      rmSync(keys.dir, {recursive: true, force: true})
+      process.off('exit', removeKeys)
+      removeKeys()
     },
   }
 }

@@ -163,7 +163,11 @@ describe('generateSpec', () => {
   })
   it('namespaces per network mode', () => {
     expect(generateSpec(input({network: 'slirp4netns'})).linux.namespaces).toContainEqual({type: 'network'})
-    const host = generateSpec(input({network: 'host'}))
+    expect(generateSpec(input({network: 'slirp4netns', netnsPath: '/proc/42/ns/net'})).linux.namespaces).toContainEqual({
+      type: 'network',
+      path: '/proc/42/ns/net',
+    })
+    const host = generateSpec(input({network: 'host', netnsPath: '/ignored'}))
     expect(host.linux.namespaces.map((n) => n.type)).not.toContain('network')
     expect(host.linux.namespaces.map((n) => n.type)).not.toContain('user')
   })

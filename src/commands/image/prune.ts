@@ -1,0 +1,42 @@
+import {createInterface} from 'node:readline/promises'
+import {Flags} from '@oclif/core'
+import {CtrCommand} from '../../base-command.js'
+import {humanSize} from '../../image/list.js'
+import {pruneImages} from '../../image/remove.js'
+
+export default class ImagePrune extends CtrCommand {
+  static override description = 'Remove unused images and unreferenced content'
+  static override examples = ['<%= config.bin %> image prune -f', '<%= config.bin %> image prune -a -f']
+  static override flags = {
+    all: Flags.boolean({char: 'a', description: 'remove every image no container uses, not just dangling content'}),
+    force: Flags.boolean({char: 'f', description: 'do not ask for confirmation'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(ImagePrune)
+    if (!flags.force) {
+      const what = flags.all ? 'all images without at least one container associated to them' : 'all dangling images'
+      const rl = createInterface({input: process.stdin, output: process.stderr})
+      let answer = ''
+      try {
+        answer = await rl.question(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `)
+      } catch {
+        answer = ''
+      } finally {
+        rl.close()
+      }
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        process.stderr.write('Aborted.\n')
+        return
+      }
+    }
+    const ctx = await this.context(flags.config)
+    const {lines, gc} = await pruneImages(ctx.store, {all: flags.all})
+    if (lines.length > 0) {
+      this.log('Deleted Images:')
+      for (const l of lines) this.log(l)
+      this.log('')
+    }
+    this.log(`Total reclaimed space: ${humanSize(gc.blobBytes)}`)
+  }
+}

@@ -1,0 +1,28 @@
+import {Args, Flags} from '@oclif/core'
+import {CtrCommand} from '../base-command.js'
+import {pullImage} from '../image/pull.js'
+import {parseReference} from '../reference/parse.js'
+
+export default class Pull extends CtrCommand {
+  static override description = 'Pull an image from a registry'
+  static override examples = [
+    '<%= config.bin %> pull alpine',
+    '<%= config.bin %> pull --platform linux/arm64 docker.io/library/busybox:1.36',
+    '<%= config.bin %> pull localhost:5000/app@sha256:…',
+  ]
+  static override args = {
+    image: Args.string({description: 'image reference (name[:tag][@digest])', required: true}),
+  }
+  static override flags = {
+    platform: Flags.string({description: 'platform to pull: os/arch[/variant] (default: config platform, else the host)'}),
+    quiet: Flags.boolean({char: 'q', description: 'no progress output; print only the reference'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Pull)
+    const ref = parseReference(args.image)
+    const ctx = await this.context(flags.config)
+    await pullImage(ctx, ref, {platform: flags.platform, quiet: flags.quiet})
+    this.log(ref.toString())
+  }
+}

@@ -1,0 +1,28 @@
+import {Args, Flags} from '@oclif/core'
+import {CtrCommand} from '../base-command.js'
+import {describeError} from '../errors.js'
+import {removeImages} from '../image/remove.js'
+
+export default class Rmi extends CtrCommand {
+  static override description = 'Remove images; blobs and layers no image uses any more are deleted'
+  static override aliases = ['image:rm']
+  static override strict = false
+  static override examples = ['<%= config.bin %> rmi alpine', '<%= config.bin %> rmi -f 3f57d9401f8d']
+  static override args = {
+    image: Args.string({description: 'image name or id', required: true}),
+  }
+  static override flags = {
+    force: Flags.boolean({char: 'f', description: 'remove even if containers use it, or it has several references'}),
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Rmi)
+    const ctx = await this.context(flags.config)
+    const res = await removeImages(ctx.store, argv as string[], {force: flags.force})
+    for (const line of res.lines) this.log(line)
+    if (res.errors.length > 0) {
+      for (const err of res.errors.slice(0, -1)) process.stderr.write(`ctr-ts: ${describeError(err).message}\n`)
+      throw res.errors.at(-1)
+    }
+  }
+}

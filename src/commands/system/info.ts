@@ -1,0 +1,37 @@
+import {Flags} from '@oclif/core'
+import {CtrCommand} from '../../base-command.js'
+import {humanSize} from '../../cli/table.js'
+import {systemInfo} from '../../system/info.js'
+
+export default class SystemInfo extends CtrCommand {
+  static override summary = 'Show versions, the store location and size, and object counts'
+  static override description =
+    'Prints the versions of ctr-ts, node and the tools it drives (runc/crun, fuse-overlayfs, slirp4netns), where the store and the runtime state live, the store size, and how many images, containers and unpacked layers it holds.'
+  static override examples = ['<%= config.bin %> system info', '<%= config.bin %> system info --format json']
+  static override flags = {
+    format: Flags.string({description: 'output format', options: ['text', 'json'], default: 'text'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(SystemInfo)
+    const ctx = await this.context(flags.config)
+    const info = await systemInfo(ctx, this.config.version)
+    if (flags.format === 'json') {
+      this.log(JSON.stringify(info, null, 2))
+      return
+    }
+    const lines = [
+      'Versions:',
+      ...Object.entries(info.versions).map(([k, v]) => `  ${k}: ${v}`),
+      `Runtime: ${info.runtime.name}${info.runtime.path ? ` (${info.runtime.path})` : ' (not found)'}`,
+      `Store: ${info.store.root}`,
+      `  Size: ${humanSize(info.store.sizeBytes)}`,
+      `Runtime state: ${info.store.runRoot}`,
+      `Images: ${info.images}`,
+      `Containers: ${info.containers.total} (running: ${info.containers.running}, stopped: ${info.containers.stopped})`,
+      `Layers: ${info.layers}`,
+      `Configuration: ${info.configSources.length ? info.configSources.join(', ') : 'defaults only'}`,
+    ]
+    this.log(lines.join('\n'))
+  }
+}

@@ -1,0 +1,40 @@
+import {Flags} from '@oclif/core'
+import {CtrCommand} from '../../base-command.js'
+import {humanSize} from '../../cli/table.js'
+import {UsageError} from '../../errors.js'
+import {pruneSystem} from '../../system/prune.js'
+import {canPrompt, confirm} from '../../system/prompt.js'
+
+export default class SystemPrune extends CtrCommand {
+  static override summary = 'Remove stopped containers and unused data'
+  static override description = [
+    'Removes every container that is not running, then blobs and unpacked layers no image or container uses.',
+    'With --all, also every image no remaining container uses. Running containers and their images are left alone.',
+    'Asks for confirmation on a terminal; elsewhere --force is required.',
+  ].join('\n')
+  static override examples = ['<%= config.bin %> system prune', '<%= config.bin %> system prune -a -f']
+  static override flags = {
+    all: Flags.boolean({char: 'a', description: 'also remove all images not used by a container'}),
+    force: Flags.boolean({char: 'f', description: 'do not ask for confirmation'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(SystemPrune)
+    const ctx = await this.context(flags.config)
+    if (!flags.force) {
+      if (!canPrompt()) throw new UsageError('system prune needs confirmation: use -f/--force (stdin is not a terminal)')
+      const what = flags.all ? 'all stopped containers, all images without a container, and unused layers and blobs' : 'all stopped containers and unused layers and blobs'
+      if (!(await confirm(`WARNING! This will remove ${what}. Are you sure you want to continue?`))) {
+        this.log('Nothing removed.')
+        return
+      }
+    }
+    const r = await pruneSystem(ctx, {all: flags.all})
+    if (r.containers.length) this.log(['Deleted Containers:', ...r.containers].join('\n'))
+    if (r.untagged.length || r.deletedImages.length) {
+      this.log(['Deleted Images:', ...r.untagged.map((u) => `untagged: ${u}`), ...r.deletedImages.map((d) => `deleted: ${d}`)].join('\n'))
+    }
+    if (r.layers.length) this.log(['Deleted Layers:', ...r.layers].join('\n'))
+    this.log(`Total reclaimed space: ${humanSize(r.blobBytes)}`)
+  }
+}

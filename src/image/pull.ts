@@ -1,0 +1,215 @@
+import type {Context} from '../context.js'
+import {IntegrityError, UnsupportedMediaTypeError} from '../errors.js'
+import {ensureLayersUnpacked} from '../layer/unpack-layers.js'
+import {MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type ImageRecord, type LayerRecord, type Platform} from '../oci/types.js'
+import {ensureDir} from '../paths.js'
+import {createProgress} from '../progress/render.js'
+import type {PullEvent, PullEventSink} from '../progress/events.js'
+import {parseReference, type Reference} from '../reference/parse.js'
+import {RegistryClient, type FetchedManifest} from '../registry/client.js'
+import {transferLimits, type TransferLimits} from '../registry/limits.js'
+import {cleanStaleIngest, hasBlob, readBlob, writeBlob} from '../store/blobs.js'
+import {writeImageRecord} from '../store/images.js'
+import {createLease} from '../store/lock.js'
+import {downloadBlob} from './download.js'
+import {formatPlatform, normalizePlatform, platformMatches, selectManifest, wantedPlatform} from './platform.js'
+
+export interface PullOptions {
+  /** os/arch[/variant]; default: config.platform, else the host. */
+  platform?: string
+  /** No progress output at all. */
+  quiet?: boolean
+  /** Receive events instead of the default stderr renderer. */
+  onEvent?: PullEventSink
+  env?: NodeJS.ProcessEnv
+}
+
+const INDEX_TYPES = new Set<string>([MediaType.OciIndex, MediaType.DockerManifestList])
+const CONFIG_TYPES = new Set<string>([MediaType.OciConfig, MediaType.DockerConfig])
+const LAYER_TYPES = new Set<string>([
+  MediaType.OciLayer,
+  MediaType.OciLayerGzip,
+  MediaType.OciLayerZstd,
+  MediaType.OciLayerNondistGzip,
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+  MediaType.DockerLayerGzip,
+  MediaType.DockerLayerForeignGzip,
+])
+
+function parseJson<T>(bytes: Buffer, what: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T
+  } catch {
+    throw new IntegrityError(`${what} is not valid JSON`)
+  }
+}
+
+function checkDescriptor(d: unknown, what: string): Descriptor {
+  const x = d as Partial<Descriptor> | undefined
+  if (!x || typeof x.digest !== 'string' || typeof x.size !== 'number' || typeof x.mediaType !== 'string' || x.size < 0 || !Number.isSafeInteger(x.size)) {
+    throw new IntegrityError(`${what}: malformed descriptor`)
+  }
+  if (!/^sha256:[a-f0-9]{64}$/.test(x.digest)) throw new UnsupportedMediaTypeError(`${what}: unsupported digest ${x.digest}`)
+  return x as Descriptor
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once; the first failure is thrown after all settle. */
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failure: unknown
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++]!
+      try {
+        await fn(item)
+      } catch (err) {
+        failure ??= err
+      }
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+  if (failure !== undefined) throw failure
+}
+
+interface Resolved {
+  manifest: ImageManifest
+  manifestDigest: string
+  manifestMediaType: string
+  indexDigest?: string
+  platform?: Platform
+}
+
+/** Fetches the manifest for `ref`, descending through an index to the platform's manifest. All of them are stored as blobs. */
+async function resolveManifest(ctx: Context, client: RegistryClient, ref: Reference, want: Platform, emit: PullEventSink): Promise<Resolved> {
+  const display = ref.toString()
+  const top: FetchedManifest = await client.getManifest(ref.reference, display)
+  await writeBlob(ctx.store, top.digest, top.bytes)
+  let fetched = top
+  let indexDigest: string | undefined
+  let platform: Platform | undefined
+  if (INDEX_TYPES.has(top.mediaType)) {
+    const index = parseJson<ImageIndex>(top.bytes, `index ${display}`)
+    if (!Array.isArray(index.manifests)) throw new IntegrityError(`index ${display} has no manifests list`)
+    const chosen = checkDescriptor(selectManifest(index.manifests, want, `the manifest list of ${display}`), `index ${display}`)
+    indexDigest = top.digest
+    platform = chosen.platform ? normalizePlatform(chosen.platform) : want
+    fetched = await client.getManifest(chosen.digest, `${ref.name}@${chosen.digest}`)
+    if (fetched.bytes.length !== chosen.size) throw new IntegrityError(`manifest ${chosen.digest}: got ${fetched.bytes.length} bytes, index says ${chosen.size}`)
+    if (INDEX_TYPES.has(fetched.mediaType)) throw new UnsupportedMediaTypeError(`${display}: nested indexes are not supported`)
+    await writeBlob(ctx.store, fetched.digest, fetched.bytes)
+  }
+  const manifest = parseJson<ImageManifest>(fetched.bytes, `manifest ${display}`)
+  if (!manifest.config || !Array.isArray(manifest.layers)) throw new IntegrityError(`manifest ${fetched.digest} of ${display} has no config or layers`)
+  emit({type: 'resolved', ref: display, digest: indexDigest ?? fetched.digest, mediaType: fetched.mediaType, platform: platform ? formatPlatform(platform) : undefined})
+  return {manifest, manifestDigest: fetched.digest, manifestMediaType: fetched.mediaType, indexDigest, platform}
+}
+
+/**
+ * Pulls an image into the store and returns its record: manifest (through an index for the
+ * wanted platform), config and layers are verified against their digests before they become
+ * visible; layers download concurrently and ones already present are skipped; layers are
+ * unpacked; the image record is written last. Progress goes to stderr unless `quiet`.
+ */
+export async function pullImage(ctx: Context, refInput: string | Reference, opts: PullOptions = {}): Promise<ImageRecord> {
+  const ref = typeof refInput === 'string' ? parseReference(refInput) : refInput
+  const want = wantedPlatform(opts.platform, ctx.config.platform)
+  const limits: TransferLimits = transferLimits(opts.env)
+  const renderer = opts.onEvent || opts.quiet ? undefined : createProgress(process.stderr)
+  const emit: PullEventSink = (e: PullEvent) => {
+    if (opts.onEvent) opts.onEvent(e)
+    else renderer?.sink(e)
+  }
+
+  ensureDir(ctx.store.blobs)
+  ensureDir(ctx.store.ingest)
+  ensureDir(ctx.store.images)
+  ensureDir(ctx.store.layers)
+  await cleanStaleIngest(ctx.store)
+
+  const client = new RegistryClient({
+    config: ctx.config,
+    registry: ref.registry,
+    repository: ref.repository,
+    limits,
+    env: opts.env,
+    onNotice: (message) => emit({type: 'notice', message}),
+  })
+  const lease = await createLease(ctx.store)
+  try {
+    emit({type: 'resolving', ref: ref.toString()})
+    const resolved = await resolveManifest(ctx, client, ref, want, emit)
+    const {manifest} = resolved
+    await lease.add([resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : [])])
+
+    const configDesc = checkDescriptor(manifest.config, `manifest ${resolved.manifestDigest}`)
+    if (!CONFIG_TYPES.has(configDesc.mediaType)) {
+      throw new UnsupportedMediaTypeError(`${ref.toString()}: unsupported config media type ${configDesc.mediaType} (not a container image)`)
+    }
+    const layerDescs = manifest.layers.map((l, i) => checkDescriptor(l, `layer ${i} of ${resolved.manifestDigest}`))
+    for (const l of layerDescs) {
+      if (!LAYER_TYPES.has(l.mediaType)) throw new UnsupportedMediaTypeError(`${ref.toString()}: unsupported layer media type ${l.mediaType}`)
+    }
+    if (configDesc.size > limits.maxConfigBytes) throw new IntegrityError(`image config ${configDesc.digest} is larger than ${limits.maxConfigBytes} bytes`)
+
+    await lease.add([configDesc.digest, ...layerDescs.map((l) => l.digest)])
+    if (!(await hasBlob(ctx.store, configDesc.digest, configDesc.size))) {
+      await downloadBlob(ctx.store, client, configDesc, limits)
+    }
+    const config = parseJson<ImageConfig>(await readBlob(ctx.store, configDesc.digest), `image config ${configDesc.digest}`)
+    const diffIds = config.rootfs?.diff_ids
+    if (!Array.isArray(diffIds) || diffIds.length !== layerDescs.length) {
+      throw new IntegrityError(`image config ${configDesc.digest}: ${Array.isArray(diffIds) ? diffIds.length : 'no'} diff ids for ${layerDescs.length} layers`)
+    }
+    for (const d of diffIds) {
+      if (typeof d !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(d)) throw new IntegrityError(`image config ${configDesc.digest}: malformed diff id ${String(d)}`)
+    }
+    const platform = normalizePlatform({os: config.os ?? want.os, architecture: config.architecture ?? want.architecture, ...(config.variant ? {variant: config.variant} : {})})
+    if (!resolved.indexDigest && opts.platform && !platformMatches(platform, want)) {
+      emit({type: 'notice', message: `warning: image platform ${formatPlatform(platform)} does not match the requested ${formatPlatform(want)}`})
+    }
+
+    await lease.add(diffIds)
+    const layers: LayerRecord[] = layerDescs.map((l, i) => ({digest: l.digest, mediaType: l.mediaType, size: l.size, diffId: diffIds[i]!}))
+    const unique = [...new Map(layerDescs.map((l) => [l.digest, l])).values()]
+    for (const l of unique) emit({type: 'layer', phase: 'waiting', digest: l.digest, size: l.size})
+    await mapLimit(unique, limits.concurrentDownloads, async (l) => {
+      if (await hasBlob(ctx.store, l.digest, l.size)) {
+        emit({type: 'layer', phase: 'exists', digest: l.digest, size: l.size})
+        return
+      }
+      emit({type: 'layer', phase: 'downloading', digest: l.digest, size: l.size})
+      await downloadBlob(ctx.store, client, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size}))
+      emit({type: 'layer', phase: 'done', digest: l.digest, size: l.size})
+    })
+
+    emit({type: 'unpacking'})
+    await ensureLayersUnpacked(ctx.store, layers, {
+      onEvent: (e) => {
+        if (e.type === 'warning') emit({type: 'notice', message: `warning: ${e.message ?? ''}`})
+        else emit({type: 'layer', phase: e.type, digest: e.digest, size: layers.find((l) => l.digest === e.digest)?.size ?? 0})
+      },
+    })
+    emit({type: 'unpacked'})
+
+    const record: ImageRecord = {
+      ref: ref.toString(),
+      id: configDesc.digest,
+      manifestDigest: resolved.manifestDigest,
+      ...(resolved.indexDigest ? {indexDigest: resolved.indexDigest} : {}),
+      manifestMediaType: resolved.manifestMediaType,
+      platform,
+      layers,
+      size: layers.reduce((n, l) => n + l.size, 0),
+      ...(config.created ? {created: config.created} : {}),
+      pulledAt: new Date().toISOString(),
+    }
+    await writeImageRecord(ctx.store, record)
+    emit({type: 'pulled', ref: ref.toString(), digest: resolved.indexDigest ?? resolved.manifestDigest})
+    return record
+  } finally {
+    renderer?.finish()
+    await lease.release()
+    await client.close()
+  }
+}

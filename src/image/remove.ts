@@ -1,0 +1,62 @@
+import type {StoreLayout} from '../paths.js'
+import {garbageCollect, type GcResult} from '../store/gc.js'
+import {imagesInUse, listImages, removeImage} from '../store/images.js'
+import {parseReference} from '../reference/parse.js'
+
+export interface RemoveImagesResult {
+  /** Lines like docker's: "Untagged: alpine:latest", "Deleted: sha256:…". */
+  lines: string[]
+  /** Per-argument failures (the others are still removed). */
+  errors: unknown[]
+  gc: GcResult
+}
+
+function familiar(ref: string): string {
+  try {
+    return parseReference(ref).familiar()
+  } catch {
+    return ref
+  }
+}
+
+/** `rmi`: removes each image (by name or id), then reclaims blobs and layers nothing references. */
+export async function removeImages(store: StoreLayout, names: string[], opts: {force?: boolean} = {}): Promise<RemoveImagesResult> {
+  const lines: string[] = []
+  const errors: unknown[] = []
+  for (const name of names) {
+    try {
+      const res = await removeImage(store, name, opts)
+      for (const ref of res.untagged) lines.push(`Untagged: ${familiar(ref)}`)
+      for (const id of res.deleted) lines.push(`Deleted: ${id}`)
+    } catch (err) {
+      errors.push(err)
+    }
+  }
+  const gc = await garbageCollect(store)
+  return {lines, errors, gc}
+}
+
+/**
+ * `image prune`: without `all`, only content no image references (blobs and layers left by
+ * re-tagged or interrupted pulls: ctr-ts's dangling images); with `all`, also every image no
+ * container uses.
+ */
+export async function pruneImages(store: StoreLayout, opts: {all?: boolean} = {}): Promise<{lines: string[]; gc: GcResult}> {
+  const lines: string[] = []
+  if (opts.all) {
+    const used = await imagesInUse(store)
+    for (const r of await listImages(store)) {
+      if (used.has(r.id)) continue
+      try {
+        const res = await removeImage(store, r.ref, {force: false})
+        for (const ref of res.untagged) lines.push(`Untagged: ${familiar(ref)}`)
+        for (const id of res.deleted) lines.push(`Deleted: ${id}`)
+      } catch {
+        // raced with a container create or another prune
+      }
+    }
+  }
+  const gc = await garbageCollect(store)
+  for (const d of gc.blobsRemoved) if (!lines.includes(`Deleted: ${d}`)) lines.push(`Deleted: ${d}`)
+  return {lines, gc}
+}

@@ -1,0 +1,347 @@
+import {execa} from 'execa'
+import {closeSync, constants, openSync, readFileSync, statSync} from 'node:fs'
+import {userInfo} from 'node:os'
+import {join} from 'node:path'
+import type {CtrConfig} from '../config/schema.js'
+import {which} from '../runtime/binaries.js'
+import {type CgroupFacts, evaluateResourceSupport, gatherCgroupFacts} from '../spec/resources.js'
+import {packageRoot} from '../userns/helpers.js'
+import {buildMapping, parseSubIdFile, type SubIdRange} from '../userns/idmap.js'
+
+/**
+ * `ctr-ts system check`: every prerequisite of rootless containers, one result each, with the
+ * fix when something is wrong. Everything the checks look at comes from a CheckEnv, so a test
+ * can hide a prerequisite (a PATH without fuse-overlayfs, a subuid file without the user).
+ */
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info'
+
+export interface CheckResult {
+  id: string
+  title: string
+  /** fail: a required prerequisite is missing; warn: something optional or degraded. */
+  status: CheckStatus
+  detail: string
+  fix?: string
+  required: boolean
+}
+
+export interface CheckEnv {
+  /** PATH (binaries are looked up there, plus the sbin directories) and XDG_RUNTIME_DIR. */
+  env: NodeJS.ProcessEnv
+  /** /proc/sys */
+  procSys: string
+  subuidFile: string
+  subgidFile: string
+  devFuse: string
+  devTun: string
+  user: {name: string; uid: number; gid: number}
+  cgroup: CgroupFacts
+  /** Our user-namespace helper (shim/build/ctr-ts-userns), probed with `-- true`. */
+  usernsHelper: string
+  /** Our container shim (shim/build/ctr-ts-shim). */
+  shim: string
+  config: Pick<CtrConfig, 'runtime' | 'network' | 'init' | 'rootfs'>
+}
+
+/**
+ * The real machine. CTR_TS_SUBUID_FILE / CTR_TS_SUBGID_FILE replace /etc/subuid and /etc/subgid
+ * for the check only (to test it, or to check a file before installing it).
+ */
+export function defaultCheckEnv(config: CheckEnv['config'], env: NodeJS.ProcessEnv = process.env): CheckEnv {
+  const uid = process.getuid?.() ?? 0
+  const gid = process.getgid?.() ?? 0
+  let name = String(uid)
+  try {
+    name = userInfo().username
+  } catch {
+    // no passwd entry
+  }
+  return {
+    env,
+    procSys: '/proc/sys',
+    subuidFile: env.CTR_TS_SUBUID_FILE || '/etc/subuid',
+    subgidFile: env.CTR_TS_SUBGID_FILE || '/etc/subgid',
+    devFuse: '/dev/fuse',
+    devTun: '/dev/net/tun',
+    user: {name, uid, gid},
+    cgroup: gatherCgroupFacts(),
+    usernsHelper: join(packageRoot, 'shim', 'build', 'ctr-ts-userns'),
+    shim: join(packageRoot, 'shim', 'build', 'ctr-ts-shim'),
+    config,
+  }
+}
+
+function readTrim(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}
+
+function canOpenRw(path: string): string | undefined {
+  try {
+    closeSync(openSync(path, constants.O_RDWR))
+    return undefined
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? (err as Error).message
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    const st = statSync(path)
+    return st.isFile() && (st.mode & 0o111) !== 0
+  } catch {
+    return false
+  }
+}
+
+const total = (ranges: SubIdRange[]) => ranges.reduce((n, r) => n + r.count, 0)
+
+export async function runChecks(ce: CheckEnv): Promise<CheckResult[]> {
+  const results: CheckResult[] = []
+  const add = (r: CheckResult) => results.push(r)
+  const find = (name: string) => which(name, ce.env)
+
+  // --- our own helpers
+  const helpersMissing = [ce.usernsHelper, ce.shim].filter((p) => !isExecutable(p))
+  add({
+    id: 'helpers',
+    title: 'ctr-ts helpers',
+    status: helpersMissing.length ? 'fail' : 'ok',
+    detail: helpersMissing.length ? `missing: ${helpersMissing.join(', ')}` : 'ctr-ts-userns and ctr-ts-shim built',
+    fix: helpersMissing.length ? 'build them: npm run build (needs make and a C compiler)' : undefined,
+    required: true,
+  })
+
+  // --- id ranges (needed by the probe too)
+  const subuid = parseSubIdFile(readTrim(ce.subuidFile) ?? '', {name: ce.user.name, id: ce.user.uid})
+  const subgid = parseSubIdFile(readTrim(ce.subgidFile) ?? '', {name: ce.user.name, id: ce.user.uid})
+
+  // --- user namespaces
+  const clone = readTrim(join(ce.procSys, 'kernel', 'unprivileged_userns_clone'))
+  const maxNs = readTrim(join(ce.procSys, 'user', 'max_user_namespaces'))
+  const apparmor = readTrim(join(ce.procSys, 'kernel', 'apparmor_restrict_unprivileged_userns'))
+  let probeOk = false
+  let probeWhy = ''
+  const newuidmap = find('newuidmap')
+  const newgidmap = find('newgidmap')
+  if (!helpersMissing.includes(ce.usernsHelper)) {
+    const full = subuid.length > 0 && subgid.length > 0
+    const uids = buildMapping(ce.user.uid, full ? subuid : [])
+    const gids = buildMapping(ce.user.gid, full ? subgid : [])
+    const args: string[] = []
+    for (const m of uids) args.push('--uid-map', `${m.containerID}:${m.hostID}:${m.size}`)
+    for (const m of gids) args.push('--gid-map', `${m.containerID}:${m.hostID}:${m.size}`)
+    const truePath = find('true') ?? '/bin/true'
+    const r = await execa(ce.usernsHelper, [...args, '--', truePath], {env: ce.env, extendEnv: false, reject: false, timeout: 15_000})
+    probeOk = r.exitCode === 0
+    if (!probeOk) probeWhy = String(r.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? `exit code ${r.exitCode}`
+  } else probeWhy = 'ctr-ts-userns is not built'
+  if (clone === '0') {
+    add({id: 'userns', title: 'user namespaces', status: 'fail', detail: 'kernel.unprivileged_userns_clone = 0', fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1 (and persist it in /etc/sysctl.d/)', required: true})
+  } else if (maxNs !== undefined && Number(maxNs) <= 0) {
+    add({id: 'userns', title: 'user namespaces', status: 'fail', detail: `user.max_user_namespaces = ${maxNs}`, fix: 'sudo sysctl -w user.max_user_namespaces=28633 (and persist it in /etc/sysctl.d/)', required: true})
+  } else if (!probeOk) {
+    add({
+      id: 'userns',
+      title: 'user namespaces',
+      status: 'fail',
+      detail: `creating a user namespace failed: ${probeWhy}`,
+      fix:
+        apparmor === '1'
+          ? 'AppArmor restricts unprivileged user namespaces: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or add an AppArmor profile for ctr-ts'
+          : 'check newuidmap/newgidmap and /etc/subuid, /etc/subgid below; see https://rootlesscontaine.rs/getting-started/common/',
+      required: true,
+    })
+  } else {
+    add({id: 'userns', title: 'user namespaces', status: 'ok', detail: `enabled (max_user_namespaces=${maxNs ?? '?'}), probe succeeded`, required: true})
+  }
+
+  // --- newuidmap / newgidmap
+  for (const [tool, path] of [['newuidmap', newuidmap], ['newgidmap', newgidmap]] as const) {
+    if (!path) {
+      add({id: tool, title: tool, status: 'fail', detail: 'not found on PATH', fix: 'sudo apt-get install uidmap (Fedora: shadow-utils)', required: true})
+      continue
+    }
+    const st = statSync(path)
+    const setuidRoot = (st.mode & 0o4000) !== 0 && st.uid === 0
+    if (setuidRoot) add({id: tool, title: tool, status: 'ok', detail: `${path} (setuid root)`, required: true})
+    else
+      add({
+        id: tool,
+        title: tool,
+        status: probeOk ? 'warn' : 'fail',
+        detail: `${path} is not setuid root${probeOk ? ' (the probe worked: file capabilities?)' : ''}`,
+        fix: `sudo chown root ${path} && sudo chmod u+s ${path}`,
+        required: true,
+      })
+  }
+
+  // --- subordinate id ranges
+  for (const [what, file, ranges] of [['subuid', ce.subuidFile, subuid], ['subgid', ce.subgidFile, subgid]] as const) {
+    const n = total(ranges)
+    const fix = `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${ce.user.name}`
+    if (n === 0) add({id: what, title: `${file} range`, status: 'fail', detail: `no range for user ${ce.user.name} (uid ${ce.user.uid})`, fix, required: true})
+    else if (n < 65536)
+      add({id: what, title: `${file} range`, status: 'warn', detail: `${n} ids for ${ce.user.name}: fewer than the 65536 recommended (images using higher ids fail to unpack)`, fix, required: true})
+    else add({id: what, title: `${file} range`, status: 'ok', detail: ranges.map((r) => `${r.start}:${r.count}`).join(', '), required: true})
+  }
+
+  // --- fuse
+  const fuseRequired = ce.config.rootfs.driver === 'fuse-overlayfs'
+  const miss = fuseRequired ? 'fail' : 'warn'
+  const fuseErr = canOpenRw(ce.devFuse)
+  add(
+    fuseErr
+      ? {id: 'fuse', title: ce.devFuse, status: miss, detail: `cannot open read-write: ${fuseErr}`, fix: `sudo modprobe fuse && sudo chmod 666 ${ce.devFuse}`, required: fuseRequired}
+      : {id: 'fuse', title: ce.devFuse, status: 'ok', detail: 'usable', required: fuseRequired},
+  )
+  const fov = find('fuse-overlayfs')
+  add(
+    fov
+      ? {id: 'fuse-overlayfs', title: 'fuse-overlayfs', status: 'ok', detail: fov, required: fuseRequired}
+      : {id: 'fuse-overlayfs', title: 'fuse-overlayfs', status: miss, detail: 'not found on PATH', fix: 'sudo apt-get install fuse-overlayfs', required: fuseRequired},
+  )
+
+  // --- OCI runtime
+  const cgroupV2 = ce.cgroup.fsType === 'cgroup2'
+  const rtName = ce.config.runtime.name
+  const rtPath = ce.config.runtime.path ? (isExecutable(ce.config.runtime.path) ? ce.config.runtime.path : undefined) : find(rtName)
+  if (!rtPath) {
+    add({
+      id: 'runtime',
+      title: `OCI runtime (${rtName})`,
+      status: 'fail',
+      detail: ce.config.runtime.path ? `${ce.config.runtime.path} is not executable` : 'not found on PATH',
+      fix: `sudo apt-get install ${rtName}`,
+      required: true,
+    })
+  } else if (rtName === 'crun' && !cgroupV2) {
+    add({
+      id: 'runtime',
+      title: `OCI runtime (${rtName})`,
+      status: 'warn',
+      detail: `${rtPath}: crun does not work rootless on cgroup v1/hybrid`,
+      fix: 'use runc: set runtime.name to "runc" (apt-get install runc)',
+      required: true,
+    })
+  } else add({id: 'runtime', title: `OCI runtime (${rtName})`, status: 'ok', detail: rtPath, required: true})
+
+  // --- network
+  const slirpRequired = ce.config.network.default === 'slirp4netns'
+  const slirp = find('slirp4netns')
+  add(
+    slirp
+      ? {id: 'slirp4netns', title: 'slirp4netns', status: 'ok', detail: slirp, required: slirpRequired}
+      : {
+          id: 'slirp4netns',
+          title: 'slirp4netns',
+          status: slirpRequired ? 'fail' : 'warn',
+          detail: 'not found on PATH (needed for --network slirp4netns and -p)',
+          fix: 'sudo apt-get install slirp4netns',
+          required: slirpRequired,
+        },
+  )
+  const tunErr = canOpenRw(ce.devTun)
+  add(
+    tunErr
+      ? {
+          id: 'tun',
+          title: ce.devTun,
+          status: slirpRequired ? 'fail' : 'warn',
+          detail: `cannot open read-write: ${tunErr}`,
+          fix: 'sudo modprobe tun && sudo chmod 666 /dev/net/tun',
+          required: slirpRequired,
+        }
+      : {id: 'tun', title: ce.devTun, status: 'ok', detail: 'usable', required: slirpRequired},
+  )
+
+  // --- init
+  const init = ce.config.init.path ? (isExecutable(ce.config.init.path) ? ce.config.init.path : undefined) : ['tini-static', 'catatonit', 'tini'].map(find).find(Boolean)
+  add(
+    init
+      ? {id: 'init', title: 'init for --init', status: 'ok', detail: init, required: false}
+      : {id: 'init', title: 'init for --init', status: 'warn', detail: 'no tini or catatonit: --init will not work', fix: 'sudo apt-get install tini (or catatonit)', required: false},
+  )
+
+  // --- cgroups
+  if (!cgroupV2) {
+    add({
+      id: 'cgroup',
+      title: 'cgroups',
+      status: 'warn',
+      detail:
+        'cgroup v1/hybrid: resource limits (--memory, --cpus, --pids-limit) are unavailable, because an unprivileged user cannot create cgroups on v1; containers run without limits',
+      fix: 'boot with systemd.unified_cgroup_hierarchy=1 and enable delegation: https://rootlesscontaine.rs/getting-started/common/cgroup2/',
+      required: false,
+    })
+  } else {
+    const support = evaluateResourceSupport(ce.cgroup)
+    add(
+      support.ok
+        ? {id: 'cgroup', title: 'cgroups', status: 'ok', detail: `v2, controllers delegated (${support.cgroupPath})`, required: false}
+        : {id: 'cgroup', title: 'cgroups', status: 'warn', detail: `v2 without delegation: ${support.reason.split(';')[0]}`, fix: 'enable delegation: https://rootlesscontaine.rs/getting-started/common/cgroup2/', required: false},
+    )
+  }
+
+  // --- XDG_RUNTIME_DIR
+  const xdg = ce.env.XDG_RUNTIME_DIR
+  if (!xdg) {
+    add({
+      id: 'xdg-runtime-dir',
+      title: 'XDG_RUNTIME_DIR',
+      status: 'warn',
+      detail: `unset: runtime state goes to /tmp/ctr-ts-run-${ce.user.uid}`,
+      fix: `log in through a systemd user session (sudo loginctl enable-linger ${ce.user.name}) or export XDG_RUNTIME_DIR`,
+      required: false,
+    })
+  } else {
+    let ok = false
+    try {
+      const st = statSync(xdg)
+      ok = st.isDirectory() && st.uid === ce.user.uid
+    } catch {
+      ok = false
+    }
+    add(
+      ok
+        ? {id: 'xdg-runtime-dir', title: 'XDG_RUNTIME_DIR', status: 'ok', detail: xdg, required: false}
+        : {
+            id: 'xdg-runtime-dir',
+            title: 'XDG_RUNTIME_DIR',
+            status: 'warn',
+            detail: `${xdg} is not a directory owned by uid ${ce.user.uid}: runtime state goes to /tmp/ctr-ts-run-${ce.user.uid}`,
+            fix: 'unset it or point it at your own runtime directory',
+            required: false,
+          },
+    )
+  }
+
+  // --- privileged ports
+  const portStart = readTrim(join(ce.procSys, 'net', 'ipv4', 'ip_unprivileged_port_start'))
+  add({
+    id: 'ports',
+    title: 'unprivileged ports',
+    status: 'info',
+    detail: portStart !== undefined ? `host ports from ${portStart} can be published (net.ipv4.ip_unprivileged_port_start)` : 'net.ipv4.ip_unprivileged_port_start unknown',
+    fix: portStart !== undefined && Number(portStart) > 0 ? 'to publish lower ports: sudo sysctl -w net.ipv4.ip_unprivileged_port_start=80' : undefined,
+    required: false,
+  })
+
+  return results
+}
+
+/** True when every required prerequisite is there. */
+export function checksPassed(results: CheckResult[]): boolean {
+  return !results.some((r) => r.status === 'fail')
+}
+
+const TAGS: Record<CheckStatus, string> = {ok: 'ok  ', warn: 'WARN', fail: 'FAIL', info: 'info'}
+
+/** One line: "FAIL fuse-overlayfs: not found on PATH (fix: sudo apt-get install fuse-overlayfs)". */
+export function formatCheck(r: CheckResult): string {
+  const fix = r.fix && r.status !== 'ok' ? ` (${r.status === 'info' ? 'hint' : 'fix'}: ${r.fix})` : ''
+  return `${TAGS[r.status]} ${r.title}: ${r.detail}${fix}`
+}

@@ -1,0 +1,87 @@
+import {join} from 'node:path'
+import type {Context} from '../context.js'
+import {removeContainer} from '../container/lifecycle.js'
+import {listContainers, readState} from '../container/record.js'
+import {containerStatus, isAlive} from '../container/status.js'
+import {garbageCollect} from '../store/gc.js'
+import {imagesInUse, listImages, removeImage} from '../store/images.js'
+import {removeTree} from '../userns/remove.js'
+
+export interface PruneResult {
+  containers: string[]
+  untagged: string[]
+  deletedImages: string[]
+  layers: string[]
+  blobs: string[]
+  blobBytes: number
+}
+
+/**
+ * `system prune`: removes stopped (and never started) containers; with `all`, every image that
+ * no remaining container uses; then blobs and unpacked layers that nothing references
+ * (garbageCollect: also keeps what running pulls have leased). Running containers and the images
+ * and layers they use are left alone.
+ */
+export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<PruneResult> {
+  const result: PruneResult = {containers: [], untagged: [], deletedImages: [], layers: [], blobs: [], blobBytes: 0}
+  for (const rec of await listContainers(ctx)) {
+    if (containerStatus(ctx, rec).running) continue
+    await removeContainer(ctx, rec, false)
+    result.containers.push(rec.id)
+  }
+  if (opts.all) {
+    const used = await imagesInUse(ctx.store)
+    for (const img of await listImages(ctx.store)) {
+      if (used.has(img.id)) continue
+      try {
+        const r = await removeImage(ctx.store, img.ref)
+        result.untagged.push(...r.untagged)
+        result.deletedImages.push(...r.deleted)
+      } catch {
+        // taken into use or removed meanwhile: left alone
+      }
+    }
+  }
+  const gc = await garbageCollect(ctx.store)
+  result.layers = gc.layersRemoved
+  result.blobs = gc.blobsRemoved
+  result.blobBytes = gc.blobBytes
+  return result
+}
+
+export interface ResetResult {
+  containers: string[]
+  removed: string[]
+}
+
+/**
+ * `system reset`: removes every container (running ones are killed) and the whole store: every
+ * directory of the store layout and of the runtime directory. Only ctr-ts's own subdirectories
+ * are removed, never the configured root itself (which may be a directory the user shares).
+ */
+export async function resetSystem(ctx: Context): Promise<ResetResult> {
+  const containers: string[] = []
+  for (const rec of await listContainers(ctx)) {
+    try {
+      await removeContainer(ctx, rec, true)
+    } catch {
+      // A container that will not die cleanly: kill its shim and remove its files below.
+      const state = readState(ctx, rec.id)
+      if (state.shimPid && isAlive(state.shimPid, state.shimStartTime)) {
+        try {
+          process.kill(state.shimPid, 'SIGKILL')
+        } catch {
+          // gone
+        }
+      }
+    }
+    containers.push(rec.id)
+  }
+  const {root, blobs, ...storeDirs} = ctx.store
+  const {root: _runRoot, ...runDirs} = ctx.run
+  // blobs is root/blobs/sha256: remove root/blobs
+  const targets = [join(root, 'blobs'), ...Object.values(storeDirs), ...Object.values(runDirs)]
+  void blobs
+  await removeTree(...targets)
+  return {containers, removed: targets}
+}
