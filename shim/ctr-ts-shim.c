@@ -47,7 +47,8 @@
 #define MAX_ARGS 64
 #define MAX_CLIENTS 32
 #define IO_BUF 8192
-#define CLIENT_BACKLOG_MAX (1024 * 1024)
+#define CLIENT_BACKLOG_MAX (1024 * 1024) /* then output reading pauses for this client */
+#define CLIENT_STALL_MS 2000              /* a client over the limit this long is dropped */
 #define START_TIMEOUT_MS 60000
 #define DRAIN_TIMEOUT_MS 2000
 #define CHILDREN_TIMEOUT_MS 3000
@@ -113,6 +114,7 @@ struct client {
 	size_t small_len;
 	char *backlog; /* output not yet accepted by the socket (heap, only for slow clients) */
 	size_t backlog_len, backlog_cap;
+	int64_t stalled_since; /* when the backlog reached CLIENT_BACKLOG_MAX (0: it has not) */
 };
 static struct client clients[MAX_CLIENTS];
 static int n_clients;
@@ -132,14 +134,18 @@ static void warnx(const char *fmt, ...)
 static void cleanup_and_exit(int code);
 
 /* A fatal error after the sync fd is closed (or before anything exists to clean up). */
+static void sync_report(const char *fmt, ...);
+
+/* A fatal error: say why (on stderr, and on the sync fd if the CLI still waits), clean up, exit 1. */
 static void die(const char *fmt, ...)
 {
+	char msg[ERRMSG_MAX];
 	va_list ap;
-	fputs("ctr-ts-shim: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	warnx("%s", msg);
+	sync_report("error %s", msg);
 	cleanup_and_exit(1);
 }
 
@@ -495,8 +501,9 @@ static void backlog_append(struct client *c, const void *data, size_t len)
 {
 	if (c->fd < 0 || len == 0)
 		return;
-	if (c->backlog_len + len > CLIENT_BACKLOG_MAX) {
-		warnx("attach client too slow: dropping it");
+	/* Output is paused once a backlog reaches the limit, so this only trips on a bug. */
+	if (c->backlog_len + len > CLIENT_BACKLOG_MAX + 4 * IO_BUF) {
+		warnx("attach client backlog overflow: dropping it");
 		drop_client(c);
 		return;
 	}
@@ -969,7 +976,7 @@ static void run_exit_command(void)
 	}
 }
 
-/* The container exited: drain, delete, unmount, reap, exit file, EXIT frames, exit command. */
+/* The container exited and its output is drained: delete, unmount, reap, exit file, EXIT frames, exit command. */
 static void finish(void)
 {
 	int code, signo = 0;
@@ -982,20 +989,7 @@ static void finish(void)
 		code = 255;
 	}
 
-	/* Drain output until EOF: every writer is gone with the container's pid namespace. */
-	int64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
-	while ((out_fd >= 0 || err_fd >= 0) && now_ms() < deadline) {
-		struct pollfd p[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
-		int r = poll(p, 2, (int)(deadline - now_ms()));
-		if (r < 0 && errno != EINTR)
-			break;
-		if (r <= 0)
-			continue;
-		if (p[0].revents)
-			output_read(&out_fd, false);
-		if (p[1].revents)
-			output_read(&err_fd, true);
-	}
+	/* The output was drained by main_loop: every writer is gone with the container's pid namespace. */
 	if (stdin_fd == out_fd)
 		stdin_fd = -1;
 	close_fd(&out_fd);
@@ -1308,31 +1302,80 @@ static void create_container(void)
 
 /* ---- main loop ---------------------------------------------------------------------------- */
 
+/*
+ * A client whose backlog reached CLIENT_BACKLOG_MAX pauses the reading of container output (the
+ * container then waits on its pipe, as on a slow terminal); if it does not drain below the limit
+ * within CLIENT_STALL_MS it is dropped. Returns the poll timeout that this needs (-1: none).
+ */
+static int check_stalled_clients(bool *paused)
+{
+	int64_t now = now_ms(), next = -1;
+	*paused = false;
+	for (int i = 0; i < n_clients; i++) {
+		struct client *c = &clients[i];
+		if (c->fd < 0)
+			continue;
+		if (c->backlog_len < CLIENT_BACKLOG_MAX) {
+			c->stalled_since = 0;
+			continue;
+		}
+		if (c->stalled_since == 0)
+			c->stalled_since = now;
+		if (now - c->stalled_since >= CLIENT_STALL_MS) {
+			warnx("attach client too slow: dropping it");
+			drop_client(c);
+			continue;
+		}
+		*paused = true;
+		int64_t left = c->stalled_since + CLIENT_STALL_MS - now;
+		if (next < 0 || left < next)
+			next = left;
+	}
+	return (int)next;
+}
+
+static int min_timeout(int a, int64_t b)
+{
+	if (b < 0)
+		b = 0;
+	return a < 0 || b < a ? (int)b : a;
+}
+
+/* Until the container exited and its output is drained (to EOF, at most DRAIN_TIMEOUT_MS). */
 static void main_loop(void)
 {
-	int64_t start_deadline = now_ms() + start_timeout_ms;
+	int64_t start_deadline = now_ms() + start_timeout_ms, drain_deadline = -1;
 	struct pollfd p[5 + MAX_CLIENTS];
-	while (!container_exited) {
-		if (!started && (stop_requested || now_ms() >= start_deadline)) {
+	for (;;) {
+		if (container_exited && drain_deadline < 0)
+			drain_deadline = now_ms() + DRAIN_TIMEOUT_MS;
+		if (drain_deadline >= 0 && ((out_fd < 0 && err_fd < 0) || now_ms() >= drain_deadline))
+			break;
+		if (!started && !container_exited && (stop_requested || now_ms() >= start_deadline)) {
 			warnx(stop_requested ? "stopped before start" : "no START within %d s: removing the container",
 			      start_timeout_ms / 1000);
 			cleanup_and_exit(1);
 		}
+		bool paused;
+		int timeout = check_stalled_clients(&paused);
 		compact_clients();
+		if (!started && !container_exited)
+			timeout = min_timeout(timeout, start_deadline - now_ms());
+		if (drain_deadline >= 0)
+			timeout = min_timeout(timeout, drain_deadline - now_ms());
+		if (stdin_fd < 0)
+			stdin_pending_len = 0;
 		int np = 0;
 		p[np++] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
 		p[np++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
-		p[np++] = (struct pollfd){.fd = out_fd, .events = POLLIN};
-		p[np++] = (struct pollfd){.fd = err_fd, .events = POLLIN};
+		p[np++] = (struct pollfd){.fd = paused ? -1 : out_fd, .events = POLLIN};
+		p[np++] = (struct pollfd){.fd = paused ? -1 : err_fd, .events = POLLIN};
 		/* With input pending for the container, stop reading clients: backpressure. */
 		p[np++] = (struct pollfd){.fd = stdin_pending_len > 0 ? stdin_fd : -1, .events = POLLOUT};
 		for (int i = 0; i < n_clients; i++)
 			p[np++] = (struct pollfd){.fd = clients[i].fd,
 						  .events = (short)((stdin_pending_len == 0 ? POLLIN : 0) |
 								    (clients[i].backlog_len > 0 ? POLLOUT : 0))};
-		int timeout = started ? -1 : (int)(start_deadline - now_ms());
-		if (timeout < -1)
-			timeout = 0;
 		int r = poll(p, (nfds_t)np, timeout);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -1345,9 +1388,9 @@ static void main_loop(void)
 			handle_signals();
 		if (p[1].revents)
 			accept_clients();
-		if (p[2].revents && out_fd >= 0)
+		if (p[2].revents && p[2].fd >= 0 && out_fd >= 0)
 			output_read(&out_fd, false);
-		if (p[3].revents && err_fd >= 0)
+		if (p[3].revents && p[3].fd >= 0 && err_fd >= 0)
 			output_read(&err_fd, true);
 		if (p[4].revents)
 			stdin_flush();

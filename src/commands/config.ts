@@ -4,6 +4,7 @@ import {renderTable} from '../cli/table.js'
 import {loadConfig, MERGE_ORDER_HELP} from '../config/load.js'
 import {CONFIG_KEY_HELP} from '../config/schema.js'
 import {configLines, redactConfig} from '../config/show.js'
+import {defaultRoot, defaultRunRoot} from '../paths.js'
 
 export default class Config extends CtrCommand {
   static override summary = 'Print the effective configuration and where each value came from'
@@ -34,6 +35,10 @@ export default class Config extends CtrCommand {
       return
     }
     const lines = configLines(loaded)
+    // The store locations are always shown: when no source sets them, their computed defaults.
+    if (!lines.some((l) => l.key === 'storage.root')) lines.push({key: 'storage.root', value: defaultRoot(), origin: 'default ($XDG_DATA_HOME/ctr-ts)'})
+    if (!lines.some((l) => l.key === 'storage.runRoot')) lines.push({key: 'storage.runRoot', value: defaultRunRoot(), origin: 'default ($XDG_RUNTIME_DIR/ctr-ts)'})
+    lines.sort((a, b) => a.key.localeCompare(b.key))
     this.log(renderTable(['KEY', 'VALUE', 'ORIGIN'], lines.map((l) => [l.key, JSON.stringify(l.value), l.origin])))
   }
 }

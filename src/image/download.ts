@@ -2,7 +2,7 @@ import {IntegrityError} from '../errors.js'
 import type {Descriptor} from '../oci/types.js'
 import type {StoreLayout} from '../paths.js'
 import type {RegistryClient} from '../registry/client.js'
-import {responseHeader} from '../registry/http.js'
+import {discardBody, responseHeader} from '../registry/http.js'
 import type {TransferLimits} from '../registry/limits.js'
 import {pumpBody} from '../registry/transfer.js'
 import {Ingest} from '../store/blobs.js'
@@ -24,7 +24,7 @@ export async function downloadBlob(
     const tooMany = (got: number) => new IntegrityError(`blob ${desc.digest} from ${host}: more than the ${desc.size} bytes announced (got at least ${got})`)
     const declared = responseHeader(res.headers, 'content-length')
     if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) !== desc.size) {
-      res.body.destroy()
+      discardBody(res.body)
       throw new IntegrityError(`blob ${desc.digest} from ${host}: Content-Length ${declared} does not match the descriptor's size ${desc.size}`)
     }
     const ingest = await Ingest.create(store, desc.digest, desc.size)

@@ -119,7 +119,7 @@ export function readUntil<T>(stream: Readable, done: (text: string) => T | undef
 /** Starts the proxy (detached, in its own session) and waits until it bound every port. */
 export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortProxy> {
   const child = execa(o.nsenter, portProxyArgv(o), {
-    stdio: ['ignore', 'pipe', o.logFd, 'pipe'],
+    stdio: nativeStdio(['ignore', 'pipe', o.logFd, 'pipe']),
     detached: true,
     cleanup: false,
     buffer: false,
@@ -140,7 +140,7 @@ export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortPr
     const report = await readUntil(stdout, (text) => parseProxyReport(text, o.ports), o.timeoutMs ?? 10_000, 'the port proxy')
     if (!report.ok) throw report.error
     stdout.destroy()
-    child.unref()
+    child.nodeChildProcess.unref()
     return {pid, ports: report.ports, anchor}
   } catch (err) {
     stdout.destroy()
@@ -148,6 +148,21 @@ export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortPr
     killQuietly(pid)
     throw err
   }
+}
+
+/**
+ * A stdio array handed to child_process as is: open fds (any number), net sockets, 'pipe',
+ * 'ignore'. execa forwards such values natively (no piping through this process, so the child
+ * keeps working after the CLI exits), but its types only list fds 1..9 for outputs: the array is
+ * typed as all pipes, which is what execa's typing needs to expose `stdio[n]` streams.
+ */
+type NativeItem = 'ignore' | 'pipe' | number | Socket
+type Piped4 = readonly ['ignore', 'pipe', 'pipe', 'pipe']
+type Piped5 = readonly ['ignore', 'pipe', 'pipe', 'pipe', 'pipe']
+export function nativeStdio(items: [NativeItem, NativeItem, NativeItem, NativeItem]): Piped4
+export function nativeStdio(items: [NativeItem, NativeItem, NativeItem, NativeItem, NativeItem]): Piped5
+export function nativeStdio(items: NativeItem[]): Piped4 | Piped5 {
+  return items as unknown as Piped4 | Piped5
 }
 
 /** SIGKILL, ignoring a process that is already gone. */

@@ -1,7 +1,7 @@
 import type {Socket} from 'node:net'
 import {execa} from 'execa'
 import {RuntimeError} from '../errors.js'
-import {killQuietly, readUntil} from './proxy.js'
+import {killQuietly, nativeStdio, readUntil} from './proxy.js'
 
 /**
  * slirp4netns gives the container's network namespace a tap0 interface (10.0.2.100/24, gateway
@@ -48,7 +48,7 @@ export function slirpArgv(o: Pick<SlirpOptions, 'slirp4netns' | 'shimPid' | 'con
 /** Starts slirp4netns (detached, in its own session) and waits until tap0 is configured. */
 export async function startSlirp(o: SlirpOptions): Promise<{pid: number}> {
   const child = execa(o.nsenter, slirpArgv(o), {
-    stdio: ['ignore', o.logFd, o.logFd, o.exitFd, 'pipe'],
+    stdio: nativeStdio(['ignore', o.logFd, o.logFd, o.exitFd, 'pipe']),
     detached: true,
     cleanup: false,
     buffer: false,
@@ -64,7 +64,7 @@ export async function startSlirp(o: SlirpOptions): Promise<{pid: number}> {
   try {
     await readUntil(ready, (text) => (text.includes('1') ? true : undefined), o.timeoutMs ?? 10_000, 'slirp4netns')
     ready.destroy()
-    child.unref()
+    child.nodeChildProcess.unref()
     return {pid}
   } catch (err) {
     ready.destroy()

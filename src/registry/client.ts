@@ -7,6 +7,7 @@ import {basicChallenge, bearerChallenge, parseChallenges, type Challenge} from '
 import {basicAuthHeader, lookupCredentials, type Credentials} from './credentials.js'
 import {
   AgentPool,
+  discardBody,
   parseRetryAfter,
   readSmallBody,
   registryErrorMessage,
@@ -282,7 +283,7 @@ export class RegistryClient {
       const tooLarge = () => new RegistryError(`manifest for ${display} from ${ep.host} is larger than ${limit} bytes`)
       const declared = Number(responseHeader(res.headers, 'content-length') ?? NaN)
       if (declared > limit) {
-        res.body.destroy()
+        discardBody(res.body)
         throw tooLarge()
       }
       const chunks: Buffer[] = []

@@ -169,7 +169,7 @@ export async function sendRequest(
     }
     if ([301, 302, 303, 307, 308].includes(res.statusCode)) {
       const location = header(res.headers, 'location')
-      res.body.destroy()
+      discardBody(res.body)
       if (!location) throw new RegistryError(`registry ${current.host} sent a redirect without a location`)
       if (hop + 1 > MAX_REDIRECTS) throw new RegistryError(`registry ${endpoint.host}: too many redirects (more than ${MAX_REDIRECTS})`)
       let next: URL
@@ -186,6 +186,12 @@ export async function sendRequest(
   }
 }
 
+/** Drops a response body without reading it (and without an unhandled 'error' event). */
+export function discardBody(body: HttpResponse['body'], err?: Error): void {
+  body.on('error', () => {})
+  body.destroy(err)
+}
+
 /** Reads at most `limit` bytes of a body (error documents); the rest is discarded. */
 export async function readSmallBody(body: HttpResponse['body'], limit = 64 * 1024): Promise<string> {
   const chunks: Buffer[] = []
@@ -195,7 +201,7 @@ export async function readSmallBody(body: HttpResponse['body'], limit = 64 * 102
       const buf = chunk as Buffer
       if (total + buf.length > limit) {
         chunks.push(buf.subarray(0, limit - total))
-        body.destroy()
+        discardBody(body)
         break
       }
       chunks.push(buf)

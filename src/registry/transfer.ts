@@ -25,6 +25,7 @@ export async function pumpBody(body: HttpResponse['body'], opts: PumpOptions): P
   const abort = (err: CtrError) => {
     if (failure) return
     failure = err
+    body.on('error', () => {})
     body.destroy(err)
   }
 

@@ -138,7 +138,23 @@ export async function writeBlob(store: StoreLayout, digest: string, bytes: Buffe
   await ingest.commit()
 }
 
-/** Deletes ingest files older than `maxAgeMs` (left by killed pulls). Returns how many. */
+function ownerAlive(name: string): boolean {
+  const m = /^[a-f0-9]{64}\.(\d+)\.[a-f0-9]+\.part$/.exec(name)
+  if (!m) return true
+  const pid = Number(m[1])
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Deletes ingest files left by killed pulls: those whose writer process is gone, and any older
+ * than `maxAgeMs` (in case the pid was reused). Returns how many.
+ */
 export async function cleanStaleIngest(store: StoreLayout, maxAgeMs = 60 * 60 * 1000): Promise<number> {
   let names: string[]
   try {
@@ -152,7 +168,7 @@ export async function cleanStaleIngest(store: StoreLayout, maxAgeMs = 60 * 60 * 
     const path = join(store.ingest, name)
     try {
       const st = await stat(path)
-      if (now - st.mtimeMs > maxAgeMs) {
+      if (now - st.mtimeMs > maxAgeMs || !ownerAlive(name)) {
         await unlink(path)
         removed++
       }

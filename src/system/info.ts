@@ -22,8 +22,10 @@ export async function toolVersion(name: string, env: NodeJS.ProcessEnv = process
   const path = which(name, env)
   if (!path) return 'not found'
   const r = await execa(path, ['--version'], {reject: false, timeout: 5_000})
-  const line = String(r.stdout || r.stderr || '').split('\n').map((l) => l.trim()).find(Boolean)
-  return line ?? `unknown (${path})`
+  const lines = `${String(r.stdout ?? '')}\n${String(r.stderr ?? '')}`.split('\n').map((l) => l.trim()).filter(Boolean)
+  // fuse-overlayfs prints libfuse's and fusermount's versions too: prefer the line naming the tool
+  const base = name.split('/').at(-1)!
+  return lines.find((l) => l.includes(base)) ?? lines[0] ?? `unknown (${path})`
 }
 
 /** Bytes used under `dir` (apparent sizes, hard links counted once); unreadable parts are skipped. */

@@ -5,6 +5,7 @@
  * test user.
  */
 import {spawn} from 'node:child_process'
+import {connect} from 'node:net'
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -32,7 +33,7 @@ beforeAll(async () => {
   lower = join(dir, 'lower')
   for (const d of ['bin', 'sbin', 'proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(lower, d), {recursive: true})
   copyFileSync('/bin/busybox', join(lower, 'bin', 'busybox'))
-  for (const c of ['sh', 'echo', 'cat', 'sleep', 'tty', 'stty', 'true']) symlinkSync('busybox', join(lower, 'bin', c))
+  for (const c of ['sh', 'echo', 'cat', 'sleep', 'tty', 'stty', 'true', 'head', 'tr']) symlinkSync('busybox', join(lower, 'bin', c))
   copyFileSync('/usr/bin/tini-static', join(lower, 'sbin', 'tini'))
   const specDir = join(dir, 'spec')
   mkdirSync(specDir)
@@ -183,13 +184,52 @@ describe('ctr-ts-shim', () => {
       expect(Number.isNaN(Date.parse(m![1]!))).toBe(false)
       return `${m![2]} ${m![3]} ${m![4]}`
     })
-    expect(records.filter((r) => r.startsWith('stdout')).join('|')).toMatch(/^stdout F hi\|(stdout F two\|stdout P partial|stdout P two\n.*)$/s)
-    expect(records).toContain('stderr F oops')
+    // Each write is one read here: records split at newlines, the unterminated tail is partial.
+    expect(records.filter((r) => r.startsWith('stdout'))).toEqual(['stdout F hi', 'stdout F two', 'stdout P partial'])
+    expect(records.filter((r) => r.startsWith('stderr'))).toEqual(['stderr F oops'])
 
     const exit = JSON.parse(readFileSync(box.exitFile, 'utf8'))
     expect(exit.exitCode).toBe(3)
     expect(exit.signal).toBeNull()
     expect(Math.abs(Date.now() - Date.parse(exit.finishedAt))).toBeLessThan(60_000)
+    await expectCleanedUp(box, shimPid)
+  })
+
+  it('logs a line longer than the read buffer as partial records that join back into the line', async () => {
+    const box = prepare(['sh', '-c', "head -c 20000 /dev/zero | tr '\\0' a; echo; echo next"])
+    const {shimPid, s} = await run(box)
+    expect(await s.client.waitExit()).toBe(0)
+    expect(s.stdout()).toBe('a'.repeat(20000) + '\nnext\n')
+    const records = readFileSync(box.log, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => LOG_LINE.exec(l)!)
+    expect(records.length).toBeGreaterThan(2)
+    expect(records.slice(0, -2).every((m) => m[3] === 'P')).toBe(true)
+    expect(records.map((m) => m[3]).slice(-2)).toEqual(['F', 'F'])
+    expect(records.slice(0, -1).map((m) => m[4]).join('')).toBe('a'.repeat(20000))
+    expect(records.at(-1)![4]).toBe('next')
+    await expectCleanedUp(box, shimPid)
+  })
+
+  it('never blocks on a client that does not read: it is dropped, others get everything', async () => {
+    const box = prepare(['sh', '-c', 'head -c 5000000 /dev/zero; echo done >&2'])
+    const {shimPid} = await spawnShim(box.opts)
+    const sock = join(box.stateDir, 'attach.sock')
+    const stuck = connect(sock)
+    stuck.pause() // never reads
+    stuck.on('error', () => {})
+    await new Promise((r) => stuck.once('connect', r))
+    const client = await AttachClient.connect(sock)
+    let bytes = 0
+    client.on('stdout', (b) => (bytes += b.length))
+    const s = collect(client)
+    await client.start()
+    expect(await client.waitExit()).toBe(0)
+    expect(bytes).toBe(5_000_000)
+    expect(s.stderr()).toBe('done\n')
+    expect(readFileSync(box.diag, 'utf8')).toContain('attach client too slow: dropping it')
+    stuck.destroy()
     await expectCleanedUp(box, shimPid)
   })
 
