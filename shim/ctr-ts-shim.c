@@ -974,9 +974,19 @@ static void run_exit_command(void)
 		fprintf(stderr, "ctr-ts-shim: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	/* Wait for it, so that clients told of the exit find the cleanup done (run --rm). */
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			warnx("waitpid exit command: %s", strerror(errno));
+			return;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		warnx("exit command %s failed", argv[0]);
 }
 
-/* The container exited and its output is drained: delete, unmount, reap, exit file, EXIT frames, exit command. */
+/* The container exited and its output is drained: delete, unmount, reap, exit file, exit command, EXIT frames. */
 static void finish(void)
 {
 	int code, signo = 0;
@@ -1004,6 +1014,7 @@ static void finish(void)
 	unmount_rootfs();
 	reap_all_children();
 	write_exit_file(code, signo);
+	run_exit_command();
 
 	uint8_t frame[4] = {(uint8_t)((uint32_t)code >> 24), (uint8_t)((uint32_t)code >> 16),
 			    (uint8_t)((uint32_t)code >> 8), (uint8_t)code};
@@ -1027,7 +1038,6 @@ static void finish(void)
 	unlink_quiet(console_path);
 	unlink_quiet(shim_pid_path);
 	unlink_quiet(container_pid_path);
-	run_exit_command();
 	exit(0);
 }
 

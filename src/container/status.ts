@@ -13,12 +13,16 @@ export interface ContainerStatus {
   exit?: ExitInfo
 }
 
-/** Start time of a process in clock ticks since boot, or undefined when it does not exist. */
+/**
+ * Start time of a process in clock ticks since boot, or undefined when it does not exist or is
+ * a zombie (an exited shim whose new parent does not reap it is dead to us).
+ */
 export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name (which may hold spaces and parentheses).
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined
     return rest[19]
   } catch {
     return undefined
