@@ -21,7 +21,9 @@ function parseRange(s: string, what: string): number[] {
  * (`8080-8081:80-81`). A missing host port is 0: a free port is chosen at start.
  */
 export function parsePublish(spec: string): PortMapping[] {
-  const [addr, protoRaw] = spec.split('/')
+  const slashParts = spec.split('/')
+  if (slashParts.length > 2) throw new UsageError(`invalid port publication "${spec}": one /tcp or /udp at most`)
+  const [addr, protoRaw] = slashParts
   const protocol = (protoRaw ?? 'tcp').toLowerCase()
   if (protocol !== 'tcp' && protocol !== 'udp') throw new UsageError(`invalid protocol in "${spec}": use tcp or udp`)
   let hostIp = '0.0.0.0'
@@ -45,7 +47,10 @@ export function parsePublish(spec: string): PortMapping[] {
   } else {
     ctrPart = parts[0]!
   }
-  if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(hostIp) && !hostIp.includes(':')) throw new UsageError(`invalid host IP "${hostIp}" in "${spec}"`)
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostIp)
+  if ((!ipv4 || ipv4.slice(1).some((o) => Number(o) > 255)) && !hostIp.includes(':')) {
+    throw new UsageError(`invalid host IP "${hostIp}" in "${spec}"`)
+  }
   const ctrPorts = parseRange(ctrPart, 'container')
   const hostPorts = hostPart === '' ? ctrPorts.map(() => 0) : parseRange(hostPart, 'host')
   if (hostPorts.length !== ctrPorts.length) throw new UsageError(`port ranges in "${spec}" differ in size`)

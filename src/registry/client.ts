@@ -4,7 +4,8 @@ import {CtrError, IntegrityError, NotFoundError, RegistryError, UnauthorizedErro
 import {MediaType} from '../oci/types.js'
 import {DOCKER_HUB, DOCKER_HUB_ENDPOINT, registryEndpointHost} from '../reference/parse.js'
 import {basicChallenge, bearerChallenge, parseChallenges, type Challenge} from './challenge.js'
-import {basicAuthHeader, lookupCredentials, type Credentials} from './credentials.js'
+import {getCredentials} from '../auth/credentials.js'
+import {basicAuthHeader, type Credentials} from './credentials.js'
 import {
   AgentPool,
   discardBody,
@@ -149,8 +150,17 @@ export class RegistryClient {
     return `${this.opts.registry}/${this.opts.repository}`
   }
 
-  private credentialsFor(ep: Endpoint): Credentials | undefined {
-    return lookupCredentials(ep.mirror && ep.host !== registryEndpointHost(ep.registry) ? ep.host : ep.registry, this.opts.config, this.opts.env)
+  private readonly credentials = new Map<string, Promise<Credentials | undefined>>()
+
+  /** Credentials for an endpoint's host (a mirror has its own), looked up once per client. */
+  private credentialsFor(ep: Endpoint): Promise<Credentials | undefined> {
+    const host = ep.mirror && ep.host !== registryEndpointHost(ep.registry) ? ep.host : ep.registry
+    let found = this.credentials.get(host)
+    if (!found) {
+      found = getCredentials(host, {config: this.opts.config, env: this.opts.env})
+      this.credentials.set(host, found)
+    }
+    return found
   }
 
   /** Runs `fn` against each endpoint in turn (with retries); a failing mirror falls through to the next. */
@@ -184,23 +194,23 @@ export class RegistryClient {
       if (res.statusCode !== 401) return res
       const challenges = parseChallenges(res.headers['www-authenticate'])
       const text = await readSmallBody(res.body)
-      if (attempt === 1) throw this.unauthorized(ep, what, registryErrorMessage(text))
+      if (attempt === 1) throw await this.unauthorized(ep, what, registryErrorMessage(text))
       const fresh = await this.authorize(ep, challenges, what)
-      if (!fresh) throw this.unauthorized(ep, what, registryErrorMessage(text))
+      if (!fresh) throw await this.unauthorized(ep, what, registryErrorMessage(text))
       this.auth.set(key, fresh)
       authorization = fresh.header
     }
-    throw this.unauthorized(ep, what)
+    throw await this.unauthorized(ep, what)
   }
 
-  private unauthorized(ep: Endpoint, what: string, detail?: string): UnauthorizedError {
-    const creds = this.credentialsFor(ep)
+  private async unauthorized(ep: Endpoint, what: string, detail?: string): Promise<UnauthorizedError> {
+    const creds = await this.credentialsFor(ep)
     const why = creds ? `access denied for user ${creds.username}` : `authentication required (no credentials for ${ep.registry})`
     return new UnauthorizedError(`unauthorized: ${what}: ${why}${detail ? ` (${detail})` : ''}`)
   }
 
   private async authorize(ep: Endpoint, challenges: Challenge[], what: string): Promise<CachedAuth | undefined> {
-    const creds = this.credentialsFor(ep)
+    const creds = await this.credentialsFor(ep)
     const bearer = bearerChallenge(challenges)
     if (bearer) return this.fetchToken(ep, bearer, creds, what)
     if (basicChallenge(challenges) && creds) return {header: basicAuthHeader(creds), expiresAt: Number.MAX_SAFE_INTEGER}

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {basicChallenge, bearerChallenge, parseChallenges} from '../../src/registry/challenge.js'
-import {credentialsFromDockerConfig, lookupCredentials} from '../../src/registry/credentials.js'
+import {getCredentials} from '../../src/auth/credentials.js'
+import {authsLookup, normalizeRegistry} from '../../src/auth/docker-config.js'
 import {parseRetryAfter} from '../../src/registry/http.js'
 import {endpointsFor, isLoopbackHost, manifestMediaType} from '../../src/registry/client.js'
 import {UnsupportedMediaTypeError} from '../../src/errors.js'
@@ -56,25 +57,25 @@ describe('credentials', () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64')
   it('reads base64 auth and username/password from docker config.json', () => {
     const cfg = {auths: {'127.0.0.1:5000': {auth: b64('tester:se:cret')}, 'https://other.io': {username: 'u', password: 'p'}}}
-    expect(credentialsFromDockerConfig(cfg, '127.0.0.1:5000')).toEqual({username: 'tester', password: 'se:cret'})
-    expect(credentialsFromDockerConfig(cfg, 'other.io')).toEqual({username: 'u', password: 'p'})
-    expect(credentialsFromDockerConfig(cfg, 'nope.io')).toBeUndefined()
+    expect(authsLookup(cfg, '127.0.0.1:5000')).toEqual({username: 'tester', password: 'se:cret'})
+    expect(authsLookup(cfg, 'other.io')).toEqual({username: 'u', password: 'p'})
+    expect(authsLookup(cfg, 'nope.io')).toBeUndefined()
   })
 
   it('finds docker.io under the legacy index key', () => {
     const cfg = {auths: {'https://index.docker.io/v1/': {auth: b64('hub:pw')}}}
-    expect(credentialsFromDockerConfig(cfg, 'docker.io')).toEqual({username: 'hub', password: 'pw'})
-    expect(credentialsFromDockerConfig(cfg, 'registry-1.docker.io')).toEqual({username: 'hub', password: 'pw'})
+    expect(authsLookup(cfg, 'docker.io')).toEqual({username: 'hub', password: 'pw'})
+    expect(authsLookup(cfg, normalizeRegistry('registry-1.docker.io'))).toEqual({username: 'hub', password: 'pw'})
   })
 
-  it('prefers the ctr-ts configuration, then ~/.docker/config.json', () => {
+  it('prefers the ctr-ts configuration, then ~/.docker/config.json', async () => {
     const home = mkdtempSync(join(tmpdir(), 'ctr-auth-'))
     mkdirSync(join(home, '.docker'))
     writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({auths: {'r.io': {auth: b64('d:1')}}}))
     const env = {HOME: home}
-    expect(lookupCredentials('r.io', {registries: {}}, env)).toEqual({username: 'd', password: '1'})
-    expect(lookupCredentials('r.io', {registries: {'r.io': {username: 'c', password: '2'}}}, env)).toEqual({username: 'c', password: '2'})
-    expect(lookupCredentials('x.io', {registries: {}}, env)).toBeUndefined()
+    expect(await getCredentials('r.io', {config: {registries: {}}, env})).toEqual({username: 'd', password: '1'})
+    expect(await getCredentials('r.io', {config: {registries: {'r.io': {username: 'c', password: '2'}}}, env})).toEqual({username: 'c', password: '2'})
+    expect(await getCredentials('x.io', {config: {registries: {}}, env})).toBeUndefined()
   })
 })
 
