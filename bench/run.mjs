@@ -41,11 +41,19 @@ async function idleMemory(tool, count, start, mainHelper, markers) {
   }
 }
 
-async function timeRuns(runs, fn) {
-  const samples = []
-  await fn() // warm-up
-  for (let i = 0; i < runs; i++) samples.push(await fn())
-  return {...stats(samples), samplesMs: samples.map((x) => Math.round(x))}
+/**
+ * Times `fns` ({tool: () => ms}) `runs` times each, interleaved (tool A, tool B, A, B...) so that
+ * a drift in machine load affects all tools alike, after one untimed warm-up each.
+ */
+async function timeInterleaved(runs, fns) {
+  const samples = Object.fromEntries(Object.keys(fns).map((k) => [k, []]))
+  for (let i = -1; i < runs; i++) {
+    for (const [name, fn] of Object.entries(fns)) {
+      const ms = await fn()
+      if (i >= 0) samples[name].push(ms)
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {...stats(v), samplesMs: v.map((x) => Math.round(x))}]))
 }
 
 const must = (what) => (r) => {
@@ -73,14 +81,16 @@ export async function benchRun(options = {}) {
     if (podman) must('podman pull')(await podman.run(['pull', '--quiet', '--tls-verify=false', image]))
 
     // CLI start-up
-    details.startup = {'ctr-ts': await timeRuns(runs, async () => must('ctr-ts version')(await ctr.run(['version'])).ms)}
-    if (podman) details.startup.podman = await timeRuns(runs, async () => must('podman --version')(await podman.run(['--version'])).ms)
+    const startup = {'ctr-ts': async () => must('ctr-ts version')(await ctr.run(['version'])).ms}
+    if (podman) startup.podman = async () => must('podman --version')(await podman.run(['--version'])).ms
+    details.startup = await timeInterleaved(runs, startup)
     rows.push(row('run', 'CLI start-up (ctr-ts version / podman --version)', 'ms', details.startup['ctr-ts'].median, details.startup.podman?.median, podman && 'podman'))
 
     // run --rm true
     log(`run: ${runs} x run --rm ${image} true`)
-    details.runRm = {'ctr-ts': await timeRuns(runs, async () => must('ctr-ts run --rm')(await ctr.run(['run', '--rm', image, 'true'])).ms)}
-    if (podman) details.runRm.podman = await timeRuns(runs, async () => must('podman run --rm')(await podman.run(['run', '--rm', image, 'true'])).ms)
+    const runRm = {'ctr-ts': async () => must('ctr-ts run --rm')(await ctr.run(['run', '--rm', image, 'true'])).ms}
+    if (podman) runRm.podman = async () => must('podman run --rm')(await podman.run(['run', '--rm', image, 'true'])).ms
+    details.runRm = await timeInterleaved(runs, runRm)
     rows.push(row('run', 'run --rm IMAGE true', 'ms', details.runRm['ctr-ts'].median, details.runRm.podman?.median, podman && 'podman'))
 
     // idle container memory

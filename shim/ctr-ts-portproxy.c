@@ -22,7 +22,8 @@
  * 127.0.0.1:CTRPORT and bytes are relayed both ways with poll(), one 64 KiB buffer per direction
  * (allocated per connection, freed on close). EOF on one side is passed on as shutdown(SHUT_WR)
  * once the buffer towards the other side is flushed; the pair is closed when both directions are
- * done or on any error.
+ * done. A side that fails (reset, gone) ends both directions, but what was already read from it
+ * is still delivered to the other side first.
  * UDP: one flow per client address, each with its own socket in the container connected to
  * 127.0.0.1:CTRPORT; replies go back to the client through the host socket. Idle flows are closed
  * after --udp-idle-timeout seconds (default 60); at most MAX_UDP_FLOWS exist (the least recently
@@ -37,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -374,6 +376,15 @@ static int is_transient(int err)
 	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
 }
 
+/* fd[side] failed (typically reset by its peer): nothing more can be read from it or written to
+ * it. What was already read from it still goes to the other side, followed by EOF. */
+static void side_failed(struct conn *c, int side)
+{
+	c->d[side].eof = 1;
+	c->d[1 - side].done = 1;
+	c->d[1 - side].len = 0;
+}
+
 /* Advances one connection after poll(); may free it. */
 static void conn_step(struct conn *c, short rev0, short rev1)
 {
@@ -401,8 +412,8 @@ static void conn_step(struct conn *c, short rev0, short rev1)
 		if (d->len > 0 && (rev[1 - i] & (POLLOUT | POLLERR | POLLHUP))) {
 			ssize_t n = send(dst, d->buf + d->off, d->len, MSG_NOSIGNAL);
 			if (n < 0 && !is_transient(errno)) {
-				conn_close(c); /* EPIPE, ECONNRESET, ...: the peer is gone */
-				return;
+				side_failed(c, 1 - i); /* EPIPE, ECONNRESET, ...: dst is gone */
+				continue;
 			}
 			if (n > 0) {
 				d->off += (size_t)n;
@@ -411,10 +422,8 @@ static void conn_step(struct conn *c, short rev0, short rev1)
 		}
 		if (d->len == 0 && !d->eof && (rev[i] & (POLLIN | POLLERR | POLLHUP))) {
 			ssize_t n = recv(src, d->buf, BUF_SIZE, 0);
-			if (n < 0 && !is_transient(errno)) {
-				conn_close(c);
-				return;
-			}
+			if (n < 0 && !is_transient(errno))
+				side_failed(c, i);
 			if (n == 0)
 				d->eof = 1;
 			if (n > 0) {
@@ -423,7 +432,8 @@ static void conn_step(struct conn *c, short rev0, short rev1)
 			}
 		}
 		if (d->eof && d->len == 0) {
-			if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN) {
+			/* a peer that is already gone makes this fail: nothing more to do for it anyway */
+			if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN && errno != EPIPE && errno != ECONNRESET) {
 				conn_close(c);
 				return;
 			}
@@ -611,6 +621,10 @@ int main(int argc, char **argv)
 	if (sigfd < 0)
 		die("signalfd: %s", strerror(errno));
 	raise_nofile();
+	/* Relay buffers (BUF_SIZE) come from mmap and go back to the system when freed: an idle
+	 * proxy shrinks back after a burst of connections instead of keeping a fragmented heap. */
+	if (mallopt(M_MMAP_THRESHOLD, BUF_SIZE) != 1)
+		die("mallopt M_MMAP_THRESHOLD failed");
 
 	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0)

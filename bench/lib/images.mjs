@@ -61,6 +61,22 @@ function syntheticLayerEntries(index, mb) {
 }
 
 /**
+ * `large.layers` gzip layers of about `large.mb` MB each (uncompressed), in the harness's
+ * BuiltLayer shape: {tar, diffId, createdBy, blobs: {gzip: {data, digest, mediaType}}}.
+ */
+export async function buildSyntheticLayers(large) {
+  const h = await loadHarness()
+  const layers = []
+  for (let i = 0; i < large.layers; i++) {
+    const tar = await h.tar.buildTar(syntheticLayerEntries(i, large.mb))
+    const data = h.tar.compress(tar, 'gzip')
+    const blob = {data, digest: h.push.sha256(data), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip'}
+    layers.push({tar, diffId: h.push.sha256(tar), createdBy: `ADD synthetic layer ${i}`, blobs: {gzip: blob, zstd: blob, none: blob}})
+  }
+  return layers
+}
+
+/**
  * Starts a registry and pushes the fixtures. `large` = {layers, mb} adds fixtures/large:gzip.
  * Returns {host, refs: {busybox, multilayer, web, large?}, sizes, stop()}.
  */
@@ -84,14 +100,7 @@ export async function startImageRegistry({large} = {}) {
     await add('multilayer', 'fixtures/multilayer', 'gzip', built.multilayer.gzip)
     await add('web', 'fixtures/web', 'latest', built.web)
     if (large) {
-      const layers = []
-      layers.push(built.layers.base)
-      for (let i = 0; i < large.layers; i++) {
-        const tar = await h.tar.buildTar(syntheticLayerEntries(i, large.mb))
-        const data = h.tar.compress(tar, 'gzip')
-        const blob = {data, digest: h.push.sha256(data), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip'}
-        layers.push({tar, diffId: h.push.sha256(tar), createdBy: `ADD synthetic layer ${i}`, blobs: {gzip: blob, zstd: blob, none: blob}})
-      }
+      const layers = [built.layers.base, ...(await buildSyntheticLayers(large))]
       const img = h.fixtures.buildImage({layers, compression: 'gzip'})
       await add('large', 'fixtures/large', 'gzip', img)
       sizes.large.uncompressedBytes = layers.reduce((s, l) => s + l.tar.length, 0)

@@ -96,6 +96,8 @@ export async function runStandalone(name, scriptUrl, fn) {
     process.exitCode = await reexecAsUser(fileURLToPath(scriptUrl), process.argv.slice(2), options.user)
     return
   }
+  // Ctrl-C: exit normally so the exit hooks run (registries killed, snapshot removed)
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130))
   const started = Date.now()
   const result = await fn(options)
   const doc = {bench: name, machine: machineInfo(), options, seconds: Math.round((Date.now() - started) / 100) / 10, ...result}

@@ -77,8 +77,9 @@ export function skopeoCopier() {
     async copy(ref) {
       const dir = mkdtempSync(join(tmpdir(), 'ctr-ts-bench-skopeo-'))
       try {
-        const env = {...process.env, HOME: dir}
-        return await timed(bin, ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${join(dir, 'img')}:latest`], {env})
+        // private HOME and runtime dir: no auth.json or policy of the user's (or another run's) is read
+        const env = {...process.env, HOME: dir, XDG_RUNTIME_DIR: dir}
+        return await timed(bin, ['copy', '--quiet', '--src-tls-verify=false', '--src-no-creds', `docker://${ref}`, `oci:${join(dir, 'img')}:latest`], {env})
       } finally {
         const {cli} = await loadHarness()
         await cli.removeTree(dir)

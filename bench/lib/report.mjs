@@ -1,7 +1,7 @@
 // Statistics, the summary table and the JSON results (bench/results/, or $CTR_TS_BENCH_OUT).
 import {execFileSync} from 'node:child_process'
 import {accessSync, constants, mkdirSync, writeFileSync} from 'node:fs'
-import {cpus, release, tmpdir} from 'node:os'
+import {cpus, loadavg, release, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {BENCH, REPO} from './harness.mjs'
 import {which} from './exec.mjs'
@@ -75,7 +75,7 @@ function version(cmd, args = ['--version']) {
 export function machineInfo() {
   let commit = null
   try {
-    commit = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
+    commit = execFileSync('git', ['-c', `safe.directory=${REPO}`, '-C', REPO, 'describe', '--always', '--dirty'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
   } catch {
     // not a checkout, or not readable
   }
@@ -85,6 +85,8 @@ export function machineInfo() {
     node: process.version,
     kernel: release(),
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+    /** 1/5/15-minute load average at the end: other work on the machine skews timings. */
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
     uid: process.getuid?.(),
     runc: version('runc'),
     podman: version('podman'),

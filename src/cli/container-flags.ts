@@ -4,12 +4,12 @@ import type {CreateOptions} from '../container/options.js'
 /** Flags shared by `run` and `create` (docker's names and short forms). */
 export const createFlags = {
   name: Flags.string({description: 'assign a name to the container'}),
-  env: Flags.string({char: 'e', description: 'set an environment variable (KEY=VALUE, or KEY to pass it from here)', multiple: true}),
-  'env-file': Flags.string({description: 'read environment variables from a file', multiple: true}),
+  env: Flags.string({char: 'e', description: 'set an environment variable (KEY=VALUE, or KEY to pass it from here)', multiple: true, multipleNonGreedy: true}),
+  'env-file': Flags.string({description: 'read environment variables from a file', multiple: true, multipleNonGreedy: true}),
   workdir: Flags.string({char: 'w', description: 'working directory inside the container'}),
   user: Flags.string({char: 'u', description: 'user: name|uid[:group|gid]'}),
-  volume: Flags.string({char: 'v', description: 'bind mount a host path: /host:/container[:ro]', multiple: true}),
-  tmpfs: Flags.string({description: 'mount a tmpfs: /path[:options]', multiple: true}),
+  volume: Flags.string({char: 'v', description: 'bind mount a host path: /host:/container[:ro]', multiple: true, multipleNonGreedy: true}),
+  tmpfs: Flags.string({description: 'mount a tmpfs: /path[:options]', multiple: true, multipleNonGreedy: true}),
   entrypoint: Flags.string({description: 'override the image entrypoint'}),
   init: Flags.boolean({description: 'run tini (or catatonit) as PID 1: forwards signals, reaps zombies'}),
   'read-only': Flags.boolean({description: 'mount the root filesystem read-only'}),
@@ -19,15 +19,15 @@ export const createFlags = {
   interactive: Flags.boolean({char: 'i', description: 'keep stdin open'}),
   rm: Flags.boolean({description: 'remove the container when it exits'}),
   network: Flags.string({description: 'network: slirp4netns (default), none or host', aliases: ['net']}),
-  publish: Flags.string({char: 'p', description: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]', multiple: true}),
+  publish: Flags.string({char: 'p', description: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]', multiple: true, multipleNonGreedy: true}),
   'publish-all': Flags.boolean({char: 'P', description: "publish the image's exposed ports on free host ports"}),
   memory: Flags.string({char: 'm', description: 'memory limit (e.g. 512m); needs cgroup v2 delegation'}),
   cpus: Flags.string({description: 'number of CPUs (e.g. 1.5); needs cgroup v2 delegation'}),
   'pids-limit': Flags.integer({description: 'process limit; needs cgroup v2 delegation'}),
   platform: Flags.string({description: 'platform to pull if the image is missing: os/arch[/variant]'}),
-  'cap-add': Flags.string({description: 'add a capability', multiple: true}),
-  'cap-drop': Flags.string({description: 'drop a capability', multiple: true}),
-  label: Flags.string({char: 'l', description: 'set a label KEY=VALUE', multiple: true}),
+  'cap-add': Flags.string({description: 'add a capability', multiple: true, multipleNonGreedy: true}),
+  'cap-drop': Flags.string({description: 'drop a capability', multiple: true, multipleNonGreedy: true}),
+  label: Flags.string({char: 'l', description: 'set a label KEY=VALUE', multiple: true, multipleNonGreedy: true}),
 }
 
 type Parsed = {

@@ -1,6 +1,6 @@
 import {CtrCommand} from '../base-command.js'
 import {containerPaths, findContainer} from '../container/record.js'
-import {containerStatus} from '../container/status.js'
+import {containerStatus, publishedPorts} from '../container/status.js'
 
 export default class Inspect extends CtrCommand {
   static override description = 'Show low-level information on containers as JSON'
@@ -51,7 +51,7 @@ export default class Inspect extends CtrCommand {
           ReadonlyRootfs: rec.readOnly,
           NetworkMode: rec.network,
           Runtime: rec.runtime,
-          PortBindings: rec.ports,
+          PortBindings: publishedPorts(ctx, rec, s),
         },
         GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: rec.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
       })

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {findContainer, readState} from '../container/record.js'
-import {containerStatus} from '../container/status.js'
+import {findContainer} from '../container/record.js'
+import {publishedPorts} from '../container/status.js'
 
 export default class Port extends CtrCommand {
   static override description = "List a container's published ports (host ports actually bound while it runs)"
@@ -15,8 +15,7 @@ export default class Port extends CtrCommand {
     const {flags, args} = await this.parse(Port)
     const ctx = await this.context(flags.config)
     const rec = await findContainer(ctx, args.container)
-    const running = containerStatus(ctx, rec).running
-    const ports = (running ? readState(ctx, rec.id).ports : undefined) ?? rec.ports
+    const ports = publishedPorts(ctx, rec)
     const [onlyPort, onlyProto] = (args.port ?? '').split('/')
     for (const p of ports) {
       if (onlyPort && (String(p.containerPort) !== onlyPort || (onlyProto && onlyProto !== p.protocol))) continue

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {ago, humanDuration, renderTable} from '../cli/table.js'
 import {listContainers} from '../container/record.js'
-import {containerStatus, type ContainerStatus} from '../container/status.js'
+import {containerStatus, type ContainerStatus, publishedPorts} from '../container/status.js'
 import type {PortMapping} from '../container/record.js'
 
 export function statusText(s: ContainerStatus): string {
@@ -48,7 +48,7 @@ export default class Ps extends CtrCommand {
         Status: statusText(status),
         ExitCode: status.exit?.exitCode ?? null,
         Pid: status.running ? status.containerPid : 0,
-        Ports: rec.ports,
+        Ports: publishedPorts(ctx, rec, status),
         Labels: rec.labels,
       }))
       this.log(JSON.stringify(out, null, 2))
@@ -61,7 +61,7 @@ export default class Ps extends CtrCommand {
     this.log(
       renderTable(
         ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-        rows.map(({rec, status}) => [id(rec.id), rec.imageRef, cmd(rec.args), ago(rec.created), statusText(status), portsText(rec.ports), rec.name]),
+        rows.map(({rec, status}) => [id(rec.id), rec.imageRef, cmd(rec.args), ago(rec.created), statusText(status), portsText(publishedPorts(ctx, rec, status)), rec.name]),
       ),
     )
   }

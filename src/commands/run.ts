@@ -6,8 +6,7 @@ import {expandShortClusters, splitAtPositional} from '../cli/split-argv.js'
 import {createContainer} from '../container/create.js'
 import {removeContainer} from '../container/lifecycle.js'
 import {findContainer} from '../container/record.js'
-import {relaySession} from '../container/session.js'
-import {startContainer} from '../container/start.js'
+import {startAttached, startContainer} from '../container/start.js'
 import {ExitCodeSignal} from '../errors.js'
 
 export default class Run extends CtrCommand {
@@ -45,19 +44,18 @@ export default class Run extends CtrCommand {
       this.log(rec.id)
       return
     }
-    let client
+    let result
     try {
-      client = await startContainer(ctx, rec, {attach: true})
+      result = await startAttached(ctx, rec, {
+        tty: flags.tty,
+        stdin: flags.interactive,
+        detachKeys: flags['detach-keys'],
+        sigProxy: flags['sig-proxy'] && !flags.tty,
+      })
     } catch (err) {
       if (rec.autoRemove) await removeContainer(ctx, rec, true).catch(() => undefined)
       throw err
     }
-    const result = await relaySession(client!, {
-      tty: flags.tty,
-      stdin: flags.interactive,
-      detachKeys: flags['detach-keys'],
-      sigProxy: flags['sig-proxy'] && !flags.tty,
-    })
     if (result.detached) return
     if (rec.autoRemove) {
       // The shim removed it; make sure, in case the shim was killed.

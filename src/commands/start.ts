@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {findContainer} from '../container/record.js'
-import {relaySession} from '../container/session.js'
-import {startContainer} from '../container/start.js'
+import {startAttached, startContainer} from '../container/start.js'
 import {ExitCodeSignal} from '../errors.js'
 
 export default class Start extends CtrCommand {
@@ -28,8 +27,7 @@ export default class Start extends CtrCommand {
         this.log(name)
         continue
       }
-      const client = await startContainer(ctx, rec, {attach: true})
-      const result = await relaySession(client!, {
+      const result = await startAttached(ctx, rec, {
         tty: rec.tty,
         stdin: flags.interactive && rec.stdin,
         detachKeys: flags['detach-keys'],

@@ -11,6 +11,7 @@ import {userNsArgv} from '../userns/exec.js'
 import {helperPath} from '../userns/helpers.js'
 import {currentMapping} from '../userns/idmap.js'
 import {type ContainerRecord, containerPaths, saveState} from './record.js'
+import {relaySession, type SessionOptions, type SessionResult} from './session.js'
 import {containerStatus, processStartTime} from './status.js'
 
 /**
@@ -19,7 +20,17 @@ import {containerStatus, processStartTime} from './status.js'
  * to start the process, so an attached client never misses output. Returns the connected client
  * when `attach` is set, otherwise disconnects (the container runs on without us).
  */
-export async function startContainer(ctx: Context, rec: ContainerRecord, opts: {attach: boolean}): Promise<AttachClient | undefined> {
+export interface StartOptions {
+  /** Keep the attach connection and return it. */
+  attach: boolean
+  /**
+   * Called with the connected client before the container's process starts, so a session can
+   * listen before the first byte of output arrives.
+   */
+  beforeStart?: (client: AttachClient) => void
+}
+
+export async function startContainer(ctx: Context, rec: ContainerRecord, opts: StartOptions): Promise<AttachClient | undefined> {
   const status = containerStatus(ctx, rec)
   if (status.running) {
     if (opts.attach) throw new ConflictError(`container ${rec.name} is already running: use attach`)
@@ -62,6 +73,7 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: {
   }
   await saveState(ctx, rec.id, state)
   const client = await AttachClient.connect(paths.attachSocket)
+  opts.beforeStart?.(client)
   try {
     // The container exists but has not started: give it its network before its process runs.
     const net = await setupNetwork({
@@ -85,4 +97,11 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: {
   if (opts.attach) return client
   client.close()
   return undefined
+}
+
+/** Starts a container with the terminal attached from its first byte; resolves when it exits or we detach. */
+export async function startAttached(ctx: Context, rec: ContainerRecord, session: SessionOptions): Promise<SessionResult> {
+  let result: Promise<SessionResult> | undefined
+  await startContainer(ctx, rec, {attach: true, beforeStart: (client) => (result = relaySession(client, session))})
+  return result!
 }

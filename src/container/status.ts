@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import type {Context} from '../context.js'
-import {type ContainerRecord, type ExitInfo, readExit, readState} from './record.js'
+import {type ContainerRecord, type ExitInfo, type PortMapping, readExit, readState} from './record.js'
 
 export type Status = 'created' | 'running' | 'exited'
 
@@ -48,4 +48,9 @@ export function containerStatus(ctx: Context, rec: ContainerRecord): ContainerSt
     return {...base, status: 'exited', running: false, exit: {exitCode: 255, signal: null, finishedAt: state.startedAt}}
   }
   return {...base, status: 'created', running: false}
+}
+
+/** Published ports: the host ports actually bound while it runs, else what was asked for. */
+export function publishedPorts(ctx: Context, rec: ContainerRecord, status: ContainerStatus = containerStatus(ctx, rec)): PortMapping[] {
+  return (status.running ? readState(ctx, rec.id).ports : undefined) ?? rec.ports
 }

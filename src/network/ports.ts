@@ -57,6 +57,9 @@ export function parsePublish(spec: string): PortMapping[] {
   return ctrPorts.map((containerPort, i) => ({hostIp, hostPort: hostPorts[i]!, containerPort, protocol}))
 }
 
+/** What one port proxy serves (shim/ctr-ts-portproxy.c MAX_PUBS). */
+export const MAX_PUBLICATIONS = 256
+
 export function unprivilegedPortStart(): number {
   try {
     return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim())
@@ -69,9 +72,12 @@ export function unprivilegedPortStart(): number {
 export function resolvePublish(publish: string[], exposed: string[], network: string): PortMapping[] {
   const ports = publish.flatMap(parsePublish)
   for (const e of exposed) {
-    const [port, proto] = e.split('/')
-    ports.push({hostIp: '0.0.0.0', hostPort: 0, containerPort: parsePort(port ?? '', 'exposed'), protocol: proto === 'udp' ? 'udp' : 'tcp'})
+    const [range, proto] = e.split('/')
+    for (const containerPort of parseRange(range ?? '', 'exposed')) {
+      ports.push({hostIp: '0.0.0.0', hostPort: 0, containerPort, protocol: proto === 'udp' ? 'udp' : 'tcp'})
+    }
   }
+  if (ports.length > MAX_PUBLICATIONS) throw new UsageError(`too many published ports (${ports.length}): at most ${MAX_PUBLICATIONS} per container`)
   if (ports.length > 0 && network !== 'slirp4netns') {
     throw new UsageError(`publishing ports needs the slirp4netns network (this container uses --network ${network})`)
   }

@@ -47,7 +47,6 @@ describe('parsePublish', () => {
     expect(() => parsePublish('localhost:8080:80')).toThrow(/invalid host IP/)
     expect(() => parsePublish('1.2.3:8080:80')).toThrow(/invalid host IP/)
   })
-  // The two below fail against src/network/ports.ts as written (reported to the lead).
   it('rejects IPv4 addresses with octets above 255', () => {
     expect(() => parsePublish('999.0.0.1:8080:80')).toThrow(/invalid host IP/)
   })

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Runs every bench (pull, run, net, unpack) in one go and prints one summary table; the JSON
+// (every bench's details + the table) goes to bench/results/all-<time>.json and all-latest.json.
+//
+//   npm run bench -- [--runs N] [--quick] [--no-peers]      (or: node bench/all.mjs ...)
+import {benchNet} from './net.mjs'
+import {benchPull} from './pull.mjs'
+import {benchRun} from './run.mjs'
+import {benchUnpack} from './unpack.mjs'
+import {runStandalone} from './lib/main.mjs'
+import {log} from './lib/report.mjs'
+
+const BENCHES = [
+  ['pull', benchPull],
+  ['run', benchRun],
+  ['net', benchNet],
+  ['unpack', benchUnpack],
+]
+
+async function all(options) {
+  const rows = []
+  const notes = []
+  const errors = []
+  const benches = {}
+  for (const [name, fn] of BENCHES) {
+    const started = Date.now()
+    log(`=== ${name}`)
+    try {
+      const r = await fn(options)
+      benches[name] = {seconds: Math.round((Date.now() - started) / 100) / 10, ...r}
+      rows.push(...r.rows)
+      notes.push(...(r.notes ?? []).map((n) => `${name}: ${n}`))
+      errors.push(...(r.errors ?? []).map((e) => `${name}: ${e}`))
+    } catch (err) {
+      errors.push(`${name}: ${err.message}`)
+      log(`${name} failed: ${err.message}`)
+    }
+  }
+  for (const e of errors) notes.push(`ERROR ${e}`)
+  return {rows, notes, errors, benches}
+}
+
+await runStandalone('all', import.meta.url, all)
