@@ -9,7 +9,7 @@ import {AttachClient} from '../shim/attach.js'
 export default class Attach extends CtrCommand {
   static override description = "Attach the terminal to a running container's input and output"
   static override examples = ['<%= config.bin %> attach box']
-  static override args = {container: Args.string({description: 'container name or id', required: true})}
+  static override args = {container: Args.string({ignoreStdin: true, description: 'container name or id', required: true})}
   static override flags = {
     'no-stdin': Flags.boolean({description: 'do not attach stdin'}),
     'detach-keys': Flags.string({description: 'key sequence to detach', default: 'ctrl-p,ctrl-q'}),

@@ -10,8 +10,8 @@ export default class Create extends CtrCommand {
   static override examples = ['<%= config.bin %> create --name box alpine sleep 300', '<%= config.bin %> start -a box']
   static override strict = false
   static override args = {
-    image: Args.string({description: 'image', required: true}),
-    command: Args.string({description: 'command and arguments'}),
+    image: Args.string({ignoreStdin: true, description: 'image', required: true}),
+    command: Args.string({ignoreStdin: true, description: 'command and arguments'}),
   }
   static override flags = createFlags
 

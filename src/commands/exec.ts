@@ -11,8 +11,8 @@ export default class Exec extends CtrCommand {
   static override examples = ['<%= config.bin %> exec web ls /', '<%= config.bin %> exec -it web sh']
   static override strict = false
   static override args = {
-    container: Args.string({description: 'container name or id', required: true}),
-    command: Args.string({description: 'command and arguments'}),
+    container: Args.string({ignoreStdin: true, description: 'container name or id', required: true}),
+    command: Args.string({ignoreStdin: true, description: 'command and arguments'}),
   }
   static override flags = {
     interactive: Flags.boolean({char: 'i', description: 'keep stdin open'}),

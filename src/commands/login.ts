@@ -19,7 +19,7 @@ export default class Login extends CtrCommand {
     '<%= config.bin %> login   # Docker Hub, prompts for username and password',
   ]
   static override args = {
-    registry: Args.string({description: 'registry host[:port] (default docker.io)', required: false}),
+    registry: Args.string({ignoreStdin: true, description: 'registry host[:port] (default docker.io)', required: false}),
   }
   static override flags = {
     username: Flags.string({char: 'u', description: 'user name'}),

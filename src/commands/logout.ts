@@ -9,7 +9,7 @@ export default class Logout extends CtrCommand {
     'Removes the stored credentials for REGISTRY (default docker.io): from the configured credential helper and from ~/.docker/config.json.'
   static override examples = ['<%= config.bin %> logout', '<%= config.bin %> logout registry.example.com']
   static override args = {
-    registry: Args.string({description: 'registry host[:port] (default docker.io)', required: false}),
+    registry: Args.string({ignoreStdin: true, description: 'registry host[:port] (default docker.io)', required: false}),
   }
 
   async run(): Promise<void> {

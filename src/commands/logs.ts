@@ -6,7 +6,7 @@ import {findContainer} from '../container/record.js'
 export default class Logs extends CtrCommand {
   static override description = "Print a container's output (stdout and stderr, as recorded by its shim)"
   static override examples = ['<%= config.bin %> logs web', '<%= config.bin %> logs -f --tail 10 web']
-  static override args = {container: Args.string({description: 'container name or id', required: true})}
+  static override args = {container: Args.string({ignoreStdin: true, description: 'container name or id', required: true})}
   static override flags = {
     follow: Flags.boolean({char: 'f', description: 'follow the output until the container exits'}),
     tail: Flags.string({char: 'n', description: 'number of lines from the end ("all" for every line)', default: 'all'}),

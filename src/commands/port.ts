@@ -7,8 +7,8 @@ export default class Port extends CtrCommand {
   static override description = "List a container's published ports (host ports actually bound while it runs)"
   static override examples = ['<%= config.bin %> port web', '<%= config.bin %> port web 80/tcp']
   static override args = {
-    container: Args.string({description: 'container name or id', required: true}),
-    port: Args.string({description: 'only this container port: PORT[/PROTO]'}),
+    container: Args.string({ignoreStdin: true, description: 'container name or id', required: true}),
+    port: Args.string({ignoreStdin: true, description: 'only this container port: PORT[/PROTO]'}),
   }
 
   async run(): Promise<void> {

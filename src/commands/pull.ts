@@ -11,7 +11,7 @@ export default class Pull extends CtrCommand {
     '<%= config.bin %> pull localhost:5000/app@sha256:…',
   ]
   static override args = {
-    image: Args.string({description: 'image reference (name[:tag][@digest])', required: true}),
+    image: Args.string({ignoreStdin: true, description: 'image reference (name[:tag][@digest])', required: true}),
   }
   static override flags = {
     platform: Flags.string({description: 'platform to pull: os/arch[/variant] (default: config platform, else the host)'}),

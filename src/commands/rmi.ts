@@ -9,7 +9,7 @@ export default class Rmi extends CtrCommand {
   static override strict = false
   static override examples = ['<%= config.bin %> rmi alpine', '<%= config.bin %> rmi -f 3f57d9401f8d']
   static override args = {
-    image: Args.string({description: 'image name or id', required: true}),
+    image: Args.string({ignoreStdin: true, description: 'image name or id', required: true}),
   }
   static override flags = {
     force: Flags.boolean({char: 'f', description: 'remove even if containers use it, or it has several references'}),

@@ -18,8 +18,8 @@ export default class Run extends CtrCommand {
   ]
   static override strict = false
   static override args = {
-    image: Args.string({description: 'image to run', required: true}),
-    command: Args.string({description: 'command and arguments (default: the image entrypoint/cmd)'}),
+    image: Args.string({ignoreStdin: true, description: 'image to run', required: true}),
+    command: Args.string({ignoreStdin: true, description: 'command and arguments (default: the image entrypoint/cmd)'}),
   }
   static override flags = {
     ...createFlags,

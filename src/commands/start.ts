@@ -8,7 +8,7 @@ export default class Start extends CtrCommand {
   static override description = 'Start one or more created or stopped containers'
   static override examples = ['<%= config.bin %> start box', '<%= config.bin %> start -ai box']
   static override strict = false
-  static override args = {container: Args.string({description: 'container name or id', required: true})}
+  static override args = {container: Args.string({ignoreStdin: true, description: 'container name or id', required: true})}
   static override flags = {
     attach: Flags.boolean({char: 'a', description: "attach to the container's output and exit with its code"}),
     interactive: Flags.boolean({char: 'i', description: "attach the container's stdin"}),

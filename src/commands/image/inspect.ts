@@ -9,7 +9,7 @@ export default class ImageInspectCommand extends CtrCommand {
   static override strict = false
   static override examples = ['<%= config.bin %> image inspect alpine']
   static override args = {
-    image: Args.string({description: 'image name or id', required: true}),
+    image: Args.string({ignoreStdin: true, description: 'image name or id', required: true}),
   }
 
   async run(): Promise<void> {
