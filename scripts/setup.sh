@@ -100,6 +100,10 @@ case ":$PATH:" in
   *) echo "note: $BIN_DIR is not on your PATH: add   export PATH=\"$BIN_DIR:\$PATH\"   to ~/.profile" >&2; export PATH="$BIN_DIR:$PATH" ;;
 esac
 
-# --- first command ---------------------------------------------------------------------------
-say "ctr-ts version"
-"$BIN_DIR/ctr-ts" version
+# --- first command and first container ------------------------------------------------------
+say "ctr-ts system check"
+"$BIN_DIR/ctr-ts" system check || true
+say "ctr-ts run --rm alpine echo hello from ctr-ts"
+if ! "$BIN_DIR/ctr-ts" run --rm alpine echo hello from ctr-ts; then
+  echo "note: the first container needs Docker Hub (or a mirror in ~/.config/ctr-ts/config.json); see the README" >&2
+fi
