@@ -11,6 +11,7 @@
 // `N passed, M failed[, K skipped]`. The exit code is vitest's.
 import {spawn, spawnSync} from 'node:child_process'
 import {accessSync, appendFileSync, chmodSync, constants, cpSync, existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, rmSync, statSync} from 'node:fs'
+import {createHash} from 'node:crypto'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -184,7 +185,9 @@ function ensureDevices() {
 }
 
 function copyRepo(user) {
-  const dest = join(user.home, 'ctr-ts')
+  // One copy per source checkout, so runs from different clones do not trample each other.
+  const tag = createHash('sha256').update(repo).digest('hex').slice(0, 8)
+  const dest = join(user.home, process.env.CTR_TS_TEST_COPY || `ctr-ts-${tag}`)
   if (resolve(dest) === repo) return dest
   say(`copying ${repo} to ${dest}`)
   rmSync(dest, {recursive: true, force: true})
