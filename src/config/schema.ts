@@ -25,7 +25,11 @@ export interface CtrConfig {
   portProxy: {udpIdleTimeout: number}
   init: {path?: string}
   /** Storage driver for container root filesystems. */
-  rootfs: {driver: 'fuse-overlayfs' | 'overlay'}
+  /**
+   * Storage driver for container root filesystems. Only fuse-overlayfs: kernel overlayfs in a user
+   * namespace cannot read the `.wh.` whiteout files the layer store keeps.
+   */
+  rootfs: {driver: 'fuse-overlayfs'}
 }
 
 export function defaultConfig(): CtrConfig {
@@ -74,7 +78,7 @@ const sections: Record<string, Record<string, Check> | Check> = {
   logs: {maxSize: isPositiveNumber},
   portProxy: {udpIdleTimeout: isPositiveNumber},
   init: {path: isAbsolutePath},
-  rootfs: {driver: oneOf('fuse-overlayfs', 'overlay')},
+  rootfs: {driver: oneOf('fuse-overlayfs')},
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -163,5 +167,5 @@ export const CONFIG_KEY_HELP: ReadonlyArray<[string, string]> = [
   ['logs.maxSize', 'container log size limit in bytes'],
   ['portProxy.udpIdleTimeout', 'seconds before an idle UDP port-proxy flow is dropped'],
   ['init.path', 'absolute path of the --init binary (tini, catatonit)'],
-  ['rootfs.driver', 'fuse-overlayfs or overlay'],
+  ['rootfs.driver', 'fuse-overlayfs (the only driver)'],
 ]
