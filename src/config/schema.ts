@@ -24,7 +24,6 @@ export interface CtrConfig {
   logs: {maxSize?: number}
   portProxy: {udpIdleTimeout: number}
   init: {path?: string}
-  /** Storage driver for container root filesystems. */
   /**
    * Storage driver for container root filesystems. Only fuse-overlayfs: kernel overlayfs in a user
    * namespace cannot read the `.wh.` whiteout files the layer store keeps.
