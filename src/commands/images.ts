@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {UsageError} from '../errors.js'
-import {formatTable, humanAgo, humanSize, imageRows} from '../image/list.js'
+import {ago, humanSize, renderTable} from '../cli/table.js'
+import {imageRows} from '../image/list.js'
 
 export default class Images extends CtrCommand {
   static override description = 'List images'
@@ -27,9 +28,9 @@ export default class Images extends CtrCommand {
     }
     if (flags.format && flags.format !== 'table') throw new UsageError(`unknown format ${JSON.stringify(flags.format)}: use table or json`)
     this.log(
-      formatTable(
+      renderTable(
         ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
-        rows.map((r) => [r.Repository, r.Tag, id(r.Id), humanAgo(r.Created), humanSize(r.Size)]),
+        rows.map((r) => [r.Repository, r.Tag, id(r.Id), ago(r.Created), humanSize(r.Size)]),
       ),
     )
   }

@@ -1,5 +1,6 @@
-import {watch} from 'node:fs'
+import {readdirSync, readFileSync, readlinkSync, watch} from 'node:fs'
 import {rm} from 'node:fs/promises'
+import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {Context} from '../context.js'
 import {ConflictError, RuntimeError} from '../errors.js'
@@ -8,7 +9,7 @@ import {parseSignal} from '../spec/flags.js'
 import {removeTree} from '../userns/remove.js'
 import {releaseName} from './names.js'
 import {type ContainerRecord, containerPaths, type ExitInfo, readExit, readState} from './record.js'
-import {containerStatus, isAlive} from './status.js'
+import {containerStatus, isAlive, processStartTime} from './status.js'
 
 /** Sends a signal to the container's init process through its shim. */
 export async function signalContainer(ctx: Context, rec: ContainerRecord, signal: string | number): Promise<void> {
@@ -85,7 +86,78 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
   const state = readState(ctx, rec.id)
   for (let i = 0; i < 100 && isAlive(state.shimPid, state.shimStartTime); i++) await sleep(50)
   const paths = containerPaths(ctx, rec.id)
+  // A shim that was killed cleaned nothing up: kill what it left running.
+  if (state.startedAt && !isAlive(state.shimPid, state.shimStartTime)) await killOrphans(ctx, rec)
   await rm(paths.record, {force: true})
-  await removeTree(paths.dir, paths.runDir)
+  await removeTree(paths.dir, paths.runDir, join(ctx.run.runc, rec.id))
   await releaseName(ctx, rec.name, rec.id)
+}
+
+function pids(): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+  } catch {
+    return ''
+  }
+}
+
+function userNsOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`)
+  } catch {
+    return undefined
+  }
+}
+
+/** The runtime's record of the container's init: {pid, start time} (runc's state.json). */
+function runtimeInit(ctx: Context, id: string): {pid: number; start: string} | undefined {
+  try {
+    const s = JSON.parse(readFileSync(join(ctx.run.runc, id, 'state.json'), 'utf8')) as {init_process_pid?: number; init_process_start?: number}
+    if (!s.init_process_pid || s.init_process_start === undefined) return undefined
+    return {pid: s.init_process_pid, start: String(s.init_process_start)}
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * After its shim was killed, a container's processes, its fuse-overlayfs daemon, slirp4netns and
+ * the port proxy keep running in the shim's user namespace. They are found through processes
+ * that provably belong to this container (the fuse-overlayfs daemon mounting its rootfs, the init
+ * the runtime recorded with its start time): every process in their user namespace gets SIGKILL.
+ * A namespace is only matched while such a process holds it, so a recycled namespace inode of
+ * another container can never be matched.
+ */
+async function killOrphans(ctx: Context, rec: ContainerRecord): Promise<void> {
+  const paths = containerPaths(ctx, rec.id)
+  const anchors: number[] = []
+  const init = runtimeInit(ctx, rec.id)
+  if (init && processStartTime(init.pid) === init.start) anchors.push(init.pid)
+  for (const pid of pids()) {
+    const cmd = cmdlineOf(pid)
+    if (cmd.includes('fuse-overlayfs') && cmd.includes(paths.merged)) anchors.push(pid)
+  }
+  const namespaces = new Set(anchors.map(userNsOf).filter((ns): ns is string => ns !== undefined && ns !== userNsOf(process.pid)))
+  if (namespaces.size === 0) return
+  // zombies are dead already (their parent reaps them); only live processes count
+  const victims = () => pids().filter((pid) => pid !== process.pid && namespaces.has(userNsOf(pid) ?? '') && processStartTime(pid) !== undefined)
+  for (let round = 0; round < 50; round++) {
+    const left = victims()
+    if (left.length === 0) return
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await sleep(100)
+  }
+  throw new RuntimeError(`processes of container ${rec.name} survived SIGKILL`)
 }

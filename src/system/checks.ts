@@ -1,12 +1,12 @@
 import {execa} from 'execa'
 import {closeSync, constants, openSync, readFileSync, statSync} from 'node:fs'
-import {userInfo} from 'node:os'
 import {join} from 'node:path'
 import type {CtrConfig} from '../config/schema.js'
 import {which} from '../runtime/binaries.js'
 import {type CgroupFacts, evaluateResourceSupport, gatherCgroupFacts} from '../spec/resources.js'
 import {packageRoot} from '../userns/helpers.js'
-import {buildMapping, parseSubIdFile, type SubIdRange} from '../userns/idmap.js'
+import {userNsArgv, lastLine} from '../userns/exec.js'
+import {type CurrentUser, currentUser, parseSubIdFile, type SubIdRange, userNsMapping} from '../userns/idmap.js'
 
 /**
  * `ctr-ts system check`: every prerequisite of rootless containers, one result each, with the
@@ -34,7 +34,7 @@ export interface CheckEnv {
   subgidFile: string
   devFuse: string
   devTun: string
-  user: {name: string; uid: number; gid: number}
+  user: CurrentUser
   cgroup: CgroupFacts
   /** Our user-namespace helper (shim/build/ctr-ts-userns), probed with `-- true`. */
   usernsHelper: string
@@ -48,14 +48,6 @@ export interface CheckEnv {
  * for the check only (to test it, or to check a file before installing it).
  */
 export function defaultCheckEnv(config: CheckEnv['config'], env: NodeJS.ProcessEnv = process.env): CheckEnv {
-  const uid = process.getuid?.() ?? 0
-  const gid = process.getgid?.() ?? 0
-  let name = String(uid)
-  try {
-    name = userInfo().username
-  } catch {
-    // no passwd entry
-  }
   return {
     env,
     procSys: '/proc/sys',
@@ -63,7 +55,7 @@ export function defaultCheckEnv(config: CheckEnv['config'], env: NodeJS.ProcessE
     subgidFile: env.CTR_TS_SUBGID_FILE || '/etc/subgid',
     devFuse: '/dev/fuse',
     devTun: '/dev/net/tun',
-    user: {name, uid, gid},
+    user: currentUser(),
     cgroup: gatherCgroupFacts(),
     usernsHelper: join(packageRoot, 'shim', 'build', 'ctr-ts-userns'),
     shim: join(packageRoot, 'shim', 'build', 'ctr-ts-shim'),
@@ -128,16 +120,11 @@ export async function runChecks(ce: CheckEnv): Promise<CheckResult[]> {
   const newuidmap = find('newuidmap')
   const newgidmap = find('newgidmap')
   if (!helpersMissing.includes(ce.usernsHelper)) {
-    const full = subuid.length > 0 && subgid.length > 0
-    const uids = buildMapping(ce.user.uid, full ? subuid : [])
-    const gids = buildMapping(ce.user.gid, full ? subgid : [])
-    const args: string[] = []
-    for (const m of uids) args.push('--uid-map', `${m.containerID}:${m.hostID}:${m.size}`)
-    for (const m of gids) args.push('--gid-map', `${m.containerID}:${m.hostID}:${m.size}`)
-    const truePath = find('true') ?? '/bin/true'
-    const r = await execa(ce.usernsHelper, [...args, '--', truePath], {env: ce.env, extendEnv: false, reject: false, timeout: 15_000})
+    // the helper of this check (ce.usernsHelper), with the argv ctr-ts itself gives ctr-ts-userns
+    const {args} = userNsArgv(userNsMapping(ce.user, subuid, subgid), [find('true') ?? '/bin/true'])
+    const r = await execa(ce.usernsHelper, args, {env: ce.env, extendEnv: false, reject: false, timeout: 15_000})
     probeOk = r.exitCode === 0
-    if (!probeOk) probeWhy = String(r.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? `exit code ${r.exitCode}`
+    if (!probeOk) probeWhy = lastLine(String(r.stderr ?? '')) || `exit code ${r.exitCode}`
   } else probeWhy = 'ctr-ts-userns is not built'
   if (clone === '0') {
     add({id: 'userns', title: 'user namespaces', status: 'fail', detail: 'kernel.unprivileged_userns_clone = 0', fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1 (and persist it in /etc/sysctl.d/)', required: true})

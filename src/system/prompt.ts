@@ -6,9 +6,12 @@ export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY)
 }
 
-/** Asks one question on the terminal (prompt on stderr) and returns the answer without its newline. */
+/**
+ * Asks one question (prompt on stderr) and returns the answer without its newline: edited on
+ * the terminal when there is one, else read from stdin as it comes.
+ */
 export async function promptLine(question: string): Promise<string> {
-  const rl = createInterface({input: process.stdin, output: process.stderr, terminal: true})
+  const rl = createInterface({input: process.stdin, output: process.stderr, terminal: canPrompt()})
   try {
     return await rl.question(question)
   } finally {
@@ -45,10 +48,19 @@ export function promptHidden(question: string): Promise<string> {
   })
 }
 
-/** y/N question; false unless the answer starts with y. */
+/** y/N question; true only for "y" or "yes" (an input that ends without an answer is a no). */
 export async function confirm(question: string): Promise<boolean> {
-  const answer = await promptLine(`${question} [y/N] `)
+  const answer = await promptLine(`${question} [y/N] `).catch(() => '')
   return /^y(es)?$/i.test(answer.trim())
+}
+
+/**
+ * The confirmation a destructive `command` asks for without --force: only on a terminal
+ * (elsewhere a UsageError says to use -f), so a script never hangs on a question.
+ */
+export async function confirmOnTerminal(command: string, question: string): Promise<boolean> {
+  if (!canPrompt()) throw new UsageError(`${command} needs confirmation: use -f/--force (stdin is not a terminal)`)
+  return confirm(question)
 }
 
 /** All of stdin as text (for --password-stdin), with the trailing newline removed. */

@@ -57,10 +57,15 @@ function readOrEmpty(path: string): string {
   }
 }
 
-let cached: UserNsMapping | undefined
+export interface CurrentUser {
+  /** Login name; the numeric uid when there is no passwd entry (ranges then match by id only). */
+  name: string
+  uid: number
+  gid: number
+}
 
-export function currentMapping(): UserNsMapping {
-  if (cached) return cached
+/** The user ctr-ts runs as. */
+export function currentUser(): CurrentUser {
   const uid = process.getuid?.() ?? 0
   const gid = process.getgid?.() ?? 0
   let name = String(uid)
@@ -69,14 +74,26 @@ export function currentMapping(): UserNsMapping {
   } catch {
     // no passwd entry: match by numeric id only
   }
-  const subuid = parseSubIdFile(readOrEmpty('/etc/subuid'), {name, id: uid})
-  const subgid = parseSubIdFile(readOrEmpty('/etc/subgid'), {name, id: uid})
+  return {name, uid, gid}
+}
+
+/** The namespace mapping for `user` with these subordinate ranges (own ids only unless both uid and gid ranges exist). */
+export function userNsMapping(user: CurrentUser, subuid: SubIdRange[], subgid: SubIdRange[]): UserNsMapping {
   const full = subuid.length > 0 && subgid.length > 0
-  cached = {
-    uids: buildMapping(uid, full ? subuid : []),
-    gids: buildMapping(gid, full ? subgid : []),
+  return {
+    uids: buildMapping(user.uid, full ? subuid : []),
+    gids: buildMapping(user.gid, full ? subgid : []),
     full,
   }
+}
+
+let cached: UserNsMapping | undefined
+
+export function currentMapping(): UserNsMapping {
+  if (cached) return cached
+  const user = currentUser()
+  const who = {name: user.name, id: user.uid}
+  cached = userNsMapping(user, parseSubIdFile(readOrEmpty('/etc/subuid'), who), parseSubIdFile(readOrEmpty('/etc/subgid'), who))
   return cached
 }
 

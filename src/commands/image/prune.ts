@@ -1,8 +1,8 @@
-import {createInterface} from 'node:readline/promises'
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
-import {humanSize} from '../../image/list.js'
+import {humanSize} from '../../cli/table.js'
 import {pruneImages} from '../../image/remove.js'
+import {confirm} from '../../system/prompt.js'
 
 export default class ImagePrune extends CtrCommand {
   static override description = 'Remove unused images and unreferenced content'
@@ -16,16 +16,7 @@ export default class ImagePrune extends CtrCommand {
     const {flags} = await this.parse(ImagePrune)
     if (!flags.force) {
       const what = flags.all ? 'all images without at least one container associated to them' : 'all dangling images'
-      const rl = createInterface({input: process.stdin, output: process.stderr})
-      let answer = ''
-      try {
-        answer = await rl.question(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `)
-      } catch {
-        answer = ''
-      } finally {
-        rl.close()
-      }
-      if (!/^y(es)?$/i.test(answer.trim())) {
+      if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) {
         process.stderr.write('Aborted.\n')
         return
       }

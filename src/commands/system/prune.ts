@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
 import {humanSize} from '../../cli/table.js'
-import {UsageError} from '../../errors.js'
 import {pruneSystem} from '../../system/prune.js'
-import {canPrompt, confirm} from '../../system/prompt.js'
+import {confirmOnTerminal} from '../../system/prompt.js'
 
 export default class SystemPrune extends CtrCommand {
   static override summary = 'Remove stopped containers and unused data'
@@ -22,9 +21,8 @@ export default class SystemPrune extends CtrCommand {
     const {flags} = await this.parse(SystemPrune)
     const ctx = await this.context(flags.config)
     if (!flags.force) {
-      if (!canPrompt()) throw new UsageError('system prune needs confirmation: use -f/--force (stdin is not a terminal)')
       const what = flags.all ? 'all stopped containers, all images without a container, and unused layers and blobs' : 'all stopped containers and unused layers and blobs'
-      if (!(await confirm(`WARNING! This will remove ${what}. Are you sure you want to continue?`))) {
+      if (!(await confirmOnTerminal('system prune', `WARNING! This will remove ${what}. Are you sure you want to continue?`))) {
         this.log('Nothing removed.')
         return
       }

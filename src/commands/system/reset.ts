@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
-import {UsageError} from '../../errors.js'
-import {canPrompt, confirm} from '../../system/prompt.js'
+import {confirmOnTerminal} from '../../system/prompt.js'
 import {resetSystem} from '../../system/prune.js'
 
 export default class SystemReset extends CtrCommand {
@@ -19,8 +18,7 @@ export default class SystemReset extends CtrCommand {
     const {flags} = await this.parse(SystemReset)
     const ctx = await this.context(flags.config)
     if (!flags.force) {
-      if (!canPrompt()) throw new UsageError('system reset needs confirmation: use -f/--force (stdin is not a terminal)')
-      if (!(await confirm(`WARNING! This will kill and remove every container and delete every image in ${ctx.store.root}. Are you sure?`))) {
+      if (!(await confirmOnTerminal('system reset', `WARNING! This will kill and remove every container and delete every image in ${ctx.store.root}. Are you sure?`))) {
         this.log('Nothing removed.')
         return
       }
