@@ -1,7 +1,6 @@
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
-import {pullImage} from '../image/pull.js'
 import {layerDir} from '../layer/unpack-layers.js'
 import {writeEtcFiles} from '../network/etc-files.js'
 import {resolvePublish} from '../network/ports.js'
@@ -25,6 +24,8 @@ export async function imageForRun(ctx: Context, ref: string, platform?: string):
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err
     process.stderr.write(`Unable to find image '${ref}' locally\n`)
+    // The registry client (undici) loads only when a pull is needed: it is most of start-up time.
+    const {pullImage} = await import('../image/pull.js')
     return pullImage(ctx, ref, {platform})
   }
 }

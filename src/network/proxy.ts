@@ -1,6 +1,5 @@
 import type {Socket} from 'node:net'
 import type {Readable} from 'node:stream'
-import {execa} from 'execa'
 import type {PortMapping} from '../container/record.js'
 import {RuntimeError, UsageError} from '../errors.js'
 
@@ -118,6 +117,7 @@ export function readUntil<T>(stream: Readable, done: (text: string) => T | undef
 
 /** Starts the proxy (detached, in its own session) and waits until it bound every port. */
 export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortProxy> {
+  const {execa} = await import('execa')
   const child = execa(o.nsenter, portProxyArgv(o), {
     stdio: nativeStdio(['ignore', 'pipe', o.logFd, 'pipe']),
     detached: true,

@@ -1,5 +1,4 @@
 import type {Socket} from 'node:net'
-import {execa} from 'execa'
 import {RuntimeError} from '../errors.js'
 import {killQuietly, nativeStdio, readUntil} from './proxy.js'
 
@@ -47,6 +46,7 @@ export function slirpArgv(o: Pick<SlirpOptions, 'slirp4netns' | 'shimPid' | 'con
 
 /** Starts slirp4netns (detached, in its own session) and waits until tap0 is configured. */
 export async function startSlirp(o: SlirpOptions): Promise<{pid: number}> {
+  const {execa} = await import('execa')
   const child = execa(o.nsenter, slirpArgv(o), {
     stdio: nativeStdio(['ignore', o.logFd, o.logFd, o.exitFd, 'pipe']),
     detached: true,

@@ -1,4 +1,3 @@
-import {execa} from 'execa'
 import {RuntimeError} from '../errors.js'
 import {helperPath} from './helpers.js'
 import type {IdMapping, UserNsMapping} from './idmap.js'
@@ -27,6 +26,8 @@ export async function runInUserNs(
   opts: {input?: string; mount?: boolean} = {},
 ): Promise<{stdout: string; stderr: string}> {
   const {file, args} = userNsArgv(mapping, argv, {mount: opts.mount})
+  // Loaded on first use: execa costs tens of milliseconds at start-up, most commands never need it.
+  const {execa} = await import('execa')
   const result = await execa(file, args, {input: opts.input ?? '', reject: false, stripFinalNewline: true})
   if (result.exitCode !== 0) {
     const why = lastLine(String(result.stderr)) || `exit code ${result.exitCode}`
