@@ -19,11 +19,15 @@
  *   error cannot publish 0.0.0.0:8080/tcp: Address already in use     and exit status 1
  *
  * TCP: each accepted client gets a socket in the container connected (non-blocking) to
- * 127.0.0.1:CTRPORT and bytes are relayed both ways with poll(), one 64 KiB buffer per direction
- * (allocated per connection, freed on close). EOF on one side is passed on as shutdown(SHUT_WR)
- * once the buffer towards the other side is flushed; the pair is closed when both directions are
- * done. A side that fails (reset, gone) ends both directions, but what was already read from it
- * is still delivered to the other side first.
+ * 127.0.0.1:CTRPORT, TCP_NODELAY on both. Bytes are relayed both ways without entering user
+ * space: splice() from one socket into a pipe, splice() from the pipe into the other socket. A
+ * direction holds a pipe (raised to PIPE_SIZE with F_SETPIPE_SZ when the user's pipe quota allows,
+ * else the kernel's default) only while bytes wait in it; emptied pipes go back to a small pool
+ * (never more pipes than open connections, so an idle proxy holds none). Connection sockets are
+ * watched edge-triggered by epoll: no epoll_ctl per transfer, no poll set rebuilt per wakeup.
+ * EOF on one side is passed on as shutdown(SHUT_WR) once the pipe towards the other side is
+ * drained; the pair is closed when both directions are done. A side that fails (reset, gone) ends
+ * both directions, but what was already read from it is still delivered to the other side first.
  * UDP: one flow per client address, each with its own socket in the container connected to
  * 127.0.0.1:CTRPORT; replies go back to the client through the host socket. Idle flows are closed
  * after --udp-idle-timeout seconds (default 60); at most MAX_UDP_FLOWS exist (the least recently
@@ -38,15 +42,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -59,39 +64,66 @@
 #define SYS_pidfd_open 434
 #endif
 
-#define BUF_SIZE 65536
+#define UDP_BUF_SIZE 65536
+#define PIPE_SIZE (1 << 20) /* per direction in flight; the default pipe-max-size */
 #define MAX_PUBS 256
 #define MAX_TCP_CONNS 4096
 #define MAX_UDP_FLOWS 1024
 #define ACCEPT_BATCH 64
+#define MAX_EVENTS 256
+#define POOL_MAX 64
+#define STARVED_RETRY_MS 100
+#define STEP_ROUNDS 16 /* splice rounds per connection before the others get their turn */
+
+/* What an epoll registration stands for: the first member of everything registered. */
+enum kind { K_PIDFD, K_SIGNAL, K_PUB, K_END, K_FLOW };
 
 /* One published port. */
 struct pub {
+	enum kind kind;
 	int type; /* SOCK_STREAM or SOCK_DGRAM */
 	const char *proto;
 	char host_ip[INET6_ADDRSTRLEN];
 	int host_port;
 	int ctr_port;
 	int fd;
+	int armed; /* registered for EPOLLIN (TCP: not while accepting is paused) */
 };
 
-/* One direction of a TCP relay: bytes read from one socket waiting to be written to the other. */
+/* One direction of a TCP relay: bytes read from one socket, waiting in a pipe to be written to
+ * the other. The pipe is held only while len > 0 (or for the read that fills it). */
 struct dir {
-	char *buf;
-	size_t off, len;
-	int eof;  /* the source sent EOF */
-	int done; /* EOF passed on to the destination */
+	int pipe[2]; /* -1 when none */
+	size_t len;  /* bytes in the pipe */
+	int eof;     /* nothing more will be read from the source (EOF or failure) */
+	int done;    /* EOF passed on to the destination, or the destination is gone */
 };
 
-/* fd[0] is the host-side client, fd[1] the container-side socket. d[i] carries fd[i] -> fd[1-i]. */
+/* One socket of a connection, as registered with epoll. */
+struct end {
+	enum kind kind;
+	int side;
+	struct conn *conn;
+};
+
+enum queue { Q_NONE, Q_RUN, Q_LATER, Q_STARVED };
+
+/* fd[0] is the host-side client, fd[1] the container-side socket. d[i] carries fd[i] -> fd[1-i].
+ * rd[i]/wr[i]: what epoll last said fd[i] can do, until an operation on it returns EAGAIN. */
 struct conn {
 	int fd[2];
+	struct end end[2];
 	int connecting;
+	int rd[2], wr[2];
+	int starving; /* found no pipe during this step */
 	struct dir d[2];
 	struct conn *prev, *next;
+	enum queue queued;
+	struct conn *qnext;
 };
 
 struct flow {
+	enum kind kind;
 	struct pub *pub;
 	struct sockaddr_storage client;
 	socklen_t client_len;
@@ -100,11 +132,9 @@ struct flow {
 	struct flow *prev, *next;
 };
 
-/* What one pollfd entry stands for. */
-enum kind { K_PIDFD, K_SIGNAL, K_PUB, K_CONN, K_FLOW };
-struct slot {
-	enum kind kind;
-	void *ptr;
+/* A FIFO of connections to step. */
+struct queue_list {
+	struct conn *head, *tail;
 };
 
 static struct pub pubs[MAX_PUBS];
@@ -115,8 +145,15 @@ static struct flow *flows;
 static int nflows;
 static long long udp_idle_ms = 60000;
 static int accept_paused; /* out of fds: stop accepting until a connection closes */
-static char udp_buf[BUF_SIZE];
-
+static char udp_buf[UDP_BUF_SIZE];
+static int epfd = -1;
+static struct queue_list run_q, later_q, starved_q;
+static int max_conns = MAX_TCP_CONNS; /* lowered when RLIMIT_NOFILE cannot hold 6 fds each */
+/* Pipes: npipes open in all, npool of them empty and ready for reuse. At most 2 per open
+ * connection, so an idle proxy holds none and 6 fds per connection always suffice. */
+static int pool[POOL_MAX][2];
+static int npool, npipes;
+static int pipe_warned;
 static void warnx(const char *fmt, ...)
 {
 	va_list ap;
@@ -211,6 +248,7 @@ static void parse_publish(const char *arg)
 	p->ctr_port = parse_port(last + 1, 0);
 	if (p->host_port < 0 || p->ctr_port < 0)
 		die("bad port in --publish '%s'", arg);
+	p->kind = K_PUB;
 	p->fd = -1;
 	npubs++;
 }
@@ -274,6 +312,9 @@ static int container_socket(int type, int port, int *in_progress)
 		warnx("socket in the container: %s", strerror(errno));
 		return -1;
 	}
+	int one = 1;
+	if (type == SOCK_STREAM && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+		warnx("setsockopt TCP_NODELAY: %s", strerror(errno));
 	*in_progress = 0;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		if (errno == EINPROGRESS) {
@@ -287,34 +328,127 @@ static int container_socket(int type, int port, int *in_progress)
 	return fd;
 }
 
+static void ep_add(int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = ptr};
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die("epoll_ctl add: %s", strerror(errno));
+}
+
 /* ---- TCP ---- */
+
+static void enqueue(struct queue_list *q, struct conn *c, enum queue which)
+{
+	c->queued = which;
+	c->qnext = NULL;
+	if (q->tail)
+		q->tail->qnext = c;
+	else
+		q->head = c;
+	q->tail = c;
+}
+
+static struct conn *dequeue(struct queue_list *q)
+{
+	struct conn *c = q->head;
+	if (c) {
+		q->head = c->qnext;
+		if (!q->head)
+			q->tail = NULL;
+		c->queued = Q_NONE;
+	}
+	return c;
+}
+
+/* A pipe or a connection was freed: connections that could not get a pipe try again. */
+static void wake_starved(void)
+{
+	struct conn *c;
+	while ((c = dequeue(&starved_q)))
+		enqueue(&run_q, c, Q_RUN);
+}
+
+/* Gives d a pipe (from the pool or a new one); 0 when out of fds or memory. */
+static int pipe_get(struct dir *d)
+{
+	if (npool > 0) {
+		npool--;
+		d->pipe[0] = pool[npool][0];
+		d->pipe[1] = pool[npool][1];
+		return 1;
+	}
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		if (errno != EMFILE && errno != ENFILE && errno != ENOMEM)
+			die("pipe2: %s", strerror(errno));
+		if (!pipe_warned++)
+			warnx("pipe2: %s: connections wait for a pipe", strerror(errno));
+		return 0;
+	}
+	npipes++;
+	/* Over the user's pipe quota (fs.pipe-user-pages-soft) this fails: the default size works too. */
+	if (fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SIZE) < 0 && errno != EPERM && errno != EINVAL)
+		die("fcntl F_SETPIPE_SZ: %s", strerror(errno));
+	return 1;
+}
+
+/* Takes d's pipe away: an empty one goes back to the pool, one still holding bytes is closed. */
+static void pipe_put(struct dir *d)
+{
+	if (d->pipe[0] < 0)
+		return;
+	if (d->len == 0 && npool < POOL_MAX) {
+		pool[npool][0] = d->pipe[0];
+		pool[npool][1] = d->pipe[1];
+		npool++;
+	} else {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+		npipes--;
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+	d->len = 0;
+	wake_starved();
+}
 
 static void conn_close(struct conn *c)
 {
+	/* only a connection being stepped is closed: it is on no queue */
 	close(c->fd[0]);
 	close(c->fd[1]);
-	free(c->d[0].buf);
-	free(c->d[1].buf);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	free(c);
 	nconns--;
+	for (int i = 0; i < 2; i++)
+		if (c->d[i].pipe[0] >= 0) {
+			/* whatever is left in it is dropped with it */
+			close(c->d[i].pipe[0]);
+			close(c->d[i].pipe[1]);
+			npipes--;
+		}
+	/* at most 2 pipes per open connection: with none left, no pipe stays open */
+	while (npool > 0 && npipes > 2 * nconns) {
+		npool--;
+		close(pool[npool][0]);
+		close(pool[npool][1]);
+		npipes--;
+	}
+	free(c);
 	accept_paused = 0;
+	wake_starved();
 }
 
 static void conn_open(struct pub *p, int client)
 {
+	int one = 1;
+	if (setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+		warnx("setsockopt TCP_NODELAY: %s", strerror(errno));
 	struct conn *c = calloc(1, sizeof *c);
-	char *b0 = malloc(BUF_SIZE), *b1 = malloc(BUF_SIZE);
-	if (!c || !b0 || !b1) {
+	if (!c) {
 		warnx("out of memory: dropping a connection");
-		free(c);
-		free(b0);
-		free(b1);
 		close(client);
 		return;
 	}
@@ -322,16 +456,19 @@ static void conn_open(struct pub *p, int client)
 	int fd = container_socket(SOCK_STREAM, p->ctr_port, &in_progress);
 	if (fd < 0) {
 		free(c);
-		free(b0);
-		free(b1);
 		close(client);
 		return;
 	}
 	c->fd[0] = client;
 	c->fd[1] = fd;
 	c->connecting = in_progress;
-	c->d[0].buf = b0;
-	c->d[1].buf = b1;
+	c->wr[0] = 1;
+	c->wr[1] = !in_progress;
+	for (int i = 0; i < 2; i++) {
+		c->d[i].pipe[0] = c->d[i].pipe[1] = -1;
+		c->end[i] = (struct end){K_END, i, c};
+		ep_add(c->fd[i], EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->end[i]);
+	}
 	c->next = conns;
 	if (conns)
 		conns->prev = c;
@@ -341,7 +478,7 @@ static void conn_open(struct pub *p, int client)
 
 static void pub_accept(struct pub *p)
 {
-	for (int i = 0; i < ACCEPT_BATCH && nconns < MAX_TCP_CONNS; i++) {
+	for (int i = 0; i < ACCEPT_BATCH && nconns < max_conns; i++) {
 		int client = accept4(p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (client < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -357,20 +494,6 @@ static void pub_accept(struct pub *p)
 	}
 }
 
-/* Which events each side of a connection waits for, given the relay state. */
-static short conn_events(const struct conn *c, int side)
-{
-	if (c->connecting)
-		return side == 1 ? POLLOUT : 0;
-	short ev = 0;
-	const struct dir *from = &c->d[side], *to = &c->d[1 - side];
-	if (!from->done && !from->eof && from->len == 0)
-		ev |= POLLIN;
-	if (!to->done && to->len > 0)
-		ev |= POLLOUT;
-	return ev;
-}
-
 static int is_transient(int err)
 {
 	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
@@ -382,14 +505,68 @@ static void side_failed(struct conn *c, int side)
 {
 	c->d[side].eof = 1;
 	c->d[1 - side].done = 1;
-	c->d[1 - side].len = 0;
+	c->rd[side] = 0;
+	pipe_put(&c->d[1 - side]); /* bytes for the failed side are dropped */
 }
 
-/* Advances one connection after poll(); may free it. */
-static void conn_step(struct conn *c, short rev0, short rev1)
+/* Moves what it can in one direction; returns whether anything changed. */
+static int dir_step(struct conn *c, int i)
+{
+	struct dir *d = &c->d[i];
+	int src = c->fd[i], dst = c->fd[1 - i];
+	int moved = 0;
+	if (d->done)
+		return 0;
+	if (d->len > 0 && c->wr[1 - i]) {
+		ssize_t n = splice(d->pipe[0], NULL, dst, NULL, d->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			d->len -= (size_t)n;
+			moved = 1;
+		} else if (n < 0 && is_transient(errno)) {
+			c->wr[1 - i] = 0;
+		} else {
+			side_failed(c, 1 - i); /* EPIPE, ECONNRESET, ...: dst is gone */
+			return 1;
+		}
+	}
+	if (!d->eof && c->rd[i]) {
+		if (d->pipe[0] < 0 && !pipe_get(d)) {
+			c->starving = 1; /* conn_step puts it on the starved list */
+			return moved;
+		}
+		ssize_t n = splice(src, NULL, d->pipe[1], NULL, PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			d->len += (size_t)n;
+			moved = 1;
+		} else if (n == 0) {
+			d->eof = 1;
+			moved = 1;
+		} else if (is_transient(errno)) {
+			/* with bytes in the pipe this may mean a full pipe: try again once it drained */
+			if (d->len == 0)
+				c->rd[i] = 0;
+		} else {
+			side_failed(c, i);
+			moved = 1;
+		}
+	}
+	if (d->len == 0)
+		pipe_put(d);
+	if (d->eof && d->len == 0 && !d->done) {
+		/* a peer that is already gone makes this fail: nothing more to do for it anyway */
+		if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN && errno != EPIPE && errno != ECONNRESET)
+			warnx("shutdown: %s", strerror(errno));
+		d->done = 1;
+		moved = 1;
+	}
+	return moved;
+}
+
+/* Advances one connection as far as its sockets allow (or STEP_ROUNDS); may free it. */
+static void conn_step(struct conn *c)
 {
 	if (c->connecting) {
-		if (!rev1)
+		if (!c->wr[1])
 			return;
 		int err = 0;
 		socklen_t len = sizeof err;
@@ -401,47 +578,21 @@ static void conn_step(struct conn *c, short rev0, short rev1)
 			return;
 		}
 		c->connecting = 0;
-		return;
 	}
-	short rev[2] = {rev0, rev1};
-	for (int i = 0; i < 2; i++) {
-		struct dir *d = &c->d[i];
-		int src = c->fd[i], dst = c->fd[1 - i];
-		if (d->done)
-			continue;
-		if (d->len > 0 && (rev[1 - i] & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t n = send(dst, d->buf + d->off, d->len, MSG_NOSIGNAL);
-			if (n < 0 && !is_transient(errno)) {
-				side_failed(c, 1 - i); /* EPIPE, ECONNRESET, ...: dst is gone */
-				continue;
-			}
-			if (n > 0) {
-				d->off += (size_t)n;
-				d->len -= (size_t)n;
-			}
-		}
-		if (d->len == 0 && !d->eof && (rev[i] & (POLLIN | POLLERR | POLLHUP))) {
-			ssize_t n = recv(src, d->buf, BUF_SIZE, 0);
-			if (n < 0 && !is_transient(errno))
-				side_failed(c, i);
-			if (n == 0)
-				d->eof = 1;
-			if (n > 0) {
-				d->off = 0;
-				d->len = (size_t)n;
-			}
-		}
-		if (d->eof && d->len == 0) {
-			/* a peer that is already gone makes this fail: nothing more to do for it anyway */
-			if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN && errno != EPIPE && errno != ECONNRESET) {
-				conn_close(c);
-				return;
-			}
-			d->done = 1;
-		}
-	}
-	if (c->d[0].done && c->d[1].done)
+	int rounds = 0, moved;
+	do {
+		moved = dir_step(c, 0);
+		moved |= dir_step(c, 1);
+	} while (moved && ++rounds < STEP_ROUNDS && !c->starving);
+	if (c->d[0].done && c->d[1].done) {
 		conn_close(c);
+	} else if (c->starving) {
+		c->starving = 0;
+		enqueue(&starved_q, c, Q_STARVED);
+	} else if (moved) {
+		/* more to do, but others first: edge-triggered epoll will not say it again */
+		enqueue(&later_q, c, Q_LATER);
+	}
 }
 
 /* ---- UDP ---- */
@@ -487,10 +638,12 @@ static struct flow *flow_open(struct pub *p, const struct sockaddr_storage *from
 		close(fd);
 		return NULL;
 	}
+	f->kind = K_FLOW;
 	f->pub = p;
 	memcpy(&f->client, from, len);
 	f->client_len = len;
 	f->fd = fd;
+	ep_add(fd, EPOLLIN, f);
 	f->next = flows;
 	if (flows)
 		flows->prev = f;
@@ -540,7 +693,7 @@ static void flow_recv(struct flow *f)
 	}
 }
 
-/* Closes idle flows; returns the poll() timeout until the next one expires (-1: none). */
+/* Closes idle flows; returns the epoll_wait() timeout until the next one expires (-1: none). */
 static int expire_flows(void)
 {
 	long long now = now_ms(), next = -1;
@@ -567,7 +720,8 @@ static void usage(void)
 	exit(2);
 }
 
-/* Allow as many open files as the hard limit does: each TCP connection needs two. */
+/* Allow as many open files as the hard limit does: each TCP connection needs up to six (two
+ * sockets, two pipes); fewer connections are accepted at once when the limit is too low. */
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -575,9 +729,29 @@ static void raise_nofile(void)
 		die("getrlimit: %s", strerror(errno));
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
 			warnx("setrlimit RLIMIT_NOFILE: %s", strerror(errno));
+			if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+				die("getrlimit: %s", strerror(errno));
+		}
 	}
+	long long spare = (long long)rl.rlim_cur - 16 - npubs;
+	for (int i = 0; i < npubs; i++)
+		if (pubs[i].type == SOCK_DGRAM) {
+			spare -= MAX_UDP_FLOWS;
+			break;
+		}
+	if (rl.rlim_cur != RLIM_INFINITY && spare / 6 < max_conns)
+		max_conns = spare / 6 < 8 ? 8 : (int)(spare / 6);
+}
+
+/* Turns EPOLLIN on or off for a TCP listener (off while accepting is paused). */
+static void pub_arm(struct pub *p, int on)
+{
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = p};
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, p->fd, &ev) < 0)
+		die("epoll_ctl mod: %s", strerror(errno));
+	p->armed = on;
 }
 
 int main(int argc, char **argv)
@@ -621,10 +795,6 @@ int main(int argc, char **argv)
 	if (sigfd < 0)
 		die("signalfd: %s", strerror(errno));
 	raise_nofile();
-	/* Relay buffers (BUF_SIZE) come from mmap and go back to the system when freed: an idle
-	 * proxy shrinks back after a burst of connections instead of keeping a fragmented heap. */
-	if (mallopt(M_MMAP_THRESHOLD, BUF_SIZE) != 1)
-		die("mallopt M_MMAP_THRESHOLD failed");
 
 	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0)
@@ -652,79 +822,77 @@ int main(int argc, char **argv)
 	if (devnull < 0 || dup2(devnull, STDOUT_FILENO) < 0 || close(devnull) < 0)
 		die("redirecting stdout: %s", strerror(errno));
 
-	struct pollfd *pfds = NULL;
-	struct slot *slots = NULL;
-	size_t cap = 0;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		die("epoll_create1: %s", strerror(errno));
+	static enum kind pidfd_kind = K_PIDFD, sigfd_kind = K_SIGNAL;
+	ep_add(pidfd, EPOLLIN, &pidfd_kind);
+	ep_add(sigfd, EPOLLIN, &sigfd_kind);
+	for (int i = 0; i < npubs; i++) {
+		ep_add(pubs[i].fd, EPOLLIN, &pubs[i]);
+		pubs[i].armed = 1;
+	}
+
+	struct epoll_event events[MAX_EVENTS];
+	struct pub *ready_pubs[MAX_PUBS];
 	for (;;) {
 		int timeout = expire_flows();
-		size_t need = 2 + (size_t)npubs + 2 * (size_t)nconns + (size_t)nflows;
-		if (need > cap) {
-			cap = need * 2;
-			struct pollfd *np = realloc(pfds, cap * sizeof *pfds);
-			if (!np)
-				die("out of memory");
-			pfds = np;
-			struct slot *ns = realloc(slots, cap * sizeof *slots);
-			if (!ns)
-				die("out of memory");
-			slots = ns;
-		}
-		size_t n = 0;
-		pfds[n] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-		slots[n++] = (struct slot){K_PIDFD, NULL};
-		pfds[n] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-		slots[n++] = (struct slot){K_SIGNAL, NULL};
-		int accepting = !accept_paused && nconns < MAX_TCP_CONNS;
-		for (int i = 0; i < npubs; i++) {
-			int on = pubs[i].type == SOCK_DGRAM || accepting;
-			pfds[n] = (struct pollfd){.fd = on ? pubs[i].fd : -1, .events = POLLIN};
-			slots[n++] = (struct slot){K_PUB, &pubs[i]};
-		}
-		for (struct conn *c = conns; c; c = c->next) {
-			for (int side = 0; side < 2; side++) {
-				short ev = conn_events(c, side);
-				/* an fd with nothing to wait for is left out: its POLLHUP would spin */
-				pfds[n] = (struct pollfd){.fd = ev ? c->fd[side] : -1, .events = ev};
-				slots[n++] = (struct slot){K_CONN, c};
-			}
-		}
-		for (struct flow *f = flows; f; f = f->next) {
-			pfds[n] = (struct pollfd){.fd = f->fd, .events = POLLIN};
-			slots[n++] = (struct slot){K_FLOW, f};
-		}
-
-		if (poll(pfds, n, timeout) < 0) {
+		int accepting = !accept_paused && nconns < max_conns;
+		for (int i = 0; i < npubs; i++)
+			if (pubs[i].type == SOCK_STREAM && pubs[i].armed != accepting)
+				pub_arm(&pubs[i], accepting);
+		/* connections left with work last round go first; starved ones retry now and then */
+		struct conn *c;
+		while ((c = dequeue(&later_q)))
+			enqueue(&run_q, c, Q_RUN);
+		if (starved_q.head && (timeout < 0 || timeout > STARVED_RETRY_MS))
+			timeout = STARVED_RETRY_MS;
+		int n = epoll_wait(epfd, events, MAX_EVENTS, run_q.head ? 0 : timeout);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			die("poll: %s", strerror(errno));
+			die("epoll_wait: %s", strerror(errno));
 		}
-		if (pfds[0].revents)
-			break; /* the container's init exited */
-		if (pfds[1].revents) {
-			struct signalfd_siginfo si;
-			if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-				warnx("signal %u: exiting", si.ssi_signo);
-			break;
-		}
-		/* Connections and flows first: handling the listeners may close flows (LRU eviction),
-		 * so no slot is used after its connection or flow could have been freed. */
-		for (size_t i = 2; i < n; i++) {
-			if (slots[i].kind == K_CONN) {
-				if (pfds[i].revents || pfds[i + 1].revents)
-					conn_step(slots[i].ptr, pfds[i].revents, pfds[i + 1].revents);
-				i++; /* both sides handled */
-			} else if (slots[i].kind == K_FLOW && pfds[i].revents) {
-				flow_recv(slots[i].ptr);
+		if (n == 0 && starved_q.head)
+			wake_starved();
+		/* First only note what is ready: nothing is freed while events still point at it. */
+		int nready = 0, quit = 0;
+		for (int i = 0; i < n; i++) {
+			enum kind *k = events[i].data.ptr;
+			uint32_t ev = events[i].events;
+			if (*k == K_PIDFD) {
+				quit = 1; /* the container's init exited */
+			} else if (*k == K_SIGNAL) {
+				struct signalfd_siginfo si;
+				if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+					warnx("signal %u: exiting", si.ssi_signo);
+				quit = 1;
+			} else if (*k == K_PUB) {
+				ready_pubs[nready++] = (struct pub *)k;
+			} else if (*k == K_END) {
+				struct end *e = (struct end *)k;
+				struct conn *ec = e->conn;
+				if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+					ec->rd[e->side] = 1;
+				if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+					ec->wr[e->side] = 1;
+				if (ec->queued == Q_NONE)
+					enqueue(&run_q, ec, Q_RUN);
+			} else {
+				flow_recv((struct flow *)k); /* frees nothing */
 			}
 		}
-		for (size_t i = 2; i < n; i++) {
-			if (slots[i].kind != K_PUB || !pfds[i].revents)
-				continue;
-			struct pub *p = slots[i].ptr;
-			if (p->type == SOCK_STREAM)
-				pub_accept(p);
+		if (quit)
+			break;
+		/* Connections next: stepping one frees at most that one. */
+		while ((c = dequeue(&run_q)))
+			conn_step(c);
+		/* Listeners last: a new datagram may close a flow (LRU eviction). */
+		for (int i = 0; i < nready; i++) {
+			if (ready_pubs[i]->type == SOCK_STREAM)
+				pub_accept(ready_pubs[i]);
 			else
-				pub_recv(p);
+				pub_recv(ready_pubs[i]);
 		}
 	}
 	/* Exiting closes every socket, and fd 3: slirp4netns sees EOF on its exit fd and exits too. */
