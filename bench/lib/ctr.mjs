@@ -1,7 +1,7 @@
 // ctr-ts (the real CLI, bin/run.js) in an isolated store: its own CTR_TS_ROOT, CTR_TS_RUNROOT,
 // HOME and configuration (the bench registry marked insecure: plain HTTP on 127.0.0.1).
 import {spawnSync} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {REPO, loadHarness} from './harness.mjs'
@@ -42,29 +42,18 @@ export function ctrCli() {
   throw new Error(`could not take a working snapshot of ${REPO} (is it being rebuilt?); set CTR_TS_BENCH_LIVE=1 to use it as is`)
 }
 
-/** A fresh ctr-ts store. `insecure`: registry hosts (host:port) allowed over plain HTTP. */
+/**
+ * A fresh ctr-ts store: the e2e harness's tempRoot (its own CTR_TS_ROOT, CTR_TS_RUNROOT, HOME and
+ * XDG directories) run by the snapshot CLI. `insecure`: registry hosts (host:port) allowed over
+ * plain HTTP.
+ */
 export async function ctrStore({insecure = []} = {}) {
   const harness = await loadHarness()
   const cli = ctrCli()
-  const base = mkdtempSync(join(tmpdir(), 'ctr-ts-bench-'))
-  const runRoot = mkdtempSync('/tmp/ctrb-') // short: unix socket paths are limited to 108 bytes
-  const home = join(base, 'home')
-  const configHome = join(home, '.config')
-  mkdirSync(join(configHome, 'ctr-ts'), {recursive: true, mode: 0o700})
-  const registries = Object.fromEntries(insecure.map((h) => [h, {insecure: true}]))
-  writeFileSync(join(configHome, 'ctr-ts', 'config.json'), JSON.stringify({registries}, null, 2) + '\n')
-  const root = join(base, 'root')
-  const env = {
-    ...process.env,
-    CTR_TS_ROOT: root,
-    CTR_TS_RUNROOT: runRoot,
-    HOME: home,
-    XDG_CONFIG_HOME: configHome,
-    XDG_DATA_HOME: join(home, '.local', 'share'),
-    XDG_CACHE_HOME: join(home, '.cache'),
-    NO_COLOR: '1',
-    FORCE_COLOR: '0',
-  }
+  const t = harness.cli.tempRoot()
+  t.writeConfig({registries: Object.fromEntries(insecure.map((h) => [h, {insecure: true}]))})
+  const {root, runRoot} = t
+  const env = {...process.env, ...t.env, NO_COLOR: '1', FORCE_COLOR: '0'}
   delete env.XDG_RUNTIME_DIR
   const store = {
     cli,
@@ -80,6 +69,7 @@ export async function ctrStore({insecure = []} = {}) {
       await store.removeContainers()
       await harness.cli.removeTree(root)
     },
+    /** `rm -f` of every container, by the CLI measured (the harness's own cleanup would use the checkout's). */
     async removeContainers() {
       let ids = []
       try {
@@ -91,8 +81,7 @@ export async function ctrStore({insecure = []} = {}) {
     },
     async cleanup() {
       await store.removeContainers()
-      await harness.cli.removeTree(base)
-      await harness.cli.removeTree(runRoot)
+      await t.cleanup()
     },
   }
   return store

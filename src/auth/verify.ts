@@ -2,18 +2,16 @@ import type {CtrConfig} from '../config/schema.js'
 import {RegistryError, UnauthorizedError, UnreachableError} from '../errors.js'
 import {bearerChallenge, basicChallenge, parseChallenges} from '../registry/challenge.js'
 import {endpointsFor} from '../registry/client.js'
+import {basicAuthHeader} from '../registry/credentials.js'
 import {AgentPool, readSmallBody, sendRequest, type Endpoint} from '../registry/http.js'
-import {transferLimits} from '../registry/limits.js'
+import {transferLimits, type TransferLimits} from '../registry/limits.js'
+import {fetchToken} from '../registry/token.js'
 import {registryEndpointHost} from '../reference/parse.js'
 import type {Credentials} from './docker-config.js'
 
 export interface VerifyOptions {
   config: Pick<CtrConfig, 'registries'>
   env?: NodeJS.ProcessEnv
-}
-
-function basic(creds: Credentials): string {
-  return `Basic ${Buffer.from(`${creds.username}:${creds.password}`, 'utf8').toString('base64')}`
 }
 
 const loginFailed = () => new UnauthorizedError('login failed: unauthorized')
@@ -36,7 +34,7 @@ export async function verifyCredentials(registry: string, creds: Credentials, op
     let last: unknown
     for (const ep of endpoints) {
       try {
-        await verifyAt(pool, ep, creds, limits.stallTimeoutMs)
+        await verifyAt(pool, ep, creds, limits)
         return
       } catch (err) {
         if (err instanceof UnauthorizedError) throw err
@@ -49,7 +47,8 @@ export async function verifyCredentials(registry: string, creds: Credentials, op
   }
 }
 
-async function verifyAt(pool: AgentPool, ep: Endpoint, creds: Credentials, stallMs: number): Promise<void> {
+async function verifyAt(pool: AgentPool, ep: Endpoint, creds: Credentials, limits: TransferLimits): Promise<void> {
+  const stallMs = limits.stallTimeoutMs
   const url = new URL('/v2/', ep.origin)
   const first = await sendRequest(pool, ep, url, {headers: {accept: 'application/json'}, stallMs})
   await readSmallBody(first.body)
@@ -58,33 +57,11 @@ async function verifyAt(pool: AgentPool, ep: Endpoint, creds: Credentials, stall
   const challenges = parseChallenges(first.headers['www-authenticate'])
   const bearer = bearerChallenge(challenges)
   if (bearer) {
-    const realm = bearer.params.realm
-    if (!realm) throw new RegistryError(`registry ${ep.host}: bearer challenge without a realm`)
-    let tokenUrl: URL
-    try {
-      tokenUrl = new URL(realm)
-    } catch {
-      throw new RegistryError(`registry ${ep.host}: invalid token realm ${JSON.stringify(realm)}`)
-    }
-    if (tokenUrl.protocol !== 'https:' && tokenUrl.protocol !== 'http:') throw new RegistryError(`registry ${ep.host}: token realm must be http(s)`)
-    if (bearer.params.service) tokenUrl.searchParams.set('service', bearer.params.service)
-    tokenUrl.searchParams.set('account', creds.username)
-    const realmEp: Endpoint = {...ep, origin: tokenUrl.origin, host: tokenUrl.host}
-    const res = await sendRequest(pool, realmEp, tokenUrl, {headers: {accept: 'application/json', authorization: basic(creds)}, stallMs})
-    const text = await readSmallBody(res.body)
-    if (res.statusCode === 401 || res.statusCode === 403) throw loginFailed()
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new RegistryError(`token server ${tokenUrl.host} returned ${res.statusCode}`)
-    let doc: {token?: unknown; access_token?: unknown}
-    try {
-      doc = JSON.parse(text)
-    } catch {
-      throw new RegistryError(`token server ${tokenUrl.host} sent invalid JSON`)
-    }
-    if (typeof doc.token !== 'string' && typeof doc.access_token !== 'string') throw new RegistryError(`token server ${tokenUrl.host} sent no token`)
+    await fetchToken(pool, ep, bearer, {params: {account: creds.username}, creds, limits, refused: loginFailed})
     return
   }
   if (basicChallenge(challenges)) {
-    const res = await sendRequest(pool, ep, url, {headers: {accept: 'application/json', authorization: basic(creds)}, stallMs})
+    const res = await sendRequest(pool, ep, url, {headers: {accept: 'application/json', authorization: basicAuthHeader(creds)}, stallMs})
     await readSmallBody(res.body)
     if (res.statusCode >= 200 && res.statusCode < 300) return
     if (res.statusCode === 401 || res.statusCode === 403) throw loginFailed()

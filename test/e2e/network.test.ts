@@ -4,6 +4,7 @@
  * the loopback interface only.
  */
 import {execFileSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
 import {createSocket} from 'node:dgram'
 import {mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer as createHttpServer, type Server} from 'node:http'
@@ -13,12 +14,13 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ctr, defaultTestConfig, removeTree, tempRoot, type TempRoot} from '../harness/cli.js'
 import {testEnv} from '../harness/env.js'
+import {commandOf, running, waitFor} from '../harness/proc.js'
 import {freePort} from '../harness/registry.js'
 
 let t: TempRoot
 let web: string
 let busybox: string
-/** A directory with a static UDP echo server (busybox-static's nc has no UDP mode). */
+/** A directory with static test servers: UDP echo (busybox-static's nc has no UDP mode) and tcpserv. */
 let tools: string
 const env = () => t.env
 
@@ -41,6 +43,97 @@ int main(int argc, char **argv) {
 }
 `
 
+/**
+ * A TCP server for the relay tests, one forked child per connection; the first line a client
+ * sends picks what it does:
+ *   echo       reads until EOF (the client's half-close), then sends everything back and closes
+ *   blast N    sends N pattern bytes (0: without end), then closes
+ *   reset N    sends up to N pattern bytes (until the peer stops taking them), waits until the
+ *              unacknowledged count stops changing, prints `acked A` on stdout, then resets
+ * Pattern byte i: (i * 7 + (i >> 12)) & 255.
+ */
+const TCP_SERV_C = `
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+static void put(int fd, const unsigned char *b, size_t n) {
+	while (n) { ssize_t w = write(fd, b, n); if (w <= 0) _exit(1); b += w; n -= (size_t)w; }
+}
+static void pattern(int fd, unsigned long long total) {
+	static unsigned char b[65536];
+	for (unsigned long long off = 0; total == 0 || off < total; off += sizeof b) {
+		size_t n = total && total - off < sizeof b ? (size_t)(total - off) : sizeof b;
+		for (size_t i = 0; i < n; i++) b[i] = (unsigned char)((off + i) * 7 + ((off + i) >> 12));
+		put(fd, b, n);
+	}
+}
+static void serve(int c) {
+	char line[64];
+	size_t n = 0;
+	while (n < sizeof line - 1 && read(c, line + n, 1) == 1 && line[n] != '\\n') n++;
+	line[n] = 0;
+	if (strcmp(line, "echo") == 0) {
+		size_t cap = 1 << 20, len = 0;
+		unsigned char *buf = malloc(cap);
+		for (;;) {
+			if (len == cap && !(buf = realloc(buf, cap *= 2))) _exit(1);
+			ssize_t r = read(c, buf + len, cap - len);
+			if (r < 0) _exit(1);
+			if (r == 0) break;
+			len += (size_t)r;
+		}
+		put(c, buf, len);
+	} else if (strncmp(line, "blast ", 6) == 0) {
+		pattern(c, strtoull(line + 6, NULL, 10));
+	} else if (strncmp(line, "reset ", 6) == 0) {
+		unsigned long long total = strtoull(line + 6, NULL, 10), sent = 0;
+		static unsigned char b[65536];
+		fcntl(c, F_SETFL, O_NONBLOCK);
+		while (sent < total) {
+			size_t n = total - sent < sizeof b ? (size_t)(total - sent) : sizeof b;
+			for (size_t i = 0; i < n; i++) b[i] = (unsigned char)((sent + i) * 7 + ((sent + i) >> 12));
+			ssize_t w = write(c, b, n);
+			if (w > 0) { sent += (unsigned long long)w; continue; }
+			struct pollfd p = {.fd = c, .events = POLLOUT};
+			if (poll(&p, 1, 500) <= 0) break;
+		}
+		int unacked = -1, last;
+		do {
+			last = unacked;
+			usleep(300000);
+			if (ioctl(c, SIOCOUTQ, &unacked) < 0) _exit(1);
+		} while (unacked != last && unacked != 0);
+		printf("acked %llu\\n", sent - (unsigned long long)unacked);
+		fflush(stdout);
+		struct linger l = {1, 0};
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	}
+	close(c);
+}
+int main(int argc, char **argv) {
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argc > 1 ? argv[1] : "7000"))};
+	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 128) < 0) { perror("tcpserv"); return 1; }
+	for (;;) {
+		int c = accept(l, NULL, NULL);
+		if (c < 0) continue;
+		if (fork() == 0) { close(l); serve(c); _exit(0); }
+		close(c);
+	}
+}
+`
+
 beforeAll(async () => {
   t = tempRoot()
   web = testEnv().fixtures.web!.ref
@@ -53,21 +146,14 @@ beforeAll(async () => {
   tools = mkdtempSync(join(tmpdir(), 'ctr-ts-nettools-'))
   writeFileSync(join(tools, 'udpecho.c'), UDP_ECHO_C)
   execFileSync('cc', ['-static', '-O2', '-o', join(tools, 'udpecho'), join(tools, 'udpecho.c')])
+  writeFileSync(join(tools, 'tcpserv.c'), TCP_SERV_C)
+  execFileSync('cc', ['-static', '-O2', '-o', join(tools, 'tcpserv'), join(tools, 'tcpserv.c')])
 }, 120_000)
 
 afterAll(async () => {
   await t?.cleanup()
   if (tools) await removeTree(tools)
 })
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    if (await check()) return true
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return false
-}
 
 /** GET over plain HTTP/1.0 with a raw socket (no keep-alive, no proxy settings from the environment). */
 function httpGet(port: number, path: string, timeoutMs = 5000): Promise<string> {
@@ -123,6 +209,63 @@ function udpRoundTrip(port: number, message: string, timeoutMs = 1000): Promise<
   })
 }
 
+/** Pattern byte i of tcpserv's blast and reset: (i * 7 + (i >> 12)) & 255. */
+function isPattern(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) if (buf[i] !== ((i * 7 + (i >> 12)) & 255)) return false
+  return true
+}
+
+interface Exchange {
+  /** Every byte received until the end or the error. */
+  received: Buffer
+  /** Whether the stream ended with the peer's FIN (not an error). */
+  ended: boolean
+  error?: string
+}
+
+/**
+ * Connects to 127.0.0.1:port, sends `request` (then half-closes unless `keepOpen`) and collects
+ * what comes back. `pauseMs`: read nothing for that long after connecting. `resetAfter`: reset
+ * the connection once that many bytes arrived.
+ */
+function exchange(port: number, request: Buffer, o: {keepOpen?: boolean; pauseMs?: number; resetAfter?: number; timeoutMs?: number} = {}): Promise<Exchange> {
+  return new Promise((resolve) => {
+    const sock = connect({host: '127.0.0.1', port})
+    const chunks: Buffer[] = []
+    let got = 0
+    let settled = false
+    const finish = (ended: boolean, error?: string) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve({received: Buffer.concat(chunks), ended, error})
+    }
+    const timer = setTimeout(() => {
+      sock.destroy()
+      finish(false, 'timeout')
+    }, o.timeoutMs ?? 30_000)
+    sock.on('connect', () => {
+      if (o.pauseMs) {
+        sock.pause()
+        setTimeout(() => sock.resume(), o.pauseMs)
+      }
+      if (o.keepOpen) sock.write(request)
+      else sock.end(request)
+    })
+    sock.on('data', (d: Buffer) => {
+      chunks.push(d)
+      got += d.length
+      if (o.resetAfter !== undefined && got >= o.resetAfter) {
+        sock.resetAndDestroy()
+        finish(false, 'reset by us')
+      }
+    })
+    sock.on('end', () => finish(true))
+    sock.on('error', (err) => finish(false, err.message))
+    sock.on('close', () => finish(false, 'closed'))
+  })
+}
+
 interface State {
   helperPids?: number[]
   ports?: Array<{hostIp: string; hostPort: number; containerPort: number; protocol: string}>
@@ -130,24 +273,6 @@ interface State {
 
 function readState(id: string): State {
   return JSON.parse(readFileSync(join(t.root, 'containers', id, 'state.json'), 'utf8')) as State
-}
-
-/** Alive and not a zombie (an exited child of an init that does not reap is not running). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
-}
-
-function commandOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
-  } catch {
-    return ''
-  }
 }
 
 describe('network', () => {
@@ -186,8 +311,8 @@ describe('network', () => {
 
     const proxy = readState(id).helperPids![0]!
     const fdCount = () => readdirSync(`/proc/${proxy}/fd`).length
-    // an idle proxy with one publication: stdin, stdout, stderr, the exit anchor, signalfd, pidfd, the listener
-    const idle = 7
+    // an idle proxy with one publication: stdin, stdout, stderr, the exit anchor, signalfd, pidfd, epoll, the listener
+    const idle = 8
     expect(await waitFor(() => fdCount() === idle)).toBe(true)
     // busybox httpd listens with a backlog of 9: beyond it the kernel drops SYNs and clients
     // retry after 1 s, 3 s, 7 s; hence the generous timeout.
@@ -196,6 +321,70 @@ describe('network', () => {
     // every connection's two sockets are closed once it is done
     expect(await waitFor(() => fdCount() === idle)).toBe(true)
     expect((await ctr(['rm', '-f', id], {env: env()})).exitCode).toBe(0)
+  })
+
+  describe('TCP relay', () => {
+    let id: string
+    let port: number
+    let fdCount: () => number
+    // an idle proxy with one publication: stdin, stdout, stderr, the exit anchor, signalfd, pidfd, epoll, the listener
+    const idle = 8
+    beforeAll(async () => {
+      port = await freePort()
+      const started = await ctr(['run', '-d', '-v', `${tools}:/tools:ro`, '-p', `127.0.0.1:${port}:7000`, busybox, '/tools/tcpserv', '7000'], {env: env()})
+      expect(started.stderr).toBe('')
+      expect(started.exitCode).toBe(0)
+      id = started.stdout.trim()
+      const ready = await waitFor(async () => (await exchange(port, Buffer.from('blast 5\n'), {timeoutMs: 2000})).received.length === 5)
+      expect(ready).toBe(true)
+      const proxy = readState(id).helperPids![0]!
+      fdCount = () => readdirSync(`/proc/${proxy}/fd`).length
+    }, 60_000)
+    afterAll(async () => {
+      if (id) await ctr(['rm', '-f', id], {env: env()})
+    })
+
+    it('relays big transfers both ways across a half-close, several at once, and keeps no socket or pipe after', async () => {
+      const payloads = Array.from({length: 6}, (_, i) => randomBytes((i + 1) * 3 * 1024 * 1024))
+      // the server answers only after the client's EOF came through the proxy as a half-close
+      const results = await Promise.all(payloads.map((p) => exchange(port, Buffer.concat([Buffer.from('echo\n'), p]), {timeoutMs: 60_000})))
+      for (const [i, r] of results.entries()) {
+        expect(r.error).toBeUndefined()
+        expect(r.ended).toBe(true)
+        expect(r.received.length).toBe(payloads[i]!.length)
+        expect(r.received.equals(payloads[i]!)).toBe(true)
+      }
+      expect(await waitFor(() => fdCount() === idle)).toBe(true)
+    }, 90_000)
+
+    it('delivers what the container sent before it reset the connection, then ends cleanly', async () => {
+      // the client reads nothing for 4 s: everything in between fills up (the proxy's pipe too) and
+      // the reset reaches the proxy while the bytes the container's socket saw acknowledged are
+      // still on their way
+      const r = await exchange(port, Buffer.from(`reset ${64 * 1024 * 1024}\n`), {keepOpen: true, pauseMs: 4000})
+      expect(r.error).toBeUndefined()
+      expect(r.ended).toBe(true)
+      const logs = await ctr(['logs', id], {env: env()})
+      const acked = Number(/acked (\d+)/.exec(logs.stdout)?.[1])
+      expect(acked).toBeGreaterThan(1024 * 1024)
+      expect(r.received.length).toBeGreaterThanOrEqual(acked)
+      expect(isPattern(r.received)).toBe(true)
+      expect(await waitFor(() => fdCount() === idle)).toBe(true)
+    })
+
+    it('passes a client reset mid-transfer on and frees the connection', async () => {
+      const resets = await Promise.all(
+        Array.from({length: 4}, () => exchange(port, Buffer.from('blast 0\n'), {keepOpen: true, resetAfter: 8 * 1024 * 1024})),
+      )
+      for (const r of resets) {
+        expect(r.error).toBe('reset by us')
+        expect(isPattern(r.received)).toBe(true)
+      }
+      expect(await waitFor(() => fdCount() === idle)).toBe(true)
+      const after = await exchange(port, Buffer.from('blast 1000\n'))
+      expect(after.ended).toBe(true)
+      expect(isPattern(after.received) && after.received.length === 1000).toBe(true)
+    })
   })
 
   it('publishes a UDP port', async () => {

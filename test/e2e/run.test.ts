@@ -3,11 +3,12 @@
  * real user namespaces, fuse-overlayfs, runc and the C shim.
  */
 import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ctr, ctrSpawn, CLI, tempRoot, type TempRoot} from '../harness/cli.js'
 import {testEnv} from '../harness/env.js'
+import {mountsMentioning, processesMentioning, waitFor} from '../harness/proc.js'
 
 let t: TempRoot
 let busybox: string
@@ -27,35 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.cleanup()
 })
-
-/** Processes of this user whose command line mentions `needle`. */
-function processesMentioning(needle: string): string[] {
-  const out: string[] = []
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
-      if (cmd.includes(needle) && !cmd.includes('vitest')) out.push(`${pid} ${cmd}`)
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out
-}
-
-function fuseMountsOf(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(dir))
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    if (await check()) return true
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return false
-}
 
 describe('run', () => {
   it('runs as uid 0 of the user namespace and propagates the exit code', async () => {
@@ -157,7 +129,7 @@ describe('detached containers', () => {
     const rm = await ctr(['rm', 'ticker'], {env: env()})
     expect(rm.exitCode).toBe(0)
     expect(processesMentioning(id)).toEqual([])
-    expect(fuseMountsOf(id)).toEqual([])
+    expect(mountsMentioning(id)).toEqual([])
     expect(existsSync(join(t.root, 'containers', id))).toBe(false)
     expect(existsSync(join(t.runRoot, 'c', id.slice(0, 12)))).toBe(false)
   })
@@ -169,7 +141,7 @@ describe('detached containers', () => {
     expect(refused.stderr).toMatch(/running/)
     expect((await ctr(['rm', '-f', id], {env: env()})).exitCode).toBe(0)
     expect(processesMentioning(id)).toEqual([])
-    expect(fuseMountsOf(id)).toEqual([])
+    expect(mountsMentioning(id)).toEqual([])
   })
 
   it('create, start -a and wait', async () => {
