@@ -18,7 +18,7 @@ export default class Exec extends CtrCommand {
     interactive: Flags.boolean({char: 'i', description: 'keep stdin open'}),
     tty: Flags.boolean({char: 't', description: 'allocate a pseudo-terminal'}),
     detach: Flags.boolean({char: 'd', description: 'run the command in the background'}),
-    env: Flags.string({char: 'e', description: 'set an environment variable', multiple: true}),
+    env: Flags.string({char: 'e', description: 'set an environment variable', multiple: true, multipleNonGreedy: true}),
     workdir: Flags.string({char: 'w', description: 'working directory inside the container'}),
     user: Flags.string({char: 'u', description: 'user: name|uid[:group|gid]'}),
   }

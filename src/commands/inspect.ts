@@ -16,6 +16,7 @@ export default class Inspect extends CtrCommand {
       const rec = await findContainer(ctx, name)
       const s = containerStatus(ctx, rec)
       const paths = containerPaths(ctx, rec.id)
+      // booleans the record left out (flags not given) are false, never missing
       out.push({
         Id: rec.id,
         Name: rec.name,
@@ -40,15 +41,15 @@ export default class Inspect extends CtrCommand {
           Env: rec.env,
           Cmd: rec.args,
           WorkingDir: rec.cwd,
-          Tty: rec.tty,
-          OpenStdin: rec.stdin,
+          Tty: rec.tty === true,
+          OpenStdin: rec.stdin === true,
           StopSignal: rec.stopSignal,
           Labels: rec.labels,
         },
         HostConfig: {
-          AutoRemove: rec.autoRemove,
-          Init: rec.init,
-          ReadonlyRootfs: rec.readOnly,
+          AutoRemove: rec.autoRemove === true,
+          Init: rec.init === true,
+          ReadonlyRootfs: rec.readOnly === true,
           NetworkMode: rec.network,
           Runtime: rec.runtime,
           PortBindings: publishedPorts(ctx, rec, s),

@@ -1,4 +1,7 @@
 import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {readFileSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {CommandNotFoundError, CommandNotInvokableError, ConflictError, RuntimeError} from '../errors.js'
 import {requireBinary} from '../runtime/binaries.js'
@@ -41,7 +44,12 @@ export async function execInContainer(ctx: Context, rec: ContainerRecord, opts: 
   const state = readState(ctx, rec.id)
   const runtime = resolveRuntime(ctx, rec.runtime)
   const nsenter = requireBinary('nsenter', 'install util-linux')
-  const args = ['--target', String(state.shimPid), '--user', '--mount', '--', runtime.path, ...runtime.globalArgs, 'exec']
+  const args = ['--target', String(state.shimPid), '--user', '--mount', '--', runtime.path, ...runtime.globalArgs]
+  // A detached process inherits the runtime's stdio: give it /dev/null (output is discarded, like
+  // docker) and read the runtime's errors from its log file instead of a pipe the process would keep open.
+  const logFile = opts.detach ? join(containerPaths(ctx, rec.id).runDir, `exec-${randomBytes(6).toString('hex')}.log`) : undefined
+  if (logFile) args.push('--log', logFile, '--log-format', 'json')
+  args.push('exec')
   if (opts.tty) args.push('--tty')
   if (opts.detach) args.push('--detach')
   for (const e of opts.env) {
@@ -58,6 +66,7 @@ export async function execInContainer(ctx: Context, rec: ContainerRecord, opts: 
     for (const g of u.additionalGids ?? []) args.push('--additional-gids', String(g))
   }
   args.push(rec.id, ...opts.args)
+  if (logFile) return execDetached(nsenter, args, logFile)
 
   const child = spawn(nsenter, args, {stdio: [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'pipe']})
   let failure: string | undefined
@@ -82,4 +91,32 @@ export async function execInContainer(ctx: Context, rec: ContainerRecord, opts: 
   }
   if (failure && code !== 0) throw errorForRuntimeMessage(failure)
   return code
+}
+
+/** runc exec --detach: waits for runc itself (not the process), errors from runc's JSON log. */
+async function execDetached(nsenter: string, args: string[], logFile: string): Promise<number> {
+  try {
+    const child = spawn(nsenter, args, {stdio: 'ignore'})
+    const code = await new Promise<number>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('exit', (c, sig) => resolve(c ?? 128 + (sig ? 9 : 0)))
+    })
+    if (code === 0) return 0
+    let failure: string | undefined
+    try {
+      for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+        try {
+          const entry = JSON.parse(line) as {level?: string; msg?: string}
+          if ((entry.level === 'error' || entry.level === 'fatal') && entry.msg) failure ??= entry.msg
+        } catch {
+          // not JSON
+        }
+      }
+    } catch {
+      // no log written
+    }
+    throw failure ? errorForRuntimeMessage(failure) : new RuntimeError(`the runtime's exec failed (exit code ${code})`)
+  } finally {
+    rmSync(logFile, {force: true})
+  }
 }

@@ -9,6 +9,7 @@ import {basicAuthHeader, type Credentials} from './credentials.js'
 import {
   AgentPool,
   discardBody,
+  HttpsOnlyError,
   parseRetryAfter,
   readSmallBody,
   registryErrorMessage,
@@ -20,6 +21,7 @@ import {
 } from './http.js'
 import {transferLimits, type TransferLimits} from './limits.js'
 import {withRetry} from './retry.js'
+import {fetchToken} from './token.js'
 import {pumpBody} from './transfer.js'
 
 export const MANIFEST_ACCEPT = [MediaType.OciIndex, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.DockerManifest].join(', ')
@@ -78,8 +80,10 @@ export function endpointsFor(config: Pick<CtrConfig, 'registries'>, registry: st
     })
   }
   const host = registryEndpointHost(registry)
-  if (isLoopbackHost(host)) {
-    out.push({origin: `http://${host}`, host, registry, mirror: false, insecureTls: false, caFile: reg?.ca})
+  if (isLoopbackHost(host) && !reg?.ca) {
+    // Plain HTTP for loopback, upgraded to HTTPS (verified unless insecure) when the server
+    // answers that it speaks only HTTPS; a configured CA means HTTPS from the start.
+    out.push({origin: `http://${host}`, host, registry, mirror: false, insecureTls: reg?.insecure === true})
   } else if (reg?.insecure) {
     // Like docker: HTTPS without verification first, plain HTTP if that fails.
     out.push({origin: `https://${host}`, host, registry, mirror: true, insecureTls: true, caFile: reg?.ca})
@@ -166,19 +170,31 @@ export class RegistryClient {
   /** Runs `fn` against each endpoint in turn (with retries); a failing mirror falls through to the next. */
   private async onEndpoints<T>(what: string, fn: (ep: Endpoint) => Promise<T>): Promise<T> {
     let last: unknown
-    for (const ep of this.endpoints) {
-      try {
-        return await withRetry(() => fn(ep), this.limits, (err, delay, attempt) =>
-          this.opts.onNotice?.(`${what}: ${err.message}; retrying in ${delay} ms (attempt ${attempt + 1}/${this.limits.maxTries})`),
-        )
-      } catch (err) {
-        last = err
-        if (!ep.mirror) throw err
-        this.opts.onNotice?.(`${what}: mirror ${ep.origin} failed (${err instanceof Error ? err.message : String(err)}), trying the next endpoint`)
+    for (const listed of this.endpoints) {
+      let ep = this.upgraded.get(listed.origin) ?? listed
+      for (;;) {
+        try {
+          return await withRetry(() => fn(ep), this.limits, (err, delay, attempt) =>
+            this.opts.onNotice?.(`${what}: ${err.message}; retrying in ${delay} ms (attempt ${attempt + 1}/${this.limits.maxTries})`),
+          )
+        } catch (err) {
+          if (err instanceof HttpsOnlyError && ep.origin.startsWith('http:')) {
+            ep = {...ep, origin: `https://${ep.host}`}
+            this.upgraded.set(listed.origin, ep)
+            continue
+          }
+          last = err
+          if (!ep.mirror) throw err
+          this.opts.onNotice?.(`${what}: mirror ${ep.origin} failed (${err instanceof Error ? err.message : String(err)}), trying the next endpoint`)
+          break
+        }
       }
     }
     throw last
   }
+
+  /** Plain-HTTP endpoints that answered they speak only HTTPS, and their HTTPS replacement. */
+  private readonly upgraded = new Map<string, Endpoint>()
 
   /** GET with authentication: on a 401, answer the challenge once and ask again. */
   private async get(ep: Endpoint, path: string, headers: Record<string, string>, what: string): Promise<HttpResponse> {
@@ -218,46 +234,15 @@ export class RegistryClient {
   }
 
   private async fetchToken(ep: Endpoint, challenge: Challenge, creds: Credentials | undefined, what: string): Promise<CachedAuth> {
-    const realm = challenge.params.realm
-    if (!realm) throw new RegistryError(`registry ${ep.host}: bearer challenge without a realm`)
-    let url: URL
-    try {
-      url = new URL(realm)
-    } catch {
-      throw new RegistryError(`registry ${ep.host}: invalid token realm ${JSON.stringify(realm)}`)
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RegistryError(`registry ${ep.host}: token realm must be http(s)`)
-    if (challenge.params.service) url.searchParams.set('service', challenge.params.service)
-    url.searchParams.set('scope', challenge.params.scope && challenge.params.scope.includes(this.opts.repository) ? challenge.params.scope : this.scope)
-    const realmEndpoint: Endpoint = {...ep, origin: url.origin, host: url.host}
-    const headers: Record<string, string> = {accept: 'application/json'}
-    if (creds) headers.authorization = basicAuthHeader(creds)
-    const res = await sendRequest(this.pool, realmEndpoint, url, {headers, stallMs: this.limits.stallTimeoutMs})
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      const text = await readSmallBody(res.body)
-      throw new UnauthorizedError(
-        `unauthorized: ${what}: ${creds ? `authentication as ${creds.username} failed` : 'anonymous access refused'} at ${url.host}${registryErrorMessage(text) ? ` (${registryErrorMessage(text)})` : ''}`,
-      )
-    }
-    await this.checkStatus(res, realmEndpoint, `token for ${what}`)
-    const chunks: Buffer[] = []
-    await pumpBody(res.body, {
+    const scope = challenge.params.scope && challenge.params.scope.includes(this.opts.repository) ? challenge.params.scope : this.scope
+    const {token, expiresIn} = await fetchToken(this.pool, ep, challenge, {
+      params: {scope},
+      creds,
       limits: this.limits,
-      host: url.host,
-      what: 'token',
-      maxBytes: 1024 * 1024,
-      tooLarge: () => new RegistryError(`token server ${url.host} sent more than 1 MiB`),
-      onChunk: (c) => void chunks.push(c),
+      refused: (host, detail) =>
+        new UnauthorizedError(`unauthorized: ${what}: ${creds ? `authentication as ${creds.username} failed` : 'anonymous access refused'} at ${host}${detail ? ` (${detail})` : ''}`),
+      checkStatus: (res, realm) => this.checkStatus(res, realm, `token for ${what}`),
     })
-    let doc: {token?: unknown; access_token?: unknown; expires_in?: unknown}
-    try {
-      doc = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-    } catch {
-      throw new RegistryError(`token server ${url.host} sent invalid JSON`)
-    }
-    const token = typeof doc.token === 'string' && doc.token ? doc.token : typeof doc.access_token === 'string' ? doc.access_token : undefined
-    if (!token) throw new RegistryError(`token server ${url.host} sent no token`)
-    const expiresIn = typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : 60
     return {header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(10, expiresIn - 10) * 1000}
   }
 

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {Readable} from 'node:stream'
 import {rootCertificates} from 'node:tls'
 import {Agent, request, type Dispatcher} from 'undici'
 import {ConfigError, CtrError, RegistryError, TimeoutError, TlsError, UnreachableError} from '../errors.js'
@@ -28,6 +29,12 @@ export interface HttpResponse {
   /** Final URL after redirects. */
   url: URL
 }
+
+/**
+ * Plain HTTP sent to a server that speaks only HTTPS (Go's servers answer a bare
+ * `400 Client sent an HTTP request to an HTTPS server.`): the client then asks again over HTTPS.
+ */
+export class HttpsOnlyError extends TlsError {}
 
 /** A response that may succeed when asked again later (5xx, 429) or a reset connection. */
 export class TransientError extends RegistryError {
@@ -113,7 +120,9 @@ export function classifyNetworkError(err: unknown, endpoint: Pick<Endpoint, 'hos
   const code = errorCode(err) ?? ''
   const message = (err as Error)?.message ?? String(err)
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /certificate|ssl|tls/i.test(message)) {
-    return new TlsError(`TLS handshake with ${endpoint.host} failed: ${message}`, {cause: err})
+    // Node suggests a flag of its own; the user's remedy is the registry's configuration.
+    const reason = message.replace(/;\s*if the root CA is installed locally.*$/is, '')
+    return new TlsError(`TLS handshake with ${endpoint.host} failed: ${reason} (set registries["${endpoint.host}"].ca to its CA certificate)`, {cause: err})
   }
   if (UNREACHABLE_CODES.has(code)) return new UnreachableError(`registry ${endpoint.host} unreachable: ${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timeout' : code}`, {cause: err})
   if (STALL_CODES.has(code)) return new TimeoutError(`registry ${endpoint.host} stalled: no data for ${stallMs} ms`, {cause: err})
@@ -181,6 +190,11 @@ export async function sendRequest(
       if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new RegistryError(`registry ${current.host} redirected to a ${next.protocol} URL`)
       current = next
       continue
+    }
+    if (res.statusCode === 400 && current.protocol === 'http:' && header(res.headers, 'content-type') === undefined) {
+      const text = await readSmallBody(res.body, 4096)
+      if (/HTTP request to an HTTPS server/i.test(text)) throw new HttpsOnlyError(`registry ${current.host} serves HTTPS only`)
+      return {statusCode: res.statusCode, headers: res.headers, body: Readable.from([Buffer.from(text)]) as unknown as HttpResponse['body'], url: current}
     }
     return {statusCode: res.statusCode, headers: res.headers, body: res.body, url: current}
   }

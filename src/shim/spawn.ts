@@ -126,7 +126,14 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
   }
   const created = /^created (\d+)$/.exec(line.trim())
   if (created) return {shimPid, containerPid: Number(created[1])}
-  if (line.startsWith('error ')) throw classifyShimError(line.slice('error '.length).trim())
+  if (line.startsWith('error ')) {
+    // The shim now deletes the container and unmounts: let it finish, so nothing is left behind
+    // once the CLI reports the error.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 10_000)))])
+    clearTimeout(timer)
+    throw classifyShimError(line.slice('error '.length).trim())
+  }
   throw new RuntimeError(`unexpected message from the container's shim: ${line.slice(0, 200)}`)
 }
 

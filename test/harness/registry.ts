@@ -1,7 +1,8 @@
 /**
  * Runs Debian's docker-registry (distribution 2.8) on 127.0.0.1 with temporary storage.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
+import {request as httpsRequest} from 'node:https'
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -19,6 +20,23 @@ export interface RunningRegistry {
 export interface TokenAuthOptions {
   realm: string
   certPath: string
+}
+
+/** Certificate and key (PEM files) for a TLS registry. */
+export interface TlsFiles {
+  certificate: string
+  key: string
+}
+
+/** A self-signed certificate for 127.0.0.1 (it is its own CA): `openssl req -x509`. */
+export function selfSignedCert(dir: string): TlsFiles {
+  const files = {certificate: join(dir, 'cert.pem'), key: join(dir, 'key.pem')}
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+    '-keyout', files.key, '-out', files.certificate,
+    '-subj', '/CN=ctr-ts test registry', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ], {stdio: 'ignore'})
+  return files
 }
 
 export function findBinary(name: string, extra: string[] = []): string | undefined {
@@ -42,7 +60,7 @@ export async function freePort(): Promise<number> {
   })
 }
 
-function configYaml(dir: string, port: number, auth?: TokenAuthOptions): string {
+function configYaml(dir: string, port: number, auth?: TokenAuthOptions, tls?: TlsFiles): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -61,6 +79,7 @@ function configYaml(dir: string, port: number, auth?: TokenAuthOptions): string 
     `  addr: 127.0.0.1:${port}`,
     '  secret: ctr-ts-test-secret',
   ]
+  if (tls) lines.push('  tls:', `    certificate: ${tls.certificate}`, `    key: ${tls.key}`)
   if (auth) {
     lines.push(
       'auth:',
@@ -79,15 +98,30 @@ async function waitForV2(url: string, child: ChildProcess, output: () => string,
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${output()}`)
     try {
-      const res = await fetch(url, {signal: AbortSignal.timeout(1000)})
-      await res.arrayBuffer()
-      if (res.status === 200 || res.status === 401) return
+      const status = url.startsWith('https:') ? await httpsStatus(url) : await fetch(url, {signal: AbortSignal.timeout(1000)}).then(async (res) => {
+        await res.arrayBuffer()
+        return res.status
+      })
+      if (status === 200 || status === 401) return
     } catch {
       // not up yet
     }
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`docker-registry did not answer ${url} within ${timeoutMs}ms: ${output()}`)
+}
+
+/** Status of a GET over HTTPS without verifying the certificate (readiness probe only). */
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, {rejectUnauthorized: false, timeout: 1000}, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+    req.end()
+  })
 }
 
 // If the test process dies without teardown (Ctrl-C), do not leave registries behind.
@@ -105,8 +139,11 @@ function trackChild(child: ChildProcess, dir: string): void {
   })
 }
 
-/** Start a registry; with `auth` it requires Bearer tokens from the given realm. */
-export async function startRegistry(auth?: TokenAuthOptions): Promise<RunningRegistry> {
+/**
+ * Start a registry; with `auth` it requires Bearer tokens from the given realm; with `opts.tls`
+ * it serves HTTPS only, with that certificate.
+ */
+export async function startRegistry(auth?: TokenAuthOptions, opts: {tls?: TlsFiles} = {}): Promise<RunningRegistry> {
   const bin = findBinary('docker-registry', ['/usr/bin', '/usr/sbin'])
   if (!bin) throw new Error('docker-registry not found (apt-get install docker-registry)')
   let lastError: unknown
@@ -114,7 +151,7 @@ export async function startRegistry(auth?: TokenAuthOptions): Promise<RunningReg
     const dir = mkdtempSync(join(tmpdir(), 'ctr-ts-registry-'))
     const port = await freePort()
     const configPath = join(dir, 'config.yml')
-    writeFileSync(configPath, configYaml(dir, port, auth))
+    writeFileSync(configPath, configYaml(dir, port, auth, opts.tls))
     let out = ''
     const child = spawn(bin, ['serve', configPath], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, OTEL_TRACES_EXPORTER: 'none'}})
     child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)))
@@ -132,7 +169,7 @@ export async function startRegistry(auth?: TokenAuthOptions): Promise<RunningReg
       rmSync(dir, {recursive: true, force: true})
     }
     try {
-      await waitForV2(`http://127.0.0.1:${port}/v2/`, child, () => out)
+      await waitForV2(`${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/v2/`, child, () => out)
       return {host: `127.0.0.1:${port}`, port, dir, stop}
     } catch (err) {
       lastError = err
