@@ -1,4 +1,3 @@
-import {execa} from 'execa'
 import type {CtrConfig} from '../config/schema.js'
 import {PrerequisiteError, RegistryError} from '../errors.js'
 import {authKey, DOCKER_HUB, type Credentials, type DockerConfigFile} from './docker-config.js'
@@ -40,6 +39,7 @@ function program(name: string): string {
 async function callHelper(name: string, action: 'get' | 'store' | 'erase', input: string): Promise<{ok: boolean; stdout: string; stderr: string}> {
   const file = program(name)
   try {
+    const {execa} = await import('execa') // only when a helper is configured: keeps pull's start-up light
     const r = await execa(file, [action], {input, reject: false, timeout: 30_000, stripFinalNewline: true})
     if (r.failed && (r as {code?: string}).code === 'ENOENT') throw new PrerequisiteError(`credential helper ${file} not found on PATH`)
     return {ok: r.exitCode === 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '')}

@@ -1,17 +1,17 @@
 import type {Context} from '../context.js'
 import {IntegrityError, UnsupportedMediaTypeError} from '../errors.js'
-import {ensureLayersUnpacked} from '../layer/unpack-layers.js'
+import {UnpackSession, layerDir} from '../layer/unpack-layers.js'
 import {MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type ImageRecord, type LayerRecord, type Platform} from '../oci/types.js'
+import {existsSync} from 'node:fs'
 import {ensureDir} from '../paths.js'
 import {createProgress} from '../progress/render.js'
 import type {PullEvent, PullEventSink} from '../progress/events.js'
 import {parseReference, type Reference} from '../reference/parse.js'
-import {RegistryClient, type FetchedManifest} from '../registry/client.js'
+import type {FetchedManifest, RegistryClient} from '../registry/client.js'
 import {transferLimits, type TransferLimits} from '../registry/limits.js'
 import {cleanStaleIngest, hasBlob, readBlob, writeBlob} from '../store/blobs.js'
 import {writeImageRecord} from '../store/images.js'
-import {createLease} from '../store/lock.js'
-import {downloadBlob} from './download.js'
+import {createLease, type Lease} from '../store/lock.js'
 import {formatPlatform, normalizePlatform, platformMatches, selectManifest, wantedPlatform} from './platform.js'
 
 export interface PullOptions {
@@ -125,22 +125,37 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
   ensureDir(ctx.store.ingest)
   ensureDir(ctx.store.images)
   ensureDir(ctx.store.layers)
-  await cleanStaleIngest(ctx.store)
 
-  const client = new RegistryClient({
-    config: ctx.config,
-    registry: ref.registry,
-    repository: ref.repository,
-    limits,
-    env: opts.env,
-    onNotice: (message) => emit({type: 'notice', message}),
+  // The unpacker (a second Node process in the user namespace) starts first, so that its start-up
+  // overlaps ours (loading the HTTP client) and the manifest and config requests; each layer is
+  // handed to it as soon as its blob is verified and in the store, so unpacking overlaps the
+  // other downloads. It is stopped (and its temporary directories removed) on any failure.
+  const layerSizes = new Map<string, number>()
+  const unpacker = UnpackSession.start(ctx.store, {
+    onEvent: (e) => {
+      if (e.type === 'warning') emit({type: 'notice', message: `warning: ${e.message ?? ''}`})
+      else emit({type: 'layer', phase: e.type, digest: e.digest, size: layerSizes.get(e.digest) ?? 0})
+    },
   })
-  const lease = await createLease(ctx.store)
+  let unpackerDone = false
+  let client: RegistryClient | undefined
+  let lease: Lease | undefined
   try {
+    const [{RegistryClient}, {downloadBlob}] = await Promise.all([import('../registry/client.js'), import('./download.js')])
+    await cleanStaleIngest(ctx.store)
+    const registry = new RegistryClient({
+      config: ctx.config,
+      registry: ref.registry,
+      repository: ref.repository,
+      limits,
+      env: opts.env,
+      onNotice: (message) => emit({type: 'notice', message}),
+    })
+    client = registry
+    lease = await createLease(ctx.store)
     emit({type: 'resolving', ref: ref.toString()})
-    const resolved = await resolveManifest(ctx, client, ref, want, emit)
+    const resolved = await resolveManifest(ctx, registry, ref, want, emit)
     const {manifest} = resolved
-    await lease.add([resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : [])])
 
     const configDesc = checkDescriptor(manifest.config, `manifest ${resolved.manifestDigest}`)
     if (!CONFIG_TYPES.has(configDesc.mediaType)) {
@@ -149,12 +164,13 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     const layerDescs = manifest.layers.map((l, i) => checkDescriptor(l, `layer ${i} of ${resolved.manifestDigest}`))
     for (const l of layerDescs) {
       if (!LAYER_TYPES.has(l.mediaType)) throw new UnsupportedMediaTypeError(`${ref.toString()}: unsupported layer media type ${l.mediaType}`)
+      layerSizes.set(l.digest, l.size)
     }
     if (configDesc.size > limits.maxConfigBytes) throw new IntegrityError(`image config ${configDesc.digest} is larger than ${limits.maxConfigBytes} bytes`)
 
-    await lease.add([configDesc.digest, ...layerDescs.map((l) => l.digest)])
+    await lease.add([resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : []), configDesc.digest, ...layerDescs.map((l) => l.digest)])
     if (!(await hasBlob(ctx.store, configDesc.digest, configDesc.size))) {
-      await downloadBlob(ctx.store, client, configDesc, limits)
+      await downloadBlob(ctx.store, registry, configDesc, limits)
     }
     const config = parseJson<ImageConfig>(await readBlob(ctx.store, configDesc.digest), `image config ${configDesc.digest}`)
     const diffIds = config.rootfs?.diff_ids
@@ -172,25 +188,41 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     await lease.add(diffIds)
     const layers: LayerRecord[] = layerDescs.map((l, i) => ({digest: l.digest, mediaType: l.mediaType, size: l.size, diffId: diffIds[i]!}))
     const unique = [...new Map(layerDescs.map((l) => [l.digest, l])).values()]
+
+    // Layers to unpack, by blob digest (one per diff id: the same content compressed twice is unpacked once).
+    const toUnpack = new Map<string, LayerRecord[]>()
+    const seenDiffIds = new Set<string>()
+    for (const l of layers) {
+      if (seenDiffIds.has(l.diffId) || existsSync(layerDir(ctx.store, l.diffId))) continue
+      seenDiffIds.add(l.diffId)
+      toUnpack.set(l.digest, [...(toUnpack.get(l.digest) ?? []), l])
+    }
+    const unpacks: Promise<void>[] = []
+    const startUnpacking = (digest: string) => {
+      for (const l of toUnpack.get(digest) ?? []) {
+        if (unpacks.length === 0) emit({type: 'unpacking'})
+        const p = unpacker.unpack(l)
+        p.catch(() => {}) // awaited below; a failure also stops the session
+        unpacks.push(p)
+      }
+    }
+
     for (const l of unique) emit({type: 'layer', phase: 'waiting', digest: l.digest, size: l.size})
     await mapLimit(unique, limits.concurrentDownloads, async (l) => {
       if (await hasBlob(ctx.store, l.digest, l.size)) {
         emit({type: 'layer', phase: 'exists', digest: l.digest, size: l.size})
-        return
+      } else {
+        emit({type: 'layer', phase: 'downloading', digest: l.digest, size: l.size})
+        await downloadBlob(ctx.store, registry, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size}))
+        emit({type: 'layer', phase: 'done', digest: l.digest, size: l.size})
       }
-      emit({type: 'layer', phase: 'downloading', digest: l.digest, size: l.size})
-      await downloadBlob(ctx.store, client, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size}))
-      emit({type: 'layer', phase: 'done', digest: l.digest, size: l.size})
+      startUnpacking(l.digest)
     })
 
-    emit({type: 'unpacking'})
-    await ensureLayersUnpacked(ctx.store, layers, {
-      onEvent: (e) => {
-        if (e.type === 'warning') emit({type: 'notice', message: `warning: ${e.message ?? ''}`})
-        else emit({type: 'layer', phase: e.type, digest: e.digest, size: layers.find((l) => l.digest === e.digest)?.size ?? 0})
-      },
-    })
-    emit({type: 'unpacked'})
+    await Promise.all(unpacks)
+    await unpacker.finish()
+    unpackerDone = true
+    if (unpacks.length > 0) emit({type: 'unpacked'})
 
     const record: ImageRecord = {
       ref: ref.toString(),
@@ -208,8 +240,9 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     emit({type: 'pulled', ref: ref.toString(), digest: resolved.indexDigest ?? resolved.manifestDigest})
     return record
   } finally {
+    if (!unpackerDone) await unpacker.abort()
     renderer?.finish()
-    await lease.release()
-    await client.close()
+    await lease?.release()
+    await client?.close()
   }
 }

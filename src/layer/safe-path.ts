@@ -1,4 +1,4 @@
-import {chmod, lstat, mkdir} from 'node:fs/promises'
+import {chmodSync, lstatSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 
 /**
@@ -78,12 +78,12 @@ export class LayerRoot {
       const abs = join(this.root, rel)
       let st
       try {
-        st = await lstat(abs)
+        st = lstatSync(abs)
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
         if (!create) throw new UnsafePathError(`${quote(rel)} does not exist in this layer`)
-        await mkdir(abs, {mode: 0o755})
-        await chmod(abs, 0o755) // whatever the umask
+        mkdirSync(abs, {mode: 0o755})
+        chmodSync(abs, 0o755) // whatever the umask
         this.knownDirs.add(rel)
         continue
       }

@@ -13,10 +13,17 @@ export interface UnpackJobLayer {
 }
 
 export interface UnpackJob {
+  /** Layers known from the start (the classic one-line job); more may follow in a stream. */
   layers: UnpackJobLayer[]
   canChown: boolean
   /** Layers unpacked at once (default 2). */
   concurrency?: number
+  /**
+   * Streamed job: more layers follow on stdin, one JSON object per line, and a line
+   * `{"end":true}` says there are no more. End of input without it means the caller is gone:
+   * the unpacker stops at once (the caller's temporary directories are collected later).
+   */
+  stream?: boolean
 }
 
 export type UnpackEvent =
@@ -36,26 +43,85 @@ function isString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0
 }
 
-export function parseJob(text: string): UnpackJob {
-  const job = JSON.parse(text) as Partial<UnpackJob>
-  if (!job || !Array.isArray(job.layers) || typeof job.canChown !== 'boolean') throw new Error('bad job: want {layers: [...], canChown}')
-  for (const l of job.layers) {
-    if (!l || !isString(l.blob) || !isString(l.mediaType) || !isString(l.diffId) || !isString(l.dest)) {
-      throw new Error('bad job: each layer needs blob, mediaType, diffId and dest')
-    }
+function checkLayer(l: Partial<UnpackJobLayer> | undefined): UnpackJobLayer {
+  if (!l || !isString(l.blob) || !isString(l.mediaType) || !isString(l.diffId) || !isString(l.dest)) {
+    throw new Error('bad job: each layer needs blob, mediaType, diffId and dest')
   }
-  return job as UnpackJob
+  return l as UnpackJobLayer
 }
 
-/** Runs a job, emitting events; rejects with the first layer's error. */
+/** The job header (first line): `{layers: [...], canChown}`, or `{stream: true, canChown}` with layers to follow. */
+export function parseJob(text: string): UnpackJob {
+  const job = JSON.parse(text) as Partial<UnpackJob>
+  if (!job || typeof job.canChown !== 'boolean' || (job.layers === undefined ? job.stream !== true : !Array.isArray(job.layers))) {
+    throw new Error('bad job: want {layers: [...], canChown} or {stream: true, canChown}')
+  }
+  const layers = (job.layers ?? []).map(checkLayer)
+  return {...job, layers} as UnpackJob
+}
+
+/** One line after a streamed job's header: a layer, or `{"end":true}` (returned as 'end'). */
+export function parseStreamLine(text: string): UnpackJobLayer | 'end' {
+  const v = JSON.parse(text) as (Partial<UnpackJobLayer> & {end?: unknown}) | null
+  if (v && v.end === true) return 'end'
+  return checkLayer(v ?? undefined)
+}
+
+/** Layers waiting for a worker; they may keep arriving after the workers started. */
+export class LayerQueue {
+  private readonly items: UnpackJobLayer[] = []
+  private readonly waiting: Array<(l: UnpackJobLayer | undefined) => void> = []
+  private ended = false
+
+  constructor(layers: UnpackJobLayer[] = []) {
+    this.items.push(...layers)
+  }
+
+  push(layer: UnpackJobLayer): void {
+    if (this.ended) throw new Error('bad job: a layer after the end')
+    const worker = this.waiting.shift()
+    if (worker) worker(layer)
+    else this.items.push(layer)
+  }
+
+  /** No more layers will come (queued ones are still handed out). */
+  end(): void {
+    this.ended = true
+    for (const worker of this.waiting.splice(0)) worker(undefined)
+  }
+
+  /** Drops what is queued and ends (after a failure). */
+  clear(): void {
+    this.items.length = 0
+    this.end()
+  }
+
+  /** The next layer, waiting for one to arrive; undefined once ended and empty. */
+  next(): Promise<UnpackJobLayer | undefined> {
+    const item = this.items.shift()
+    if (item || this.ended) return Promise.resolve(item)
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+}
+
+/** Runs a job whose layers are all known, emitting events; rejects with the first layer's error. */
 export async function runJob(job: UnpackJob, emitEvent: (e: UnpackEvent) => void): Promise<void> {
-  const queue = [...job.layers]
+  const queue = new LayerQueue(job.layers)
+  queue.end()
+  await runQueue(queue, job, emitEvent)
+}
+
+/**
+ * Unpacks layers from `queue` as they arrive, `job.concurrency` at a time, emitting events;
+ * resolves once the queue ended and every layer is unpacked, rejects with the first error.
+ */
+export async function runQueue(queue: LayerQueue, job: Pick<UnpackJob, 'canChown' | 'concurrency'>, emitEvent: (e: UnpackEvent) => void): Promise<void> {
   const worker = async (): Promise<void> => {
-    for (let layer = queue.shift(); layer; layer = queue.shift()) {
+    for (let layer = await queue.next(); layer; layer = await queue.next()) {
       const digest = layer.digest ?? layer.diffId
       emitEvent({type: 'unpacking', digest})
       try {
-        const result = await unpackLayer(createReadStream(layer.blob), layer.dest, {
+        const result = await unpackLayer(createReadStream(layer.blob, {highWaterMark: 256 * 1024}), layer.dest, {
           layerName: shortDigest(digest),
           diffId: layer.diffId,
           mediaType: layer.mediaType,
@@ -64,14 +130,13 @@ export async function runJob(job: UnpackJob, emitEvent: (e: UnpackEvent) => void
         })
         emitEvent({type: 'unpacked', digest, ...result})
       } catch (err) {
-        queue.length = 0
+        queue.clear()
         const kind = err instanceof CtrError ? err.name : 'Error'
         emitEvent({type: 'error', digest, kind, message: describeError(err).message})
         throw err
       }
     }
   }
-  const n = Math.max(1, Math.min(job.concurrency ?? 2, job.layers.length))
+  const n = Math.max(1, job.concurrency ?? 2)
   await Promise.all(Array.from({length: n}, worker))
 }
-

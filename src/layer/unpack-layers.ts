@@ -1,16 +1,17 @@
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdtemp, rename} from 'node:fs/promises'
 import {join} from 'node:path'
+import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
-import {execa} from 'execa'
 import {IntegrityError, LayerError, NotFoundError, RuntimeError} from '../errors.js'
 import type {LayerRecord} from '../oci/types.js'
 import {ensureDir, type StoreLayout} from '../paths.js'
 import {lastLine, userNsArgv} from '../userns/exec.js'
 import {packageRoot} from '../userns/helpers.js'
-import {currentMapping} from '../userns/idmap.js'
+import {currentMapping, type UserNsMapping} from '../userns/idmap.js'
 import {removeTree} from '../userns/remove.js'
-import type {UnpackEvent, UnpackJob} from './unpack-job.js'
+import type {UnpackEvent} from './unpack-job.js'
 import {shortDigest} from './unpack-job.js'
 
 export interface LayerEvent {
@@ -40,93 +41,232 @@ function unpackMainPath(): string {
   return join(packageRoot, 'dist', 'layer', 'unpack-main.js')
 }
 
+export interface UnpackSessionOptions {
+  onEvent?: (e: LayerEvent) => void
+  /** Layers unpacked at once by the child (default 3). */
+  concurrency?: number
+}
+
+interface Pending {
+  layer: LayerRecord
+  dest: string
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
 /**
- * Makes sure every layer has its unpacked directory `store.layers/<diffid hex>`. Missing layers are
- * unpacked from their blobs (`store.blobs/<hex>`) by ONE child process inside the user namespace
- * (unpack-main.js, two layers at a time), each into `store.layers/.tmp-XXXXXX`, then renamed to
- * the final name: nothing half-unpacked is ever visible there. If another process renamed the same
- * layer first, ours is discarded. On failure every temporary directory is removed (inside the user
- * namespace: it may hold sub-uid-owned files) and the error is rethrown.
+ * ONE unpacking child inside the user namespace (unpack-main.js, a streamed job), started at
+ * once so that its start-up overlaps whatever the caller does meanwhile (fetching the manifest,
+ * downloading blobs), and fed layers one by one as their blobs land in the store. Each layer is
+ * unpacked into `store.layers/.tmp-XXXXXX` and renamed to `store.layers/<diffid hex>` only after
+ * the child reported it complete with the expected diffId: nothing half-unpacked is ever visible.
+ * If another process renamed the same layer first, ours is discarded. On failure (or abort())
+ * the child is stopped and every temporary directory is removed (inside the user namespace: it
+ * may hold sub-uid-owned files). If this process is killed, the child sees its input end without
+ * the closing line and exits; leftover `.tmp-*` directories are collected by gc.
+ *
+ * Durability: blobs are fsynced before their rename (store/blobs.ts); unpacked files are not
+ * (one fsync per file would cost more than the unpack itself). After a crash a layer directory
+ * may therefore hold truncated files: it can always be rebuilt from its verified blob
+ * (`ctr-ts rmi` + pull). A killed process, unlike a power loss, never leaves one half-written.
+ */
+export class UnpackSession {
+  private readonly child: ChildProcessWithoutNullStreams
+  private readonly pending = new Map<string, Pending>()
+  private readonly temps = new Set<string>()
+  private readonly queued = new Set<string>()
+  private readonly renames = new Set<Promise<void>>()
+  private readonly exited: Promise<{code: number | null; stderr: string}>
+  private failure: Error | undefined
+  private warned = false
+  private ended = false
+
+  private constructor(
+    private readonly store: StoreLayout,
+    private readonly mapping: UserNsMapping,
+    private readonly onEvent: (e: LayerEvent) => void,
+    concurrency: number,
+  ) {
+    const {file, args} = userNsArgv(mapping, [process.execPath, unpackMainPath()])
+    this.child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe']})
+    let stderr = ''
+    this.child.stderr.setEncoding('utf8')
+    this.child.stderr.on('data', (d: string) => {
+      if (stderr.length < 64 * 1024) stderr += d
+    })
+    this.child.stdin.on('error', () => {}) // EPIPE when the child died: reported through its exit
+    const lines = createInterface({input: this.child.stdout, crlfDelay: Infinity})
+    lines.on('line', (line) => this.onLine(line))
+    const stdoutDone = new Promise<void>((resolve) => lines.once('close', resolve))
+    const spawned = new Promise<{code: number | null; stderr: string}>((resolve) => {
+      this.child.once('error', (err) => resolve({code: -1, stderr: err.message}))
+      this.child.once('close', (code) => resolve({code, stderr}))
+    })
+    this.exited = Promise.all([spawned, stdoutDone]).then(([r]) => r)
+    void this.exited.then((r) => this.onExit(r.code, r.stderr))
+    this.send({stream: true, canChown: mapping.full, concurrency})
+  }
+
+  /** Starts the child now. */
+  static start(store: StoreLayout, opts: UnpackSessionOptions = {}): UnpackSession {
+    ensureDir(store.layers)
+    return new UnpackSession(store, currentMapping(), opts.onEvent ?? (() => {}), opts.concurrency ?? 3)
+  }
+
+  /**
+   * Unpacks one layer whose blob is in the store; resolves once `store.layers/<diffid hex>` is in
+   * place (at once when it already is, or when the same diffId is already being unpacked here).
+   */
+  async unpack(layer: LayerRecord): Promise<void> {
+    const hex = hexOf(layer.digest, 'layer digest')
+    const final = layerDir(this.store, layer.diffId)
+    if (this.failure) throw this.failure
+    if (this.ended) throw new Error('UnpackSession: unpack() after finish()')
+    const same = this.pending.get(layer.diffId)
+    if (same) return new Promise((resolve, reject) => this.chain(same, resolve, reject))
+    if (this.queued.has(layer.diffId) || existsSync(final)) return
+    const blob = join(this.store.blobs, hex)
+    if (!existsSync(blob)) throw new NotFoundError(`layer blob ${layer.digest} is not in the store: pull the image again`)
+    const dest = await mkdtemp(join(this.store.layers, '.tmp-'))
+    this.temps.add(dest)
+    if (this.failure) throw this.failure
+    if (!this.mapping.full && !this.warned) {
+      this.warned = true
+      this.onEvent({type: 'warning', digest: layer.digest, message: 'no /etc/subuid range for this user: file owners from the image are not kept'})
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(layer.diffId, {layer, dest, resolve, reject})
+      this.send({blob, mediaType: layer.mediaType, diffId: layer.diffId, dest, digest: layer.digest})
+    })
+  }
+
+  /** No more layers: waits for those in flight and for the child to exit; throws the first failure. */
+  async finish(): Promise<void> {
+    if (!this.ended) {
+      this.ended = true
+      this.send({end: true})
+      this.child.stdin.end()
+    }
+    await this.exited
+    await this.settle()
+    if (this.failure) throw this.failure
+  }
+
+  /** Stops the child (if still running) and removes every temporary directory. Never throws. */
+  async abort(): Promise<void> {
+    this.ended = true
+    this.fail(new RuntimeError('unpacking aborted'))
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
+    this.child.stdin.destroy()
+    await this.exited
+    await this.settle()
+  }
+
+  private chain(p: Pending, resolve: () => void, reject: (err: Error) => void): void {
+    const {resolve: r0, reject: j0} = p
+    p.resolve = () => (r0(), resolve())
+    p.reject = (err) => (j0(err), reject(err))
+  }
+
+  private send(value: unknown): void {
+    if (this.child.stdin.writable) this.child.stdin.write(`${JSON.stringify(value)}\n`)
+  }
+
+  private onLine(line: string): void {
+    let event: UnpackEvent
+    try {
+      event = JSON.parse(line) as UnpackEvent
+    } catch {
+      return
+    }
+    if (event.type === 'error') {
+      const Cls = event.kind === 'IntegrityError' ? IntegrityError : LayerError
+      this.fail(new Cls(event.message))
+    } else if (event.type === 'warning') this.onEvent({type: 'warning', digest: event.digest, message: event.message})
+    else if (event.type === 'unpacking') this.onEvent({type: 'unpacking', digest: event.digest})
+    else if (event.type === 'unpacked') {
+      const renaming = this.done(event.digest, event.diffId).finally(() => this.renames.delete(renaming))
+      this.renames.add(renaming)
+    }
+  }
+
+  /** The child says a layer is complete with this diffId: check it, rename it into place. */
+  private async done(digest: string, diffId: string): Promise<void> {
+    const p = this.pending.get(diffId)
+    if (!p || p.layer.digest !== digest) {
+      this.fail(new IntegrityError(`layer ${shortDigest(digest)} was not unpacked and verified`))
+      return
+    }
+    this.pending.delete(diffId)
+    this.queued.add(diffId)
+    try {
+      await rename(p.dest, layerDir(this.store, diffId))
+      this.temps.delete(p.dest)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') {
+        p.reject(err as Error)
+        this.fail(err as Error)
+        return
+      }
+      // another ctr-ts unpacked the same layer first: keep theirs, ours is removed at the end
+    }
+    this.onEvent({type: 'unpacked', digest})
+    p.resolve()
+  }
+
+  private onExit(code: number | null, stderr: string): void {
+    if (code !== 0 && !this.failure) {
+      this.fail(new RuntimeError(`unpacking layers failed: ${lastLine(stderr) || `exit code ${code}`}`))
+    }
+    for (const p of this.pending.values()) {
+      this.fail(new IntegrityError(`layer ${shortDigest(p.layer.digest)} was not unpacked and verified`))
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err
+    for (const p of this.pending.values()) p.reject(this.failure)
+    this.pending.clear()
+  }
+
+  /** After the child exited: removes the temporary directories left (failed or discarded layers). */
+  private async settle(): Promise<void> {
+    while (this.renames.size > 0) await Promise.all(this.renames)
+    const left = [...this.temps]
+    this.temps.clear()
+    if (left.length > 0) await removeTree(...left).catch(() => {})
+  }
+}
+
+/**
+ * Makes sure every layer has its unpacked directory `store.layers/<diffid hex>`: missing ones are
+ * unpacked from their blobs (`store.blobs/<hex>`) by one UnpackSession. On failure nothing
+ * half-unpacked is left and the error is rethrown.
  */
 export async function ensureLayersUnpacked(
   store: StoreLayout,
   layers: LayerRecord[],
   opts: {onEvent?: (e: LayerEvent) => void} = {},
 ): Promise<void> {
-  const onEvent = opts.onEvent ?? (() => {})
-  const byDiffId = new Map<string, LayerRecord>()
+  const missing = new Map<string, LayerRecord>()
   for (const layer of layers) {
     hexOf(layer.digest, 'layer digest')
-    if (!existsSync(layerDir(store, layer.diffId))) byDiffId.set(layer.diffId, layer)
+    if (!existsSync(layerDir(store, layer.diffId))) missing.set(layer.diffId, layer)
   }
-  if (byDiffId.size === 0) return
-
+  if (missing.size === 0) return
   ensureDir(store.layers)
-  const mapping = currentMapping()
-  const job: UnpackJob = {layers: [], canChown: mapping.full, concurrency: 2}
-  const temps: string[] = []
+  for (const layer of missing.values()) {
+    if (!existsSync(join(store.blobs, hexOf(layer.digest, 'layer digest')))) {
+      throw new NotFoundError(`layer blob ${layer.digest} is not in the store: pull the image again`)
+    }
+  }
+  const session = UnpackSession.start(store, opts)
   try {
-    for (const layer of byDiffId.values()) {
-      const blob = join(store.blobs, hexOf(layer.digest, 'layer digest'))
-      if (!existsSync(blob)) throw new NotFoundError(`layer blob ${layer.digest} is not in the store: pull the image again`)
-      const dest = await mkdtemp(join(store.layers, '.tmp-'))
-      temps.push(dest)
-      job.layers.push({blob, mediaType: layer.mediaType, diffId: layer.diffId, dest, digest: layer.digest})
-    }
-    if (!mapping.full) {
-      const first = job.layers[0]!
-      onEvent({type: 'warning', digest: first.digest!, message: 'no /etc/subuid range for this user: file owners from the image are not kept'})
-    }
-
-    await runUnpackJob(job, mapping, onEvent)
-
-    for (const [i, layer] of job.layers.entries()) {
-      const final = layerDir(store, layer.diffId)
-      try {
-        await rename(layer.dest, final)
-        temps[i] = ''
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
-        // another ctr-ts unpacked the same layer first: keep theirs, ours is discarded below
-      }
-    }
-  } finally {
-    const left = temps.filter(Boolean)
-    if (left.length > 0) await removeTree(...left).catch(() => {})
-  }
-}
-
-async function runUnpackJob(job: UnpackJob, mapping: ReturnType<typeof currentMapping>, onEvent: (e: LayerEvent) => void): Promise<void> {
-  const {file, args} = userNsArgv(mapping, [process.execPath, unpackMainPath()])
-  const child = execa(file, args, {input: JSON.stringify(job), reject: false, buffer: {stdout: false, stderr: true}, lines: false})
-  let failure: Extract<UnpackEvent, {type: 'error'}> | undefined
-  const unpacked = new Map<string, string>()
-  for await (const line of child.iterable({from: 'stdout'})) {
-    let event: UnpackEvent
-    try {
-      event = JSON.parse(String(line)) as UnpackEvent
-    } catch {
-      continue
-    }
-    if (event.type === 'error') failure = event
-    else if (event.type === 'unpacked') {
-      unpacked.set(event.digest, event.diffId)
-      onEvent({type: 'unpacked', digest: event.digest})
-    } else if (event.type === 'warning') onEvent({type: 'warning', digest: event.digest, message: event.message})
-    else if (event.type === 'unpacking') onEvent({type: 'unpacking', digest: event.digest})
-  }
-  const result = await child
-  if (failure) {
-    const Cls = failure.kind === 'IntegrityError' ? IntegrityError : LayerError
-    throw new Cls(failure.message)
-  }
-  if (result.exitCode !== 0) {
-    throw new RuntimeError(`unpacking layers failed: ${lastLine(String(result.stderr ?? '')) || `exit code ${result.exitCode}`}`)
-  }
-  for (const layer of job.layers) {
-    if (unpacked.get(layer.digest!) !== layer.diffId) {
-      throw new IntegrityError(`layer ${shortDigest(layer.digest!)} was not unpacked and verified`)
-    }
+    await Promise.all([...missing.values()].map((l) => session.unpack(l)))
+    await session.finish()
+  } catch (err) {
+    await session.abort()
+    throw err
   }
 }

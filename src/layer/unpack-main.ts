@@ -1,12 +1,20 @@
 /**
  * The unpacking program that runs INSIDE the user namespace (as its root, so chown to image ids
- * works): `node dist/layer/unpack-main.js` reads one JSON job on stdin,
+ * works): `node dist/layer/unpack-main.js` reads a job on stdin, either all at once
  *
  *   {"layers": [{"blob": PATH, "mediaType": MT, "diffId": "sha256:..", "dest": DIR, "digest"?: D}],
  *    "canChown": true, "concurrency"?: 2}
  *
- * unpacks each blob into its `dest` (an existing empty directory the caller chose), verifies the
- * diffId, and prints JSON lines on stdout:
+ * or streamed (what `pull` does: it starts this program while it still fetches the manifest, and
+ * hands over each layer as soon as its blob is verified and in the store), one JSON per line:
+ *
+ *   {"stream": true, "canChown": true, "concurrency"?: 2}
+ *   {"blob": PATH, "mediaType": MT, "diffId": "sha256:..", "dest": DIR, "digest"?: D}   (any number)
+ *   {"end": true}
+ *
+ * End of input before `{"end":true}` means the caller died: exit 1 at once. Each blob is unpacked
+ * into its `dest` (an existing empty directory the caller chose), the diffId is verified, and
+ * JSON lines go to stdout:
  *
  *   {"type":"unpacking","digest":D}   {"type":"warning","digest":D,"message":M}
  *   {"type":"unpacked","digest":D,"diffId":..,"entries":N,"bytes":N}
@@ -14,36 +22,71 @@
  *
  * On failure it exits 1 with one line on stderr (no stack trace); the caller removes the dests.
  */
-import {describeError} from '../errors.js'
-import {parseJob, runJob, type UnpackEvent} from './unpack-job.js'
+import module from 'node:module'
 
-const MAX_JOB_BYTES = 16 * 1024 * 1024
+// Every pull starts this program afresh: reuse V8's compiled code between runs.
+module.enableCompileCache?.()
+const {describeError} = await import('../errors.js')
+const {LayerQueue, parseJob, parseStreamLine, runQueue} = await import('./unpack-job.js')
+type UnpackEvent = import('./unpack-job.js').UnpackEvent
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
+const MAX_LINE_BYTES = 16 * 1024 * 1024
+
+/** Lines of stdin as they arrive (each bounded); the last one need not end with a newline. */
+async function* stdinLines(): AsyncGenerator<string> {
+  let pending: Buffer[] = []
   let size = 0
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length
-    if (size > MAX_JOB_BYTES) throw new Error('job on stdin is too large')
-    chunks.push(chunk as Buffer)
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    let from = 0
+    for (let nl = chunk.indexOf(10, from); nl !== -1; nl = chunk.indexOf(10, from)) {
+      pending.push(chunk.subarray(from, nl))
+      const line = Buffer.concat(pending).toString('utf8')
+      pending = []
+      size = 0
+      from = nl + 1
+      if (line.trim() !== '') yield line
+    }
+    size += chunk.length - from
+    if (size > MAX_LINE_BYTES) throw new Error('a job line on stdin is too large')
+    pending.push(chunk.subarray(from))
   }
-  return Buffer.concat(chunks).toString('utf8')
+  const last = Buffer.concat(pending).toString('utf8')
+  if (last.trim() !== '') yield last
 }
 
 function emit(event: UnpackEvent): void {
   process.stdout.write(`${JSON.stringify(event)}\n`)
 }
 
-async function main(): Promise<void> {
-  process.umask(0o022)
-  try {
-    await runJob(parseJob(await readStdin()), emit)
-  } catch (err) {
-    // stdout/stderr are pipes (synchronous on Linux): exit now, without waiting for the other
-    // layer in flight; the caller removes every dest.
-    process.stderr.write(`unpack: ${describeError(err).message}\n`)
-    process.exit(1)
-  }
+function fail(err: unknown): never {
+  // stdout/stderr are pipes (synchronous on Linux): exit now, without waiting for the other
+  // layers in flight; the caller removes every dest.
+  process.stderr.write(`unpack: ${describeError(err).message}\n`)
+  process.exit(1)
 }
 
-await main()
+async function main(): Promise<void> {
+  process.umask(0o022)
+  const lines = stdinLines()
+  const first = await lines.next()
+  if (first.done) throw new Error('no job on stdin')
+  const job = parseJob(first.value)
+  const queue = new LayerQueue(job.layers)
+  const running = runQueue(queue, job, emit)
+  running.catch(fail)
+  let ended = false
+  for await (const line of lines) {
+    if (!job.stream) throw new Error('bad job: more input after a complete job')
+    const item = parseStreamLine(line)
+    if (item === 'end') {
+      ended = true
+      break
+    }
+    queue.push(item)
+  }
+  if (job.stream && !ended) throw new Error('input ended before the job did (caller gone)')
+  queue.end()
+  await running
+}
+
+await main().catch(fail)

@@ -1,6 +1,20 @@
 import {createHash} from 'node:crypto'
-import {constants as fsc} from 'node:fs'
-import {lstat, lutimes, mkdir, open, rm, symlink, link, chmod, lchown, type FileHandle} from 'node:fs/promises'
+import {
+  chmodSync,
+  closeSync,
+  constants as fsc,
+  fchmodSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs'
 import {execFile} from 'node:child_process'
 import {Transform, type Readable, type TransformCallback} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -150,12 +164,9 @@ async function drain(data: EntryData): Promise<void> {
   }
 }
 
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+function writeAll(fd: number, chunk: Buffer): void {
   let off = 0
-  while (off < chunk.length) {
-    const {bytesWritten} = await fh.write(chunk, off, chunk.length - off)
-    off += bytesWritten
-  }
+  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off)
 }
 
 function validId(id: number): boolean {
@@ -262,12 +273,12 @@ class Unpacker {
   async finish(): Promise<void> {
     const order = [...this.dirs.entries()].sort((a, b) => depth(b[0]) - depth(a[0]))
     for (const [rel, meta] of order) {
-      const fh = await open(rel === '' ? this.root.root : this.root.abs(rel.split('/')), fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW)
+      const fd = openSync(rel === '' ? this.root.root : this.root.abs(rel.split('/')), fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW)
       try {
-        await fh.chmod(meta.mode)
-        if (meta.mtime) await fh.utimes(meta.mtime, meta.mtime)
+        fchmodSync(fd, meta.mode)
+        if (meta.mtime) futimesSync(fd, meta.mtime, meta.mtime)
       } finally {
-        await fh.close()
+        closeSync(fd)
       }
     }
     const n = this.skippedDevices.length
@@ -290,7 +301,7 @@ class Unpacker {
     const abs = this.root.abs(parts)
     let st
     try {
-      st = await lstat(abs)
+      st = lstatSync(abs)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
       throw err
@@ -302,7 +313,7 @@ class Unpacker {
 
   private async remove(parts: string[]): Promise<void> {
     const rel = parts.join('/')
-    await rm(this.root.abs(parts), {recursive: true, force: true})
+    rmSync(this.root.abs(parts), {recursive: true, force: true})
     this.root.forget(rel)
     const prefix = `${rel}/`
     for (const d of this.dirs.keys()) if (d === rel || d.startsWith(prefix)) this.dirs.delete(d)
@@ -314,14 +325,13 @@ class Unpacker {
     const wh = [...parts.slice(0, -1), whiteoutName(parts.at(-1)!)]
     const rel = wh.join('/')
     if (!this.whiteouts.delete(rel)) return
-    await rm(this.root.abs(wh), {force: true})
+    rmSync(this.root.abs(wh), {force: true})
     if (isDir) await this.writeMarker([...parts, OPAQUE_MARKER])
   }
 
   private async writeMarker(parts: string[]): Promise<void> {
     await this.prepare(parts, false)
-    const fh = await open(this.root.abs(parts), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
-    await fh.close()
+    closeSync(openSync(this.root.abs(parts), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600))
   }
 
   private async whiteout(dir: string[], target: string): Promise<void> {
@@ -340,7 +350,7 @@ class Unpacker {
     await this.writeMarker([...dir, OPAQUE_MARKER])
   }
 
-  private async chown(path: string, owner: {uid: number; gid: number}): Promise<void> {
+  private chown(path: string, owner: {uid: number; gid: number}): void {
     if (!this.opts.canChown) return
     const {uid, gid} = owner
     if (!validId(uid) || !validId(gid)) {
@@ -348,7 +358,7 @@ class Unpacker {
       return
     }
     try {
-      await lchown(path, uid, gid)
+      lchownSync(path, uid, gid)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code !== 'EPERM' && code !== 'EINVAL') throw err
@@ -361,10 +371,10 @@ class Unpacker {
     const abs = this.root.abs(parts)
     if (parts.length > 0) {
       const merge = await this.prepare(parts, true)
-      if (!merge) await mkdir(abs, {mode: 0o700})
+      if (!merge) mkdirSync(abs, {mode: 0o700})
       this.root.markDir(rel)
     }
-    await this.chown(abs, owner)
+    this.chown(abs, owner)
     this.dirs.set(rel, {mode, mtime})
     if (parts.length > 0) await this.replacesWhiteout(parts, true)
   }
@@ -373,14 +383,14 @@ class Unpacker {
     if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
     await this.prepare(parts, false)
     const abs = this.root.abs(parts)
-    const fh = await open(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+    const fd = openSync(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
     try {
-      for await (const chunk of data) await writeAll(fh, chunk)
-      if (this.opts.canChown) await this.chown(abs, owner) // before chmod: chown clears setuid/setgid
-      await fh.chmod(mode)
-      await fh.utimes(mtime, mtime)
+      for await (const chunk of data) writeAll(fd, chunk)
+      if (this.opts.canChown) this.chown(abs, owner) // before chmod: chown clears setuid/setgid
+      fchmodSync(fd, mode)
+      futimesSync(fd, mtime, mtime)
     } finally {
-      await fh.close()
+      closeSync(fd)
     }
     await this.replacesWhiteout(parts, false)
   }
@@ -392,9 +402,9 @@ class Unpacker {
     if (target.includes('\0')) throw new UnsafePathError('symlink target contains a NUL byte')
     await this.prepare(parts, false)
     const abs = this.root.abs(parts)
-    await symlink(target, abs) // stored as-is: resolved in the container's root, never by us
-    await this.chown(abs, owner)
-    await lutimes(abs, mtime, mtime)
+    symlinkSync(target, abs) // stored as-is: resolved in the container's root, never by us
+    this.chown(abs, owner)
+    lutimesSync(abs, mtime, mtime)
     await this.replacesWhiteout(parts, false)
   }
 
@@ -407,14 +417,14 @@ class Unpacker {
     const targetAbs = this.root.abs(target)
     let st
     try {
-      st = await lstat(targetAbs)
+      st = lstatSync(targetAbs)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
       throw new UnsafePathError(`hardlink target ${quote(linkname)} is not an earlier entry of this layer`)
     }
     if (st.isDirectory()) throw new UnsafePathError(`hardlink target ${quote(linkname)} is a directory`)
     await this.prepare(parts, false)
-    await link(targetAbs, this.root.abs(parts)) // link(2) does not follow a symlink target
+    linkSync(targetAbs, this.root.abs(parts)) // link(2) does not follow a symlink target
     await this.replacesWhiteout(parts, false)
   }
 
@@ -423,11 +433,11 @@ class Unpacker {
     await this.prepare(parts, false)
     const abs = this.root.abs(parts)
     await execFileP('mkfifo', ['-m', '600', '--', abs]) // Node has no mkfifo(); coreutils does
-    const st = await lstat(abs)
+    const st = lstatSync(abs)
     if (!st.isFIFO()) throw new UnsafePathError('mkfifo did not create a fifo')
-    await this.chown(abs, owner)
-    await chmod(abs, mode)
-    await lutimes(abs, mtime, mtime)
+    this.chown(abs, owner)
+    chmodSync(abs, mode)
+    lutimesSync(abs, mtime, mtime)
     await this.replacesWhiteout(parts, false)
   }
 }
