@@ -94,6 +94,7 @@ const REQUIRED = {
   unshare: 'util-linux',
   nsenter: 'util-linux',
   runuser: 'util-linux',
+  setfattr: 'attr',
 }
 
 function readRanges(file) {

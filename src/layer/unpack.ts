@@ -24,6 +24,7 @@ import {CtrError, IntegrityError, LayerError} from '../errors.js'
 import {decompressStreams, isDecompressionError} from './decompress.js'
 import {LayerRoot, MAX_NAME_BYTES, UnsafePathError, normalizeEntryPath, quote} from './safe-path.js'
 import {OPAQUE_MARKER, parseWhiteout, whiteoutName} from './whiteout.js'
+import {parseXattrs, restoreXattrs, type Xattr} from './xattrs.js'
 
 const execFileP = promisify(execFile)
 
@@ -154,6 +155,9 @@ interface DirMeta {
 }
 
 type Pax = Record<string, string>
+
+/** Bounds the xattrs held in memory until the end of a layer. */
+const MAX_XATTR_BYTES = 16 * 1024 * 1024
 /** An entry's data as tar-stream gives it (a streamx Readable: async-iterable chunks). */
 type EntryData = AsyncIterable<Buffer>
 
@@ -195,7 +199,10 @@ class Unpacker {
   private readonly whiteouts = new Set<string>()
   private readonly warned = new Set<string>()
   private readonly skippedDevices: string[] = []
-  private xattrEntries = 0
+  /** user.* extended attributes to set at the end, by relative path (see xattrs.ts). */
+  private readonly xattrs = new Map<string, Xattr[]>()
+  private readonly xattrSkipped = new Set<string>()
+  private xattrBytes = 0
 
   constructor(
     dest: string,
@@ -216,7 +223,6 @@ class Unpacker {
       throw new LayerError(`layer ${this.opts.layerName}: more than ${this.limits.maxEntries} entries (CTR_TS_MAX_LAYER_ENTRIES)`)
     }
     const pax = (header.pax ?? undefined) as Pax | undefined
-    if (pax && Object.keys(pax).some((k) => k.startsWith('SCHILY.xattr.'))) this.xattrEntries++
     const parts = normalizeEntryPath(header.name)
     const base = parts.at(-1)
     if (pax && Object.keys(pax).some((k) => k.startsWith('GNU.sparse.'))) {
@@ -245,10 +251,14 @@ class Unpacker {
     switch (header.type) {
       case 'directory':
         await drain(data)
-        return this.directory(parts, mode, mtime, owner)
+        await this.directory(parts, mode, mtime, owner)
+        if (pax) this.collectXattrs(parts, pax)
+        return
       case 'file':
       case 'contiguous-file':
-        return this.file(parts, data, mode, mtime, owner)
+        await this.file(parts, data, mode, mtime, owner)
+        if (pax) this.collectXattrs(parts, pax)
+        return
       case 'symlink':
         await drain(data)
         return this.symlink(parts, header.linkname ?? '', mtime, owner)
@@ -286,9 +296,31 @@ class Unpacker {
       const shown = this.skippedDevices.slice(0, 5).map((p) => `/${p}`).join(', ')
       this.opts.onWarning(`layer ${this.opts.layerName}: skipped ${n} device node${n > 1 ? 's' : ''} (cannot be created rootless): ${shown}${n > 5 ? ', ...' : ''}`)
     }
-    if (this.xattrEntries > 0) {
-      this.opts.onWarning(`layer ${this.opts.layerName}: extended attributes of ${this.xattrEntries} entr${this.xattrEntries > 1 ? 'ies' : 'y'} not restored (not supported)`)
+    if (this.xattrSkipped.size > 0) {
+      const shown = [...this.xattrSkipped].slice(0, 3).join(', ')
+      this.opts.onWarning(`layer ${this.opts.layerName}: extended attributes not restored: ${shown}${this.xattrSkipped.size > 3 ? ', ...' : ''}`)
     }
+    if (this.xattrs.size > 0) {
+      const problem = await restoreXattrs(this.root.root, this.xattrs)
+      if (problem) this.opts.onWarning(`layer ${this.opts.layerName}: ${problem}`)
+    }
+  }
+
+  /**
+   * Remembers the user.* xattrs of a regular file or directory just written (the only types that
+   * can have them; on others tar writers do not record any).
+   */
+  private collectXattrs(parts: string[], pax: Pax): void {
+    const {keep, skipped} = parseXattrs(pax)
+    for (const s of skipped) if (this.xattrSkipped.size < 50) this.xattrSkipped.add(`${s.name} (${s.why})`)
+    if (keep.length === 0) return
+    const bytes = keep.reduce((n, a) => n + a.name.length + a.value.length, 0)
+    this.xattrBytes += bytes
+    if (this.xattrBytes > MAX_XATTR_BYTES) {
+      this.xattrSkipped.add(`more than ${MAX_XATTR_BYTES / 1024 / 1024} MiB of them in this layer`)
+      return
+    }
+    this.xattrs.set(parts.join('/'), keep)
   }
 
   /**
@@ -317,6 +349,7 @@ class Unpacker {
     this.root.forget(rel)
     const prefix = `${rel}/`
     for (const d of this.dirs.keys()) if (d === rel || d.startsWith(prefix)) this.dirs.delete(d)
+    for (const x of this.xattrs.keys()) if (x === rel || x.startsWith(prefix)) this.xattrs.delete(x)
   }
 
   /** A new entry at `parts` replaces a whiteout of the same name written earlier in this layer. */

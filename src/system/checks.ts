@@ -253,6 +253,14 @@ export async function runChecks(ce: CheckEnv): Promise<CheckResult[]> {
       : {id: 'init', title: 'init for --init', status: 'warn', detail: 'no tini or catatonit: --init will not work', fix: 'sudo apt-get install tini (or catatonit)', required: false},
   )
 
+  // --- setfattr (user.* extended attributes of image files)
+  const setfattr = find('setfattr')
+  add(
+    setfattr
+      ? {id: 'setfattr', title: 'setfattr', status: 'ok', detail: setfattr, required: false}
+      : {id: 'setfattr', title: 'setfattr', status: 'warn', detail: 'not found: user.* extended attributes in images are not restored', fix: 'sudo apt-get install attr', required: false},
+  )
+
   // --- cgroups
   if (!cgroupV2) {
     add({

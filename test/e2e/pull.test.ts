@@ -143,9 +143,10 @@ describe('pull from the plain registry', () => {
     writeFileSync(join(t.root, 'ingest', `${hex(f.layerDigests[0]!)}.4194999.abc.part`), 'partial')
     const {ctrSpawn} = await import('../harness/cli.js')
     const child = ctrSpawn(['pull', f.ref], {env: t.env})
+    const closed = new Promise((r) => child.once('close', r)) // it may finish before the kill
     await new Promise((r) => setTimeout(r, 400))
     child.kill('SIGKILL')
-    await new Promise((r) => child.once('close', r))
+    await closed
     for (const r of records(t)) expect(r.ref).toBe(f.ref) // either nothing or the complete record
     const res = await ctr(['pull', '-q', f.ref], {env: t.env})
     expect(res.exitCode, res.stderr).toBe(0)

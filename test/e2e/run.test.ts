@@ -102,6 +102,8 @@ describe('detached containers', () => {
 
     // logs -f follows new output
     const follower = ctrSpawn(['logs', '-f', '--tail', '1', 'ticker'], {env: env()})
+    // Listen now: the follower may end (as it should) before `stop` below has returned.
+    const followerClosed = new Promise<number | null>((resolve) => follower.on('close', resolve))
     let followed = ''
     follower.stdout!.on('data', (d: Buffer) => (followed += d.toString()))
     expect(await waitFor(() => followed.split('\n').filter(Boolean).length >= 3)).toBe(true)
@@ -118,10 +120,7 @@ describe('detached containers', () => {
     expect(stop.exitCode).toBe(0)
     expect(took).toBeGreaterThanOrEqual(2000)
     expect(took).toBeLessThan(9000)
-    const code = await new Promise<number | null | 'hung'>((resolve) => {
-      follower.on('close', resolve)
-      setTimeout(() => resolve('hung'), 15_000)
-    })
+    const code = await Promise.race([followerClosed, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 15_000).unref())])
     expect(code, 'logs -f ends when the container stops').toBe(0)
     const inspect = JSON.parse((await ctr(['inspect', 'ticker'], {env: env()})).stdout) as Array<{State: {Status: string; ExitCode: number}}>
     expect(inspect[0]!.State).toMatchObject({Status: 'exited', ExitCode: 137})

@@ -4,6 +4,7 @@
  * keeping image owners (image uid 1000 lands on disk as subuid start + 999), and leaves nothing
  * half-unpacked behind on failure. Needs `npm run build` (dist/layer/unpack-main.js, the helper).
  */
+import {execFileSync} from 'node:child_process'
 import {existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -55,7 +56,7 @@ const owned: TarEntry[] = [
   {name: 'home/app', type: 'directory', uid: 1000, gid: 1000, mode: 0o755},
   {name: 'home/private', type: 'directory', uid: 1000, gid: 1000, mode: 0o700},
   {name: 'home/private/key', type: 'file', uid: 1000, gid: 1000, mode: 0o600, content: 'k'},
-  {name: 'home/app/tool', type: 'file', uid: 1000, gid: 1000, mode: 0o4755, content: 'setuid\n'},
+  {name: 'home/app/tool', type: 'file', uid: 1000, gid: 1000, mode: 0o4755, content: 'setuid\n', pax: {'SCHILY.xattr.user.origin': 'fixture'}},
   {name: 'home/app/link', type: 'symlink', uid: 1000, gid: 1000, linkname: 'tool'},
   {name: 'etc', type: 'directory'},
   {name: 'etc/shadow', type: 'file', uid: 0, gid: 42, mode: 0o640, content: 'root:*:\n'},
@@ -76,6 +77,8 @@ describe('ensureLayersUnpacked (real user namespace)', () => {
     expect(tool.uid).toBe(mapping.uids[1]!.hostID + 999)
     expect(tool.gid).toBe(hostGid(1000))
     expect(tool.mode & 0o7777).toBe(0o4755)
+    // user.* xattrs are set inside the namespace too (on a sub-uid-owned file, setuid kept)
+    expect(execFileSync('getfattr', ['--only-values', '-n', 'user.origin', join(d1, 'home/app/tool')], {encoding: 'utf8'})).toBe('fixture')
     expect(lstatSync(join(d1, 'home/app/link')).uid).toBe(hostUid(1000))
     expect(statSync(join(d1, 'home/private'))).toMatchObject({uid: hostUid(1000), mode: 0o40700}) // not readable by the host user: only the namespace sees inside
     expect(statSync(join(d1, 'etc/shadow'))).toMatchObject({uid: process.getuid?.(), gid: hostGid(42)})

@@ -16,6 +16,8 @@ export interface TarEntry {
   content?: Buffer | string
   /** Symlink target, or for a hard link the path (relative to the layer root) it links to. */
   linkname?: string
+  /** PAX records (e.g. `SCHILY.xattr.user.NAME`). */
+  pax?: Record<string, string>
 }
 
 /** The default timestamp of every fixture entry: fixed so blobs (and digests) are reproducible. */
@@ -45,6 +47,7 @@ export async function buildTar(entries: TarEntry[]): Promise<Buffer> {
       gname: unameOf(gid),
       mtime: e.mtime ?? DEFAULT_MTIME,
       linkname: e.linkname,
+      ...(e.pax ? {pax: e.pax} : {}),
     }
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null) => (err ? reject(err) : resolve())

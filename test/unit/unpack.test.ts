@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {execFileSync} from 'node:child_process'
 import {chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -408,5 +409,65 @@ describe('unpackLayer: formats refused', () => {
     expect(existsSync(join(dest, 'odd'))).toBe(false)
     expect(readFileSync(join(dest, 'ok'), 'utf8')).toBe('fine')
     expect(warnings).toEqual([expect.stringMatching(/entry "odd" of unsupported tar type skipped/)])
+  })
+})
+
+/** The user.* xattrs of a path, as getfattr prints them (name → text value). */
+function userXattrs(path: string): Record<string, string> {
+  const out = execFileSync('getfattr', ['-h', '-d', '--absolute-names', '-e', 'text', '--', path], {encoding: 'utf8'})
+  const attrs: Record<string, string> = {}
+  for (const line of out.split('\n')) {
+    const m = /^([^#=][^=]*)="(.*)"$/.exec(line)
+    if (m) attrs[m[1]!] = m[2]!
+  }
+  return attrs
+}
+
+describe('unpackLayer: extended attributes', () => {
+  it('restores user.* xattrs of files and directories (SCHILY and LIBARCHIVE forms)', async () => {
+    const blob = await tarball([
+      {name: 'd', type: 'directory', mode: 0o755, pax: {'SCHILY.xattr.user.dir': 'on a dir'}},
+      {name: 'd/f', data: 'x', mode: 0o644, pax: {'SCHILY.xattr.user.mime_type': 'text/plain', 'SCHILY.xattr.user.two': 'b'}},
+      {name: 'odd name=\\x', data: 'y', pax: {[`LIBARCHIVE.xattr.${encodeURIComponent('user.from bsdtar')}`]: Buffer.from('bsd').toString('base64')}},
+    ])
+    await unpack(blob)
+    expect(userXattrs(join(dest, 'd'))).toEqual({'user.dir': 'on a dir'})
+    expect(userXattrs(join(dest, 'd', 'f'))).toEqual({'user.mime_type': 'text/plain', 'user.two': 'b'})
+    expect(userXattrs(join(dest, 'odd name=\\x'))).toEqual({'user.from bsdtar': 'bsd'})
+    expect(warnings).toEqual([])
+  })
+
+  it('skips other namespaces and the overlay drivers\' own names, with one warning', async () => {
+    const blob = await tarball([
+      {
+        name: 'f',
+        data: 'x',
+        pax: {
+          'SCHILY.xattr.security.capability': 'cap',
+          'SCHILY.xattr.trusted.overlay.opaque': 'y',
+          'SCHILY.xattr.user.fuseoverlayfs.override_stat': '0:0:04755',
+          'SCHILY.xattr.user.overlay.opaque': 'y',
+          'SCHILY.xattr.user.ok': 'kept',
+        },
+      },
+    ])
+    await unpack(blob)
+    expect(userXattrs(join(dest, 'f'))).toEqual({'user.ok': 'kept'})
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/extended attributes not restored: security\.capability \(not in the user\. namespace\), trusted\.overlay\.opaque .*, user\.fuseoverlayfs\.override_stat \(reserved for the overlay driver\), \.\.\./)
+  })
+
+  it('a replaced entry loses its xattrs; a later symlink in the path is never followed', async () => {
+    const blob = await tarball([
+      {name: 'f', data: 'old', pax: {'SCHILY.xattr.user.old': '1'}},
+      {name: 'f', data: 'new'},
+      {name: 'd', type: 'directory', mode: 0o755},
+      {name: 'd/g', data: 'x', pax: {'SCHILY.xattr.user.evil': '1'}},
+      {name: 'd', type: 'symlink', linkname: '../sentinel'},
+    ])
+    await unpack(blob)
+    expect(userXattrs(join(dest, 'f'))).toEqual({})
+    expect(userXattrs(join(sentinel, 'secret'))).toEqual({})
+    expectNothingOutside()
   })
 })
