@@ -76,11 +76,8 @@ export class LayerRoot {
       rel = rel ? `${rel}/${parts[i]}` : parts[i]!
       if (this.knownDirs.has(rel)) continue
       const abs = join(this.root, rel)
-      let st
-      try {
-        st = lstatSync(abs)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      const st = lstatSync(abs, {throwIfNoEntry: false})
+      if (!st) {
         if (!create) throw new UnsafePathError(`${quote(rel)} does not exist in this layer`)
         mkdirSync(abs, {mode: 0o755})
         chmodSync(abs, 0o755) // whatever the umask

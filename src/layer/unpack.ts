@@ -330,14 +330,8 @@ class Unpacker {
    */
   private async prepare(parts: string[], newIsDir: boolean): Promise<boolean> {
     await this.root.ensureParents(parts)
-    const abs = this.root.abs(parts)
-    let st
-    try {
-      st = lstatSync(abs)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-      throw err
-    }
+    const st = lstatSync(this.root.abs(parts), {throwIfNoEntry: false}) // no exception per new entry: they are the common case
+    if (!st) return false
     if (newIsDir && st.isDirectory()) return true
     await this.remove(parts)
     return false

@@ -104,8 +104,14 @@ export async function removeTree(dir: string): Promise<void> {
   } catch {
     // files owned by sub-uids, or read-only directories from an image: retry in a userns
   }
-  const code = await run('unshare', ['--map-auto', '--map-root-user', 'rm', '-rf', dir])
-  if (code !== 0 && existsSync(dir)) throw new Error(`could not remove ${dir} (unshare rm -rf exited ${code})`)
+  // A peer's helpers (podman's fuse-overlayfs, conmon) may still be letting go of it: retry briefly.
+  let code = 0
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 400))
+    code = await run('unshare', ['--map-auto', '--map-root-user', 'rm', '-rf', dir])
+    if (code === 0 || !existsSync(dir)) return
+  }
+  if (existsSync(dir)) throw new Error(`could not remove ${dir} (unshare rm -rf exited ${code})`)
 }
 
 /** The default per-test configuration: both test registries are plain-HTTP ("insecure"). */
