@@ -3,6 +3,7 @@
  * misbehaving registry written here (stalls, trickles, lies about sizes, endless manifests,
  * transient 500s), checking the store against the pushed digests.
  */
+import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -10,7 +11,7 @@ import {type AddressInfo} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import type {ImageRecord} from '../../src/oci/types.js'
-import {ctr, tempRoot, type TempRoot} from '../harness/cli.js'
+import {CLI, ctr, tempRoot, type TempRoot} from '../harness/cli.js'
 import {testEnv, type FixtureInfo} from '../harness/env.js'
 
 const env = testEnv()
@@ -257,7 +258,7 @@ describe('mirrors', () => {
 // A registry that misbehaves: it proxies the plain registry's busybox fixture and breaks one
 // kind of response on purpose.
 
-type Mode = 'stall' | 'trickle' | 'oversize' | 'short' | 'corrupt' | 'huge-manifest' | 'flaky' | 'throttle'
+type Mode = 'stall' | 'trickle' | 'oversize' | 'short' | 'corrupt' | 'huge-manifest' | 'flaky' | 'throttle' | 'slow'
 
 interface Hostile {
   host: string
@@ -306,7 +307,7 @@ async function startHostile(mode: Mode): Promise<Hostile> {
       return
     }
     const u = await upstream(up, req.headers.accept)
-    if (kind !== 'layer' || !['stall', 'trickle', 'oversize', 'short', 'corrupt'].includes(mode)) {
+    if (kind !== 'layer' || !['stall', 'trickle', 'oversize', 'short', 'corrupt', 'slow'].includes(mode)) {
       res.writeHead(u.status, {'content-type': u.type, 'content-length': String(u.body.length)}).end(u.body)
       return
     }
@@ -337,6 +338,22 @@ async function startHostile(mode: Mode): Promise<Hostile> {
         }
         res.on('drain', pump)
         pump()
+        return
+      }
+      case 'slow': {
+        // complete and correct, in 12 parts over about 1.2 s: long enough for progress to show
+        res.writeHead(200, {'content-length': String(body.length)})
+        const part = Math.ceil(body.length / 12)
+        let i = 0
+        const t = setInterval(() => {
+          res.write(body.subarray(i, i + part))
+          i += part
+          if (i >= body.length) {
+            clearInterval(t)
+            res.end()
+          }
+        }, 100)
+        timers.add(t)
         return
       }
       case 'short':
@@ -446,6 +463,35 @@ describe('a misbehaving registry', () => {
     expect(res.stderr).toMatch(/ctr-ts: manifest for 127\.0\.0\.1:\d+\/hostile\/busybox:latest from 127\.0\.0\.1:\d+ is larger than 4194304 bytes/)
     expect(ms).toBeLessThan(15_000)
     expect(records(t)).toEqual([])
+  })
+
+  it('a slow but honest layer: on a terminal, per-layer bytes, percentage and speed redrawn in place', async () => {
+    hostile = await startHostile('slow')
+    const t = newRoot()
+    const ref = `${hostile.host}/hostile/busybox:latest`
+    // util-linux `script` gives the CLI a pty, as a user's terminal would.
+    const envs = Object.entries({...t.env, ...fast})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')
+    // Asynchronously: the hostile registry is served from this very process.
+    const {code, out} = await new Promise<{code: number; out: string}>((resolve) => {
+      execFile('script', ['-qec', `stty cols 120; env ${envs} ${process.execPath} ${CLI} pull ${ref}`, '/dev/null'], {timeout: 40_000, encoding: 'utf8'}, (err, stdout) =>
+        resolve({code: err ? Number((err as {code?: number}).code ?? 1) : 0, out: stdout}),
+      )
+    })
+    expect(code, out).toBe(0)
+    expect(out).toMatch(/\x1b\[\d+A/) // the lines are redrawn in place
+    const size = String.raw`[\d.]+ (?:B|KiB|MiB)`
+    expect(out).toMatch(new RegExp(String.raw`[0-9a-f]{12}: downloading ${size} / ${size} \d+% +${size}/s`))
+    expect(out).toMatch(/[0-9a-f]{12}: unpacked/)
+    expect(out).toMatch(new RegExp(`Pulled ${ref.replace(/[.]/g, '\\.')} sha256:[0-9a-f]{64}`))
+    expect(records(t).map((r) => r.ref)).toEqual([ref])
+
+    // the same pull into another store, not on a terminal: plain lines, no escape codes
+    const plain = await ctr(['pull', ref], {env: {...newRoot().env, ...fast}, timeoutMs: 40_000})
+    expect(plain.exitCode).toBe(0)
+    expect(plain.stderr + plain.stdout).not.toMatch(/\x1b\[/)
+    expect(plain.stderr + plain.stdout).toMatch(/[0-9a-f]{12}: downloading \(/)
   })
 
   it('returns 500 twice, then succeeds: retried', async () => {
