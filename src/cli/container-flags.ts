@@ -18,7 +18,7 @@ export const createFlags = {
   tty: Flags.boolean({char: 't', description: 'allocate a pseudo-terminal'}),
   interactive: Flags.boolean({char: 'i', description: 'keep stdin open'}),
   rm: Flags.boolean({description: 'remove the container when it exits'}),
-  network: Flags.string({description: 'network: slirp4netns (default), none or host', aliases: ['net']}),
+  network: Flags.string({description: 'network: slirp4netns (default; slirp4netns:allow_host_loopback=true lets the container reach the host\'s 127.0.0.1 at 10.0.2.2), none or host', aliases: ['net']}),
   publish: Flags.string({char: 'p', description: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]', multiple: true, multipleNonGreedy: true}),
   'publish-all': Flags.boolean({char: 'P', description: "publish the image's exposed ports on free host ports"}),
   memory: Flags.string({char: 'm', description: 'memory limit (e.g. 512m); needs cgroup v2 delegation'}),

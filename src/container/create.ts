@@ -3,6 +3,7 @@ import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import {layerDir} from '../layer/unpack-layers.js'
 import {writeEtcFiles} from '../network/etc-files.js'
+import {networkMode} from '../network/mode.js'
 import {resolvePublish} from '../network/ports.js'
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
 import {resolveRuntime} from '../runtime/runtime.js'
@@ -30,18 +31,12 @@ export async function imageForRun(ctx: Context, ref: string, platform?: string):
   }
 }
 
-function networkMode(ctx: Context, requested: string | undefined): ContainerRecord['network'] {
-  const mode = requested ?? ctx.config.network.default
-  if (mode === 'none' || mode === 'host' || mode === 'slirp4netns') return mode
-  throw new UsageError(`unknown network "${mode}": use slirp4netns, none or host`)
-}
-
 /**
  * Creates a container: resolves (or pulls) the image, reserves the name, writes the record and
  * the OCI bundle. Nothing runs yet. On failure nothing is left behind.
  */
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
-  const network = networkMode(ctx, opts.network)
+  const {network, allowHostLoopback} = networkMode(opts.network ?? ctx.config.network.default, ctx.config.network.allowHostLoopback)
   const runtime = resolveRuntime(ctx, opts.runtime)
   const resources = {
     memory: opts.memory !== undefined ? parseMemory(opts.memory) : undefined,
@@ -87,7 +82,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       hostname,
       name,
       network,
-      allowHostLoopback: ctx.config.network.allowHostLoopback,
+      allowHostLoopback,
     })
     const input: SpecInput = {
       image: imageConfig,
@@ -135,6 +130,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       readOnly: opts.readOnly,
       runtime: runtime.name,
       network,
+      allowHostLoopback,
       lowerDirs,
       stopSignal: imageConfig.config?.StopSignal ?? 'SIGTERM',
       ports,

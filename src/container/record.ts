@@ -4,6 +4,7 @@ import {mkdir, readdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
+import type {NetworkName} from '../network/mode.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -25,7 +26,9 @@ export interface ContainerRecord {
   init: boolean
   readOnly: boolean
   runtime: string
-  network: 'none' | 'slirp4netns' | 'host'
+  network: NetworkName
+  /** slirp4netns: the host's 127.0.0.1 reachable at 10.0.2.2 (absent in records of older versions). */
+  allowHostLoopback?: boolean
   /** Unpacked layer directories, topmost first (fuse-overlayfs lowerdir order). */
   lowerDirs: string[]
   stopSignal: string

@@ -84,7 +84,7 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
       containerPid: started.containerPid,
       runDir: paths.runDir,
       ports: rec.ports,
-      allowHostLoopback: ctx.config.network.allowHostLoopback,
+      allowHostLoopback: rec.allowHostLoopback ?? ctx.config.network.allowHostLoopback,
       udpIdleTimeout: ctx.config.portProxy.udpIdleTimeout,
     })
     await saveState(ctx, rec.id, {...state, helperPids: net.helperPids, ports: net.ports})

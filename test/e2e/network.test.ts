@@ -467,5 +467,13 @@ describe('network', () => {
       expect(r.exitCode, r.stderr).toBe(0)
       expect(r.stdout).toMatch(/^from the host\n10\.0\.2\.2\s+host\.containers\.internal/)
     })
+
+    it("is reachable when allowed by podman's flag --network slirp4netns:allow_host_loopback=true", async () => {
+      t.writeConfig(defaultTestConfig())
+      const net = 'slirp4netns:allow_host_loopback=true'
+      const r = await ctr(['run', '--rm', '--network', net, busybox, 'wget', '-q', '-O', '-', `http://host.containers.internal:${port}/`], {env: env()})
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stdout).toBe('from the host\n')
+    })
   })
 })
