@@ -25,8 +25,11 @@ export abstract class CtrCommand extends Command {
     }
     // oclif's own parse errors (unknown flag, missing argument) and exit() calls.
     if (err.oclif?.exit !== undefined && !(err as {code?: string}).code?.startsWith?.('E')) {
+      // Reported here: without this oclif adds an "UnparsedCommand" warning when NODE_ENV is
+      // development or test.
+      this.parsed = true
       if (err.oclif.exit === 0) return
-      process.stderr.write(`ctr-ts: ${err.message.split('\n')[0]}\n`)
+      process.stderr.write(`ctr-ts: ${oneLine(err.message)} (see ctr-ts ${this.id ?? ''} --help)\n`.replace(' ctr-ts  --help', ' ctr-ts --help'))
       process.exitCode = 125
       return
     }
@@ -35,4 +38,19 @@ export abstract class CtrCommand extends Command {
     process.stderr.write(`ctr-ts: ${message}\n`)
     process.exitCode = exitCode
   }
+}
+
+/**
+ * oclif's parse errors span lines ("Missing 1 required arg:\nimage  image to run\nSee more help
+ * with --help"): one line for stderr, `name (description)` for the argument lines, without the
+ * "Note:" oclif adds about flags taking several values (ctr-ts splits argv itself).
+ */
+export function oneLine(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim())
+  const note = lines.findIndex((l) => l.startsWith('Note:')) // oclif's advice on multiple-value flags: not ours
+  return (note === -1 ? lines : lines.slice(0, note))
+    .filter((l) => l && !/^See more help with/i.test(l))
+    .map((l) => l.replace(/^(\S+)\s{2,}(.+)$/, '$1 ($2)'))
+    .join(' ')
+    .replace(/\s+/g, ' ')
 }

@@ -127,3 +127,12 @@ describe('parseSignal', () => {
     }
   })
 })
+
+describe('oneLine (oclif parse errors on one line)', () => {
+  it('joins lines, names arguments with their description, drops the help hint and the note', async () => {
+    const {oneLine} = await import('../../src/base-command.js')
+    expect(oneLine('Missing 1 required arg:\nimage  image to run\nSee more help with --help')).toBe('Missing 1 required arg: image (image to run)')
+    expect(oneLine('Parsing --time \n\tExpected an integer but received: abc\nSee more help with --help')).toBe('Parsing --time Expected an integer but received: abc')
+    expect(oneLine('Missing 1 required arg:\nimage  image\nNote: --env allow multiple values.\nAlternatively, use "--".')).toBe('Missing 1 required arg: image (image)')
+  })
+})
