@@ -1,6 +1,6 @@
 import {loadConfig} from './config/load.js'
 import type {CtrConfig} from './config/schema.js'
-import {defaultRoot, defaultRunRoot, ensureDir, runLayout, storeLayout, type RunLayout, type StoreLayout} from './paths.js'
+import {defaultRoot, defaultRunRoot, ensureDir, ensurePrivateDir, runLayout, storeLayout, type RunLayout, type StoreLayout} from './paths.js'
 
 /** What every command works with: the effective configuration and where things live. */
 export interface Context {
@@ -16,7 +16,7 @@ export async function createContext(opts: {configFile?: string} = {}): Promise<C
   const runRoot = config.storage.runRoot ?? defaultRunRoot()
   const store = storeLayout(root)
   const run = runLayout(runRoot)
-  ensureDir(root)
-  ensureDir(runRoot)
+  ensurePrivateDir(root, 'storage directory')
+  ensurePrivateDir(runRoot)
   return {config, configSources: sources, store, run}
 }

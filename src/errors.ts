@@ -36,6 +36,9 @@ export class IntegrityError extends CtrError {}
 /** A layer that cannot be unpacked safely (escape attempt, bomb, corrupt tar). */
 export class LayerError extends CtrError {}
 
+/** A directory ctr-ts would keep private state in is owned or writable by someone else. */
+export class UnsafeDirectoryError extends CtrError {}
+
 /** The machine lacks a prerequisite (newuidmap, fuse-overlayfs, runc, ...). */
 export class PrerequisiteError extends CtrError {}
 /** The OCI runtime or the shim failed. */

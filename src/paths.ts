@@ -1,6 +1,7 @@
-import {mkdirSync, statSync} from 'node:fs'
+import {chmodSync, lstatSync, mkdirSync, statSync, type Stats} from 'node:fs'
 import {homedir, tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {join, resolve, sep} from 'node:path'
+import {UnsafeDirectoryError} from './errors.js'
 
 /**
  * Where ctr-ts keeps things. The persistent store (images, layers, containers) lives under the
@@ -66,4 +67,68 @@ export type RunLayout = ReturnType<typeof runLayout>
 export function ensureDir(path: string, mode = 0o700): string {
   mkdirSync(path, {recursive: true, mode})
   return path
+}
+
+/**
+ * Creates (or accepts) a directory that only this user controls, for state that other local users
+ * must not reach: attach sockets, runc's state, pid files. The directory itself must be owned by
+ * the user, be a real directory (not a symlink) and not be writable by group or others; every
+ * directory on the way to it must be owned by root or the user, and one writable by others must
+ * have the sticky bit (like /tmp), so nobody else can rename or replace what lies below it.
+ * Missing directories are created with mode 0700. Throws UnsafeDirectoryError with one line.
+ */
+export function ensurePrivateDir(path: string, what = 'runtime directory', uid = process.getuid?.() ?? 0): string {
+  const parts = resolve(path).split(sep).filter(Boolean)
+  let current = ''
+  parts.forEach((part, i) => {
+    current += sep + part
+    const last = i === parts.length - 1
+    let st = lstatOrUndefined(current)
+    if (!st) {
+      try {
+        mkdirSync(current, {mode: 0o700})
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+      st = lstatSync(current)
+    }
+    checkComponent(current, st, uid, last, what)
+  })
+  const st = lstatSync(current)
+  // ours and not writable by others: narrow what others may read too
+  if ((st.mode & 0o077) !== 0) chmodSync(current, 0o700)
+  return current
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+function checkComponent(path: string, st: Stats, uid: number, last: boolean, what: string): void {
+  const trusted = (owner: number) => owner === 0 || owner === uid
+  // group write counts only for a group other than the user's own (user private groups)
+  const othersWrite = (s: Stats) => (s.mode & 0o002) !== 0 || ((s.mode & 0o020) !== 0 && s.gid !== (process.getgid?.() ?? 0))
+  const advice = what === 'runtime directory'
+    ? 'set XDG_RUNTIME_DIR or CTR_TS_RUNROOT to a directory only you can write, or remove it'
+    : 'choose a directory only you can write, or remove it'
+  if (st.isSymbolicLink()) {
+    if (last) throw new UnsafeDirectoryError(`${what} ${path} is a symbolic link: ${advice}`)
+    if (!trusted(st.uid)) throw new UnsafeDirectoryError(`${what} path ${path} is a symbolic link owned by uid ${st.uid}: ${advice}`)
+    st = statSync(path)
+  }
+  if (!st.isDirectory()) throw new UnsafeDirectoryError(`${what} path ${path} is not a directory: ${advice}`)
+  if (last) {
+    if (st.uid !== uid) throw new UnsafeDirectoryError(`${what} ${path} belongs to uid ${st.uid}, not to you (uid ${uid}): ${advice}`)
+    if (othersWrite(st)) throw new UnsafeDirectoryError(`${what} ${path} is writable by others (mode ${(st.mode & 0o7777).toString(8)}): ${advice}`)
+    return
+  }
+  if (!trusted(st.uid)) throw new UnsafeDirectoryError(`${what} path ${path} belongs to uid ${st.uid}, not to you or root: ${advice}`)
+  if (othersWrite(st) && (st.mode & 0o1000) === 0) {
+    throw new UnsafeDirectoryError(`${what} path ${path} is writable by others without the sticky bit: ${advice}`)
+  }
 }
