@@ -3,12 +3,12 @@
  *
  *   nsenter --target SHIM_PID --user --preserve-credentials -- \
  *     ctr-ts-portproxy --pid CONTAINER_PID [--publish PROTO:HOSTIP:HOSTPORT:CTRPORT]... \
- *                      [--udp-idle-timeout SEC]
+ *                      [--container-ip ADDR] [--loopback-as ADDR] [--udp-idle-timeout SEC]
  *
  * It runs in the container's user namespace but in the HOST network namespace. At start it binds
  * every published host port (HOSTPORT 0: the kernel picks a free one), then joins the container's
  * network namespace for good: the listening sockets stay in the host namespace they were created
- * in, while every socket created afterwards (towards 127.0.0.1:CTRPORT) lives in the container's.
+ * in, while every socket created afterwards (towards the container) lives in the container's.
  * (Going back and forth with setns() is not possible: joining the host network namespace again
  * needs CAP_SYS_ADMIN in the initial user namespace, which a rootless user does not have.)
  *
@@ -18,8 +18,18 @@
  * or
  *   error cannot publish 0.0.0.0:8080/tcp: Address already in use     and exit status 1
  *
+ * Where connections go: to the container's own address (--container-ip, slirp4netns' 10.0.2.100),
+ * never to its loopback, so a service that listens only on 127.0.0.1 inside the container stays
+ * private, as with docker. The container sees the real client address and port: the proxy holds
+ * CAP_NET_ADMIN in the container's network namespace, so each socket towards the container is
+ * bound with IP_TRANSPARENT to the client's address, and policy routing (portproxy-route.c) hands
+ * the service's replies back to it. A client on the host's loopback (or an IPv6 client, which has
+ * no IPv4 address) appears as --loopback-as (10.0.2.2, what slirp4netns calls the host), never as
+ * a loopback address. If the routing cannot be installed, connections come from the container's
+ * own address instead (said once on stderr).
+ *
  * TCP: each accepted client gets a socket in the container connected (non-blocking) to
- * 127.0.0.1:CTRPORT, TCP_NODELAY on both. Bytes are relayed both ways without entering user
+ * CONTAINER_IP:CTRPORT, TCP_NODELAY on both. Bytes are relayed both ways without entering user
  * space: splice() from one socket into a pipe, splice() from the pipe into the other socket. A
  * direction holds a pipe (raised to PIPE_SIZE with F_SETPIPE_SZ when the user's pipe quota allows,
  * else the kernel's default) only while bytes wait in it; emptied pipes go back to a small pool
@@ -29,9 +39,9 @@
  * drained; the pair is closed when both directions are done. A side that fails (reset, gone) ends
  * both directions, but what was already read from it is still delivered to the other side first.
  * UDP: one flow per client address, each with its own socket in the container connected to
- * 127.0.0.1:CTRPORT; replies go back to the client through the host socket. Idle flows are closed
- * after --udp-idle-timeout seconds (default 60); at most MAX_UDP_FLOWS exist (the least recently
- * used is closed to make room).
+ * CONTAINER_IP:CTRPORT; replies go back to the client through the host socket. Idle flows are
+ * closed after --udp-idle-timeout seconds (default 60); at most MAX_UDP_FLOWS exist (the least
+ * recently used is closed to make room).
  *
  * Lifetime: exits when the container's init exits (a pidfd becomes readable) or on SIGTERM /
  * SIGINT / SIGHUP. fd 3 is inherited and never touched: it is the other end of slirp4netns'
@@ -60,6 +70,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "portproxy-route.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -74,6 +86,7 @@
 #define POOL_MAX 64
 #define STARVED_RETRY_MS 100
 #define STEP_ROUNDS 16 /* splice rounds per connection before the others get their turn */
+#define ROUTE_RETRY_MS 1000
 
 /* What an epoll registration stands for: the first member of everything registered. */
 enum kind { K_PIDFD, K_SIGNAL, K_PUB, K_END, K_FLOW };
@@ -154,6 +167,14 @@ static int max_conns = MAX_TCP_CONNS; /* lowered when RLIMIT_NOFILE cannot hold 
 static int pool[POOL_MAX][2];
 static int npool, npipes;
 static int pipe_warned;
+/* Where connections go, and whom a loopback client appears as (network byte order). */
+static struct in_addr container_ip, loopback_as;
+/* Whether sockets towards the container carry the client's address: set once the routing for it
+ * is in place (tried at connections, when the container's interfaces are up; again at most every
+ * ROUTE_RETRY_MS while it fails). */
+static int transparent;
+static long long route_tried_ms = -ROUTE_RETRY_MS;
+static int route_warned;
 static void warnx(const char *fmt, ...)
 {
 	va_list ap;
@@ -298,15 +319,82 @@ static void bind_pub(struct pub *p)
 	p->fd = fd;
 }
 
+/* Installs the routing that transparent sockets need; says once when it cannot. */
+static int transparent_ready(void)
+{
+	if (transparent)
+		return 1;
+	long long now = now_ms();
+	if (now - route_tried_ms < ROUTE_RETRY_MS)
+		return 0;
+	route_tried_ms = now;
+	struct route_port ports[MAX_PUBS];
+	for (int i = 0; i < npubs; i++)
+		ports[i] = (struct route_port){pubs[i].type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP, pubs[i].ctr_port};
+	char err[256];
+	transparent = route_replies_locally(container_ip.s_addr, ports, npubs, err, sizeof err) == 0;
+	if (!transparent && !route_warned) {
+		warnx("cannot route replies to client addresses (%s): connections come from the container's own address",
+		      err);
+		route_warned = 1;
+	}
+	return transparent;
+}
+
+/* The address the container sees for a client: the client's own IPv4 address and port, or
+ * loopback_as for a client on the host's loopback and for an IPv6 client. */
+static void client_source(const struct sockaddr_storage *client, struct sockaddr_in *src)
+{
+	memset(src, 0, sizeof *src);
+	src->sin_family = AF_INET;
+	src->sin_addr = loopback_as;
+	if (client->ss_family == AF_INET) {
+		const struct sockaddr_in *in4 = (const struct sockaddr_in *)client;
+		src->sin_port = in4->sin_port;
+		if ((ntohl(in4->sin_addr.s_addr) >> 24) != 127)
+			src->sin_addr = in4->sin_addr;
+	} else if (client->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)client;
+		src->sin_port = in6->sin6_port;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			memcpy(&src->sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+			if ((ntohl(src->sin_addr.s_addr) >> 24) == 127)
+				src->sin_addr = loopback_as;
+		}
+	}
+}
+
+/* Binds a socket towards the container to the client's address (IP_TRANSPARENT); another client
+ * already using the same address and port (two loopback clients) gets a port of the kernel's. */
+static void bind_transparent(int fd, const struct sockaddr_storage *client)
+{
+	int one = 1;
+	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one) < 0) {
+		warnx("setsockopt IP_TRANSPARENT: %s", strerror(errno));
+		return;
+	}
+	struct sockaddr_in src;
+	client_source(client, &src);
+	if (bind(fd, (struct sockaddr *)&src, sizeof src) == 0)
+		return;
+	if (errno == EADDRINUSE || errno == EADDRNOTAVAIL) {
+		src.sin_port = 0;
+		if (bind(fd, (struct sockaddr *)&src, sizeof src) == 0)
+			return;
+	}
+	warnx("bind to the client's address: %s", strerror(errno));
+}
+
 /* A socket in the container's network namespace (the one this process is in after start-up),
- * connected to 127.0.0.1:port. Returns the fd (connect maybe still in progress) or -1. */
-static int container_socket(int type, int port, int *in_progress)
+ * connected to container_ip:port from the client's address where possible. Returns the fd
+ * (connect maybe still in progress) or -1. */
+static int container_socket(int type, int port, const struct sockaddr_storage *client, int *in_progress)
 {
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_addr = container_ip;
 	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		warnx("socket in the container: %s", strerror(errno));
@@ -315,12 +403,14 @@ static int container_socket(int type, int port, int *in_progress)
 	int one = 1;
 	if (type == SOCK_STREAM && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
 		warnx("setsockopt TCP_NODELAY: %s", strerror(errno));
+	if (transparent_ready())
+		bind_transparent(fd, client);
 	*in_progress = 0;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		if (errno == EINPROGRESS) {
 			*in_progress = 1;
 		} else {
-			warnx("connect to 127.0.0.1:%d in the container: %s", port, strerror(errno));
+			warnx("connect to %s:%d in the container: %s", inet_ntoa(container_ip), port, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -441,7 +531,7 @@ static void conn_close(struct conn *c)
 	wake_starved();
 }
 
-static void conn_open(struct pub *p, int client)
+static void conn_open(struct pub *p, int client, const struct sockaddr_storage *from)
 {
 	int one = 1;
 	if (setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
@@ -453,7 +543,7 @@ static void conn_open(struct pub *p, int client)
 		return;
 	}
 	int in_progress;
-	int fd = container_socket(SOCK_STREAM, p->ctr_port, &in_progress);
+	int fd = container_socket(SOCK_STREAM, p->ctr_port, from, &in_progress);
 	if (fd < 0) {
 		free(c);
 		close(client);
@@ -479,7 +569,9 @@ static void conn_open(struct pub *p, int client)
 static void pub_accept(struct pub *p)
 {
 	for (int i = 0; i < ACCEPT_BATCH && nconns < max_conns; i++) {
-		int client = accept4(p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage from;
+		socklen_t len = sizeof from;
+		int client = accept4(p->fd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (client < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				warnx("accept on port %d: %s: pausing until a connection closes", p->host_port,
@@ -490,7 +582,7 @@ static void pub_accept(struct pub *p)
 			}
 			return;
 		}
-		conn_open(p, client);
+		conn_open(p, client, &from);
 	}
 }
 
@@ -629,7 +721,7 @@ static struct flow *flow_open(struct pub *p, const struct sockaddr_storage *from
 		flow_close(oldest);
 	}
 	int in_progress;
-	int fd = container_socket(SOCK_DGRAM, p->ctr_port, &in_progress);
+	int fd = container_socket(SOCK_DGRAM, p->ctr_port, from, &in_progress);
 	if (fd < 0)
 		return NULL;
 	struct flow *f = calloc(1, sizeof *f);
@@ -672,7 +764,7 @@ static void pub_recv(struct pub *p)
 		f->last_ms = now_ms();
 		/* ECONNREFUSED here reports an earlier datagram nobody received: UDP, so ignored */
 		if (send(f->fd, udp_buf, (size_t)n, 0) < 0 && !is_transient(errno) && errno != ECONNREFUSED)
-			warnx("send to 127.0.0.1:%d in the container: %s", p->ctr_port, strerror(errno));
+			warnx("send to port %d in the container: %s", p->ctr_port, strerror(errno));
 	}
 }
 
@@ -683,7 +775,7 @@ static void flow_recv(struct flow *f)
 		ssize_t n = recv(f->fd, udp_buf, sizeof udp_buf, 0);
 		if (n < 0) {
 			if (!is_transient(errno) && errno != ECONNREFUSED)
-				warnx("recv from 127.0.0.1:%d in the container: %s", f->pub->ctr_port, strerror(errno));
+				warnx("recv from port %d in the container: %s", f->pub->ctr_port, strerror(errno));
 			return;
 		}
 		f->last_ms = now_ms();
@@ -715,7 +807,7 @@ static int expire_flows(void)
 static void usage(void)
 {
 	fputs("usage: ctr-ts-portproxy --pid PID [--publish tcp|udp:HOSTIP:HOSTPORT:CTRPORT]... "
-	      "[--udp-idle-timeout SEC]\n",
+	      "[--container-ip ADDR] [--loopback-as ADDR] [--udp-idle-timeout SEC]\n",
 	      stderr);
 	exit(2);
 }
@@ -757,6 +849,8 @@ static void pub_arm(struct pub *p, int on)
 int main(int argc, char **argv)
 {
 	long pid = -1;
+	if (inet_pton(AF_INET, "10.0.2.100", &container_ip) != 1 || inet_pton(AF_INET, "10.0.2.2", &loopback_as) != 1)
+		die("inet_pton: %s", strerror(errno));
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pid") == 0 && i + 1 < argc) {
 			char *end;
@@ -765,6 +859,12 @@ int main(int argc, char **argv)
 				usage();
 		} else if (strcmp(argv[i], "--publish") == 0 && i + 1 < argc) {
 			parse_publish(argv[++i]);
+		} else if (strcmp(argv[i], "--container-ip") == 0 && i + 1 < argc) {
+			if (inet_pton(AF_INET, argv[++i], &container_ip) != 1)
+				usage();
+		} else if (strcmp(argv[i], "--loopback-as") == 0 && i + 1 < argc) {
+			if (inet_pton(AF_INET, argv[++i], &loopback_as) != 1)
+				usage();
 		} else if (strcmp(argv[i], "--udp-idle-timeout") == 0 && i + 1 < argc) {
 			char *end;
 			long s = strtol(argv[++i], &end, 10);

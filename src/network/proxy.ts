@@ -2,6 +2,7 @@ import type {Socket} from 'node:net'
 import type {Readable} from 'node:stream'
 import type {PortMapping} from '../container/record.js'
 import {RuntimeError, UsageError} from '../errors.js'
+import {SLIRP} from './etc-files.js'
 
 /**
  * The port proxy (shim/ctr-ts-portproxy.c): one per container on the slirp4netns network. It
@@ -45,6 +46,8 @@ export function publishArg(p: PortMapping): string {
 export function portProxyArgv(o: Pick<PortProxyOptions, 'proxyPath' | 'shimPid' | 'containerPid' | 'ports' | 'udpIdleTimeout'>): string[] {
   const args = ['--target', String(o.shimPid), '--user', '--preserve-credentials', '--', o.proxyPath, '--pid', String(o.containerPid)]
   for (const p of o.ports) args.push('--publish', publishArg(p))
+  // connections go to the container's address, never its loopback; host-loopback clients show as the gateway
+  args.push('--container-ip', SLIRP.guest, '--loopback-as', SLIRP.gateway)
   args.push('--udp-idle-timeout', String(Math.max(1, Math.ceil(o.udpIdleTimeout))))
   return args
 }

@@ -9,7 +9,7 @@ import {createSocket} from 'node:dgram'
 import {mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer as createHttpServer, type Server} from 'node:http'
 import {connect, createServer as createTcpServer} from 'node:net'
-import {tmpdir} from 'node:os'
+import {networkInterfaces, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ctr, defaultTestConfig, removeTree, tempRoot, type TempRoot} from '../harness/cli.js'
@@ -25,7 +25,9 @@ let tools: string
 const env = () => t.env
 
 const UDP_ECHO_C = `
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -38,6 +40,10 @@ int main(int argc, char **argv) {
 		struct sockaddr_storage from;
 		socklen_t len = sizeof from;
 		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &len);
+		if (n == 6 && memcmp(buf, "whoami", 6) == 0) {
+			struct sockaddr_in *p = (struct sockaddr_in *)&from;
+			n = snprintf(buf, sizeof buf, "%s %d", inet_ntoa(p->sin_addr), ntohs(p->sin_port));
+		}
 		if (n >= 0) sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
 	}
 }
@@ -50,9 +56,11 @@ int main(int argc, char **argv) {
  *   blast N    sends N pattern bytes (0: without end), then closes
  *   reset N    sends up to N pattern bytes (until the peer stops taking them), waits until the
  *              unacknowledged count stops changing, prints `acked A` on stdout, then resets
- * Pattern byte i: (i * 7 + (i >> 12)) & 255.
+ *   whoami     sends the client's address as the server sees it: "A.B.C.D PORT\n"
+ * Pattern byte i: (i * 7 + (i >> 12)) & 255. A second argument binds the server to that address.
  */
 const TCP_SERV_C = `
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <poll.h>
@@ -80,7 +88,14 @@ static void serve(int c) {
 	size_t n = 0;
 	while (n < sizeof line - 1 && read(c, line + n, 1) == 1 && line[n] != '\\n') n++;
 	line[n] = 0;
-	if (strcmp(line, "echo") == 0) {
+	if (strcmp(line, "whoami") == 0) {
+		struct sockaddr_in p;
+		socklen_t len = sizeof p;
+		if (getpeername(c, (struct sockaddr *)&p, &len) < 0) _exit(1);
+		char out[64];
+		int n = snprintf(out, sizeof out, "%s %d\\n", inet_ntoa(p.sin_addr), ntohs(p.sin_port));
+		put(c, (unsigned char *)out, (size_t)n);
+	} else if (strcmp(line, "echo") == 0) {
 		size_t cap = 1 << 20, len = 0;
 		unsigned char *buf = malloc(cap);
 		for (;;) {
@@ -122,6 +137,7 @@ int main(int argc, char **argv) {
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argc > 1 ? argv[1] : "7000"))};
+	if (argc > 2) inet_pton(AF_INET, argv[2], &a.sin_addr);
 	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 128) < 0) { perror("tcpserv"); return 1; }
@@ -207,6 +223,31 @@ function udpRoundTrip(port: number, message: string, timeoutMs = 1000): Promise<
     sock.on('error', () => undefined)
     sock.send(message, port, '127.0.0.1')
   })
+}
+
+/** Asks tcpserv who it sees: connects from `from` (a host address) and returns its answer and our own port. */
+function tcpWhoami(port: number, from = '127.0.0.1'): Promise<{seen: string; localPort: number} | undefined> {
+  return new Promise((resolve) => {
+    const sock = connect({host: from, port, localAddress: from})
+    let data = ''
+    let localPort = 0
+    sock.setEncoding('utf8')
+    sock.setTimeout(3000, () => sock.destroy())
+    sock.on('connect', () => {
+      localPort = sock.localPort ?? 0
+      sock.write('whoami\n')
+    })
+    sock.on('data', (d: string) => (data += d))
+    sock.on('end', () => resolve(data ? {seen: data.trim(), localPort} : undefined))
+    sock.on('error', () => resolve(undefined))
+    sock.on('close', () => resolve(data ? {seen: data.trim(), localPort} : undefined))
+  })
+}
+
+/** A non-loopback IPv4 address of this machine (clients from it are not local to the container either). */
+function hostAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  return undefined
 }
 
 /** Pattern byte i of tcpserv's blast and reset: (i * 7 + (i >> 12)) & 255. */
@@ -384,6 +425,82 @@ describe('network', () => {
       const after = await exchange(port, Buffer.from('blast 1000\n'))
       expect(after.ended).toBe(true)
       expect(isPattern(after.received) && after.received.length === 1000).toBe(true)
+    })
+  })
+
+  describe('published ports and the container\'s loopback', () => {
+    // docker and podman (CVE-2021-20199) connect to the container's own address: a service that
+    // listens only on 127.0.0.1 inside stays private, and no client looks local to the container
+    let id: string
+    let port: number
+    let udpPort: number
+    let udpId: string
+    beforeAll(async () => {
+      port = await freePort()
+      const started = await ctr(['run', '-d', '-v', `${tools}:/tools:ro`, '-p', `${port}:7000`, busybox, '/tools/tcpserv', '7000'], {env: env()})
+      expect(started.exitCode, started.stderr).toBe(0)
+      id = started.stdout.trim()
+      expect(await waitFor(async () => (await tcpWhoami(port)) !== undefined)).toBe(true)
+      udpPort = await freePort()
+      const udp = await ctr(['run', '-d', '-v', `${tools}:/tools:ro`, '-p', `127.0.0.1:${udpPort}:9999/udp`, busybox, '/tools/udpecho', '9999'], {env: env()})
+      expect(udp.exitCode, udp.stderr).toBe(0)
+      udpId = udp.stdout.trim()
+    }, 60_000)
+    afterAll(async () => {
+      await ctr(['rm', '-f', id, udpId], {env: env()})
+    })
+
+    it('does not serve a service that listens only on the container\'s 127.0.0.1', async () => {
+      const p = await freePort()
+      const started = await ctr(['run', '-d', '-v', `${tools}:/tools:ro`, '-p', `127.0.0.1:${p}:7000`, busybox, 'sh', '-c', '/tools/tcpserv 7000 127.0.0.1 & /tools/tcpserv 7001 & wait'], {
+        env: env(),
+      })
+      expect(started.exitCode, started.stderr).toBe(0)
+      const lid = started.stdout.trim()
+      try {
+        // the same container serves 7001 on every address: wait until it is up, through exec
+        const up = await waitFor(async () => (await ctr(['exec', lid, 'sh', '-c', 'netstat -ltn | grep -q ":7000 "'], {env: env()})).exitCode === 0)
+        expect(up).toBe(true)
+        const r = await exchange(p, Buffer.from('blast 5\n'), {timeoutMs: 3000})
+        expect(r.received.length).toBe(0)
+        expect(r.ended && r.received.length > 0).toBe(false)
+      } finally {
+        await ctr(['rm', '-f', lid], {env: env()})
+      }
+    })
+
+    it('shows a client on the host\'s loopback as the host gateway 10.0.2.2, with its real port', async () => {
+      const r = await tcpWhoami(port)
+      expect(r).toBeDefined()
+      expect(r!.seen).toBe(`10.0.2.2 ${r!.localPort}`)
+    })
+
+    it('shows a client from another host address with its real address and port', async () => {
+      const address = hostAddress()
+      expect(address, 'this machine needs a non-loopback IPv4 address for this test').toBeDefined()
+      const r = await tcpWhoami(port, address)
+      expect(r).toBeDefined()
+      expect(r!.seen).toBe(`${address} ${r!.localPort}`)
+    })
+
+    it('shows UDP clients with their real port, loopback ones as 10.0.2.2', async () => {
+      const sock = createSocket('udp4')
+      await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()))
+      const local = sock.address().port
+      const reply = await waitFor(async () => {
+        const got = await new Promise<string | undefined>((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), 500)
+          sock.once('message', (m) => {
+            clearTimeout(timer)
+            resolve(m.toString())
+          })
+          sock.send('whoami', udpPort, '127.0.0.1')
+        })
+        if (got !== undefined) expect(got).toBe(`10.0.2.2 ${local}`)
+        return got !== undefined
+      })
+      sock.close()
+      expect(reply).toBe(true)
     })
   })
 

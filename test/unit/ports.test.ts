@@ -65,7 +65,8 @@ describe('port proxy arguments', () => {
     const argv = portProxyArgv({proxyPath: '/p', shimPid: 10, containerPid: 20, ports: [tcp('0.0.0.0', 0, 80), udp('0.0.0.0', 53, 53)], udpIdleTimeout: 1.5})
     expect(argv).toEqual([
       '--target', '10', '--user', '--preserve-credentials', '--', '/p', '--pid', '20',
-      '--publish', 'tcp:0.0.0.0:0:80', '--publish', 'udp:0.0.0.0:53:53', '--udp-idle-timeout', '2',
+      '--publish', 'tcp:0.0.0.0:0:80', '--publish', 'udp:0.0.0.0:53:53',
+      '--container-ip', '10.0.2.100', '--loopback-as', '10.0.2.2', '--udp-idle-timeout', '2',
     ])
   })
 })
