@@ -90,16 +90,15 @@ export function endpointsFor(config: Pick<CtrConfig, 'registries'>, registry: st
     })
   }
   const host = registryEndpointHost(registry)
-  if (isLoopbackHost(host) && !reg?.ca) {
-    // Plain HTTP for loopback, upgraded to HTTPS (verified unless insecure) when the server
-    // answers that it speaks only HTTPS; a configured CA means HTTPS from the start.
-    out.push({origin: `http://${host}`, host, registry, mirror: false, insecureTls: reg?.insecure === true})
-  } else if (reg?.insecure) {
-    // Like docker: HTTPS without verification first, plain HTTP if that fails.
-    out.push({origin: `https://${host}`, host, registry, mirror: false, httpFallback: true, insecureTls: true, caFile: reg?.ca})
-    out.push({origin: `http://${host}`, host, registry, mirror: false, insecureTls: true})
+  const insecure = reg?.insecure === true
+  const https: Endpoint = {origin: `https://${host}`, host, registry, mirror: false, insecureTls: insecure, caFile: reg?.ca}
+  if (insecure || (isLoopbackHost(host) && !reg?.ca)) {
+    // Like docker for insecure registries (and loopback ones): HTTPS first (verified unless
+    // `insecure`), plain HTTP when the HTTPS connection itself fails. A loopback registry with
+    // a configured CA is HTTPS only; any other registry too.
+    out.push({...https, httpFallback: true}, {origin: `http://${host}`, host, registry, mirror: false, insecureTls: insecure})
   } else {
-    out.push({origin: `https://${host}`, host, registry, mirror: false, insecureTls: false, caFile: reg?.ca})
+    out.push(https)
   }
   return out
 }
@@ -173,14 +172,18 @@ export class RegistryClient {
 
   /**
    * Runs `fn` against each endpoint in turn (with retries); a failing mirror falls through to the
-   * next. This is where the scheme is decided, for pulls and for `login` alike: an endpoint
-   * listed as plain HTTP (loopback registries) that answers it speaks only HTTPS is asked again
-   * over HTTPS, verified unless the registry is `insecure`; an insecure registry's HTTPS endpoint
-   * falls back to plain HTTP (endpointsFor).
+   * next. This is where the scheme is decided, for pulls and for `login` alike (endpointsFor
+   * lists the candidates): the HTTPS endpoint of an insecure or loopback registry is tried first;
+   * when it fails before it ever answered (not TLS, refused, reset) its plain HTTP twin is used
+   * for the rest of this client's life, and when that twin then answers it speaks only
+   * HTTPS, the HTTPS failure is what the user sees (an untrusted certificate, say). A plain HTTP
+   * mirror that answers so is asked again over HTTPS.
    */
   private async onEndpoints<T>(what: string, fn: (ep: Endpoint) => Promise<T>, endpoints = this.endpoints): Promise<T> {
     let last: unknown
+    let httpsFailure: unknown
     for (const listed of endpoints) {
+      if (this.fellBack.has(listed.origin)) continue
       let ep = this.upgraded.get(listed.origin) ?? listed
       for (;;) {
         try {
@@ -188,13 +191,19 @@ export class RegistryClient {
             this.opts.onNotice?.(`${what}: ${err.message}; retrying in ${delay} ms (attempt ${attempt + 1}/${this.limits.maxTries})`),
           )
         } catch (err) {
+          if (ep.httpFallback && !this.answered.has(ep.origin) && isConnectionFailure(err)) {
+            httpsFailure = err
+            this.fellBack.add(listed.origin)
+            last = err
+            break
+          }
           if (err instanceof HttpsOnlyError && ep.origin.startsWith('http:')) {
+            if (httpsFailure !== undefined) throw httpsFailure
             ep = {...ep, origin: `https://${ep.host}`}
             this.upgraded.set(listed.origin, ep)
             continue
           }
           last = err
-          if (ep.httpFallback && isConnectionFailure(err)) break
           if (!ep.mirror) throw err
           this.opts.onNotice?.(`${what}: mirror ${ep.origin} failed (${err instanceof Error ? err.message : String(err)}), trying the next endpoint`)
           break
@@ -206,6 +215,10 @@ export class RegistryClient {
 
   /** Plain-HTTP endpoints that answered they speak only HTTPS, and their HTTPS replacement. */
   private readonly upgraded = new Map<string, Endpoint>()
+  /** HTTPS endpoints that could not be connected to: their plain HTTP twin is used instead. */
+  private readonly fellBack = new Set<string>()
+  /** Origins that answered at least once: they speak the protocol we chose. */
+  private readonly answered = new Set<string>()
 
   /** GET with authentication: on a 401, answer the challenge once and ask again. */
   private async get(ep: Endpoint, path: string, headers: Record<string, string>, what: string, scope = this.scope): Promise<HttpResponse> {
@@ -216,6 +229,7 @@ export class RegistryClient {
         headers: {...headers, ...(authorization ? {authorization} : {})},
         stallMs: this.limits.stallTimeoutMs,
       })
+      this.answered.add(ep.origin)
       if (res.statusCode !== 401) return res
       const text = await readSmallBody(res.body)
       const next = attempt === 0 ? await this.authorizer.challenged(ep, scope, res, what) : undefined

@@ -262,3 +262,25 @@ describe('token renewal', () => {
     }
   })
 })
+
+describe('scheme of a loopback registry', () => {
+  it('HTTPS first; after its handshake fails, plain HTTP for the rest of the client', async () => {
+    onRegistry = basicRegistry
+    let handshakes = 0
+    const onClientError = (_err: Error, socket: import('node:stream').Duplex) => {
+      handshakes++
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    }
+    registry.on('clientError', onClientError)
+    try {
+      const c = client({username: 'u', password: 'p'})
+      expect(await c.fetchBlob(digest, async (res) => readSmallBody(res.body))).toBe('layer bytes')
+      expect(await c.fetchBlob(digest, async (res) => readSmallBody(res.body))).toBe('layer bytes')
+      await c.close()
+    } finally {
+      registry.off('clientError', onClientError)
+    }
+    expect(handshakes).toBe(1)
+    expect(seen.registry.map((r) => r.authorization)).toEqual([undefined, basic('u', 'p'), basic('u', 'p')])
+  })
+})
