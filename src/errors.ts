@@ -31,10 +31,31 @@ export class UnreachableError extends RegistryError {}
 export class TlsError extends RegistryError {}
 export class TimeoutError extends RegistryError {}
 export class UnsupportedMediaTypeError extends RegistryError {}
+/**
+ * Plain HTTP sent to a server that speaks only HTTPS (Go's servers answer a bare
+ * `400 Client sent an HTTP request to an HTTPS server.`): the registry client then asks again
+ * over HTTPS, so the user sees it only when that is impossible.
+ */
+export class HttpsOnlyError extends TlsError {}
+/** A registry response that may succeed when asked again later (5xx, 429) or a reset connection. */
+export class TransientError extends RegistryError {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: {cause?: unknown},
+  ) {
+    super(message, options)
+  }
+}
 /** Content did not match its digest or size, or is otherwise malformed. */
 export class IntegrityError extends CtrError {}
 /** A layer that cannot be unpacked safely (escape attempt, bomb, corrupt tar). */
 export class LayerError extends CtrError {}
+/**
+ * A tar entry name or link target the unpacker refuses. Internal to the unpacker, deliberately
+ * not a CtrError: layer/unpack.ts turns it into a LayerError naming the layer and the entry.
+ */
+export class UnsafePathError extends Error {}
 
 /** A directory ctr-ts would keep private state in is owned or writable by someone else. */
 export class UnsafeDirectoryError extends CtrError {}

@@ -9,13 +9,6 @@ import {UnsafeDirectoryError} from './errors.js'
  * directory in /tmp when it is not set). CTR_TS_ROOT / CTR_TS_RUNROOT override both, and the
  * configuration's `storage.root` overrides the data directory.
  */
-export interface Paths {
-  /** Persistent store root. */
-  root: string
-  /** Runtime state root (short path: unix sockets live under it). */
-  runRoot: string
-}
-
 export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CTR_TS_ROOT) return env.CTR_TS_ROOT
   const data = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share')

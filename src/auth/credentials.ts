@@ -1,4 +1,5 @@
 import type {CtrConfig} from '../config/schema.js'
+import type {CredentialsFn} from '../registry/credentials.js'
 import {
   authKeyAliases,
   authKey,
@@ -44,6 +45,11 @@ export async function getCredentials(host: string, opts: CredentialOptions = {})
     return found
   }
   return authsLookup(docker, registry)
+}
+
+/** The stored credentials as the registry authorizer's `credentials(host)` callback. */
+export function storedCredentials(opts: CredentialOptions = {}): CredentialsFn {
+  return (host) => getCredentials(host, opts)
 }
 
 /** Where `storeCredentials` would put credentials for `host`. */

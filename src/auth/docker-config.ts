@@ -3,6 +3,7 @@ import {mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:f
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {ConfigError} from '../errors.js'
+import type {Credentials} from '../registry/credentials.js'
 
 /** The parts of ~/.docker/config.json ctr-ts reads and writes; every other key is preserved. */
 export interface DockerConfigFile {
@@ -12,10 +13,9 @@ export interface DockerConfigFile {
   [key: string]: unknown
 }
 
-export interface Credentials {
-  username: string
-  password: string
-}
+// The shape the registry's authorizer asks for; auth/ depends on registry/ for this type only,
+// registry/ never imports auth/ (it gets credentials through a callback).
+export type {Credentials}
 
 export const DOCKER_HUB = 'docker.io'
 /** The key docker itself uses for Docker Hub in `auths` and with credential helpers. */

@@ -2,8 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {storeCredentials} from '../auth/credentials.js'
 import {normalizeRegistry} from '../auth/docker-config.js'
-import {verifyCredentials} from '../auth/verify.js'
-import {UsageError} from '../errors.js'
+import {UnauthorizedError, UsageError} from '../errors.js'
+import {RegistryClient} from '../registry/client.js'
 import {canPrompt, promptHidden, promptLine, readStdin} from '../system/prompt.js'
 
 export default class Login extends CtrCommand {
@@ -54,7 +54,17 @@ export default class Login extends CtrCommand {
     if (!password) throw new UsageError('password must not be empty')
 
     const creds = {username, password}
-    await verifyCredentials(registry, creds, {config: ctx.config})
+    // Checked against the registry itself (never a mirror) before anything is stored; the
+    // credentials go only to its origin and to the token realm it names.
+    const client = new RegistryClient({config: ctx.config, registry, credentials: async () => creds})
+    try {
+      await client.ping()
+    } catch (err) {
+      if (err instanceof UnauthorizedError) throw new UnauthorizedError('login failed: unauthorized', {cause: err})
+      throw err
+    } finally {
+      await client.close()
+    }
     const store = await storeCredentials(registry, creds, {config: ctx.config})
     if (store.kind === 'file') this.logToStderr(`Credentials stored in ${store.path}`)
     else this.logToStderr(`Credentials stored with docker-credential-${store.helper} (${store.from})`)

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import type {NetworkName} from '../network/mode.js'
+import type {PortMapping} from '../network/ports.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -37,12 +38,8 @@ export interface ContainerRecord {
   labels: Record<string, string>
 }
 
-export interface PortMapping {
-  hostIp: string
-  hostPort: number
-  containerPort: number
-  protocol: 'tcp' | 'udp'
-}
+// Defined by the network stage (which must not import container/); re-exported for the record's users.
+export type {PortMapping}
 
 /** What changes while a container lives; written by the CLI at start. */
 export interface ContainerState {

@@ -47,8 +47,6 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
   // reports the exit, so a foreground `run --rm` returns only once everything is gone.
   const exitCommand = rec.autoRemove ? ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name)] : undefined
 
-  // The network helpers are started through execa: load it while the shim mounts and creates.
-  if (rec.network === 'slirp4netns') void import('execa').catch(() => undefined)
   const started = await spawnShim({
     userns,
     shimPath: helperPath('ctr-ts-shim'),

@@ -141,12 +141,17 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
   let client: RegistryClient | undefined
   let lease: Lease | undefined
   try {
-    const [{RegistryClient}, {downloadBlob}] = await Promise.all([import('../registry/client.js'), import('./download.js')])
+    const [{RegistryClient}, {downloadBlob}, {storedCredentials}] = await Promise.all([
+      import('../registry/client.js'),
+      import('./download.js'),
+      import('../auth/credentials.js'),
+    ])
     await cleanStaleIngest(ctx.store)
     const registry = new RegistryClient({
       config: ctx.config,
       registry: ref.registry,
       repository: ref.repository,
+      credentials: storedCredentials({config: ctx.config, env: opts.env}),
       limits,
       env: opts.env,
       onNotice: (message) => emit({type: 'notice', message}),

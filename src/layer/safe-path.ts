@@ -1,5 +1,6 @@
 import {chmodSync, lstatSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
+import {UnsafePathError} from '../errors.js'
 
 /**
  * Path safety for unpacking untrusted layers (umoci's rules): nothing is ever created, changed or
@@ -22,8 +23,9 @@ import {join} from 'node:path'
 /** Longest entry name or link target accepted, in bytes (PATH_MAX). */
 export const MAX_NAME_BYTES = 4096
 
-/** A path the unpacker refuses; unpack.ts turns it into a LayerError naming layer and entry. */
-export class UnsafePathError extends Error {}
+// The unpacker's refusal (src/errors.ts, with every other error class); re-exported here where
+// the unpacker has always imported it from.
+export {UnsafePathError}
 
 /**
  * The components of a tar entry name (or hardlink target) relative to the layer root; [] is the

@@ -22,15 +22,6 @@ export interface EtcFilesInput {
   hostResolvConf?: string
 }
 
-/** Host nameservers that are usable from the container (loopback resolvers are not). */
-export function hostNameservers(resolvConf: string): string[] {
-  return resolvConf
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f[0] === 'nameserver' && f[1] && !f[1].startsWith('127.') && f[1] !== '::1')
-    .map((f) => f[1]!)
-}
-
 export function renderHosts(input: EtcFilesInput): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
   const names = [...new Set([input.hostname, input.name])].join(' ')

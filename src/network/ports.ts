@@ -1,6 +1,17 @@
 import {readFileSync} from 'node:fs'
-import type {PortMapping} from '../container/record.js'
 import {UsageError} from '../errors.js'
+
+/**
+ * One published port (`-p`): kept in the container record and its state, given to the port
+ * proxy. Defined here, in the network stage, so that network/ never imports container/.
+ */
+export interface PortMapping {
+  hostIp: string
+  /** 0 until start chose a free port. */
+  hostPort: number
+  containerPort: number
+  protocol: 'tcp' | 'udp'
+}
 
 function parsePort(s: string, what: string): number {
   const n = Number(s)

@@ -1,6 +1,7 @@
+import {type ChildProcess, spawn} from 'node:child_process'
 import type {Socket} from 'node:net'
 import type {Readable} from 'node:stream'
-import type {PortMapping} from '../container/record.js'
+import type {PortMapping} from './ports.js'
 import {RuntimeError, UsageError} from '../errors.js'
 import {SLIRP} from './etc-files.js'
 
@@ -120,17 +121,7 @@ export function readUntil<T>(stream: Readable, done: (text: string) => T | undef
 
 /** Starts the proxy (detached, in its own session) and waits until it bound every port. */
 export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortProxy> {
-  const {execa} = await import('execa')
-  const child = execa(o.nsenter, portProxyArgv(o), {
-    stdio: nativeStdio(['ignore', 'pipe', o.logFd, 'pipe']),
-    detached: true,
-    cleanup: false,
-    buffer: false,
-    reject: false,
-    stripFinalNewline: false,
-  })
-  // The result is never awaited (the proxy outlives the CLI); with reject:false it cannot reject.
-  void child.catch(() => undefined)
+  const child = spawnDetached(o.nsenter, portProxyArgv(o), ['ignore', 'pipe', o.logFd, 'pipe'])
   const pid = child.pid
   const stdout = child.stdout
   const anchor = child.stdio[3] as Socket | null
@@ -143,7 +134,7 @@ export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortPr
     const report = await readUntil(stdout, (text) => parseProxyReport(text, o.ports), o.timeoutMs ?? 10_000, 'the port proxy')
     if (!report.ok) throw report.error
     stdout.destroy()
-    child.nodeChildProcess.unref()
+    child.unref()
     return {pid, ports: report.ports, anchor}
   } catch (err) {
     stdout.destroy()
@@ -154,18 +145,18 @@ export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortPr
 }
 
 /**
- * A stdio array handed to child_process as is: open fds (any number), net sockets, 'pipe',
- * 'ignore'. execa forwards such values natively (no piping through this process, so the child
- * keeps working after the CLI exits), but its types only list fds 1..9 for outputs: the array is
- * typed as all pipes, which is what execa's typing needs to expose `stdio[n]` streams.
+ * Starts a helper that outlives the CLI (the port proxy, slirp4netns): detached in its own
+ * session, its stdio exactly the given fds, sockets, 'pipe's and 'ignore's, so nothing of it runs
+ * through this process once the CLI exits. Node's own spawn, not execa: execa's point is a
+ * promise of the result with buffered output and the child killed when the parent exits, and a
+ * detached helper wants none of that (it is never awaited, its output goes to a log file, it
+ * must survive the CLI), so using it meant switching all of it off through cast options.
+ * A failure to start (ENOENT) leaves `pid` undefined; its 'error' event is consumed here.
  */
-type NativeItem = 'ignore' | 'pipe' | number | Socket
-type Piped4 = readonly ['ignore', 'pipe', 'pipe', 'pipe']
-type Piped5 = readonly ['ignore', 'pipe', 'pipe', 'pipe', 'pipe']
-export function nativeStdio(items: [NativeItem, NativeItem, NativeItem, NativeItem]): Piped4
-export function nativeStdio(items: [NativeItem, NativeItem, NativeItem, NativeItem, NativeItem]): Piped5
-export function nativeStdio(items: NativeItem[]): Piped4 | Piped5 {
-  return items as unknown as Piped4 | Piped5
+export function spawnDetached(file: string, args: string[], stdio: Array<'ignore' | 'pipe' | number | Socket>): ChildProcess {
+  const child = spawn(file, args, {stdio, detached: true})
+  child.once('error', () => undefined)
+  return child
 }
 
 /** SIGKILL, ignoring a process that is already gone. */

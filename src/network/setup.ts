@@ -1,10 +1,10 @@
 import {closeSync, openSync, readFileSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
-import type {PortMapping} from '../container/record.js'
 import {CtrError, PrerequisiteError, RuntimeError} from '../errors.js'
 import {which} from '../runtime/binaries.js'
 import {helperPath} from '../userns/helpers.js'
+import type {PortMapping} from './ports.js'
 import {killQuietly, startPortProxy} from './proxy.js'
 import {startSlirp} from './slirp.js'
 

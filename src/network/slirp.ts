@@ -1,6 +1,6 @@
 import type {Socket} from 'node:net'
 import {RuntimeError} from '../errors.js'
-import {killQuietly, nativeStdio, readUntil} from './proxy.js'
+import {killQuietly, readUntil, spawnDetached} from './proxy.js'
 
 /**
  * slirp4netns gives the container's network namespace a tap0 interface (10.0.2.100/24, gateway
@@ -46,15 +46,7 @@ export function slirpArgv(o: Pick<SlirpOptions, 'slirp4netns' | 'shimPid' | 'con
 
 /** Starts slirp4netns (detached, in its own session) and waits until tap0 is configured. */
 export async function startSlirp(o: SlirpOptions): Promise<{pid: number}> {
-  const {execa} = await import('execa')
-  const child = execa(o.nsenter, slirpArgv(o), {
-    stdio: nativeStdio(['ignore', o.logFd, o.logFd, o.exitFd, 'pipe']),
-    detached: true,
-    cleanup: false,
-    buffer: false,
-    reject: false,
-  })
-  void child.catch(() => undefined)
+  const child = spawnDetached(o.nsenter, slirpArgv(o), ['ignore', o.logFd, o.logFd, o.exitFd, 'pipe'])
   const pid = child.pid
   const ready = child.stdio[4] as Socket | null
   if (pid === undefined || !ready) {
@@ -64,7 +56,7 @@ export async function startSlirp(o: SlirpOptions): Promise<{pid: number}> {
   try {
     await readUntil(ready, (text) => (text.includes('1') ? true : undefined), o.timeoutMs ?? 10_000, 'slirp4netns')
     ready.destroy()
-    child.nodeChildProcess.unref()
+    child.unref()
     return {pid}
   } catch (err) {
     ready.destroy()

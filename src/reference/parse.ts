@@ -153,8 +153,3 @@ export function isReference(input: string): boolean {
     return false
   }
 }
-
-/** The same repository with a different tag/digest (e.g. name@digest for a record). */
-export function withDigest(ref: Reference, digest: string): Reference {
-  return makeReference(ref.registry, ref.repository, undefined, digest)
-}

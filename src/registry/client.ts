@@ -1,27 +1,34 @@
 import {createHash} from 'node:crypto'
 import type {CtrConfig, RegistryConfig} from '../config/schema.js'
-import {CtrError, IntegrityError, NotFoundError, RegistryError, UnauthorizedError, UnsupportedMediaTypeError} from '../errors.js'
+import {
+  CtrError,
+  HttpsOnlyError,
+  IntegrityError,
+  NotFoundError,
+  RegistryError,
+  TimeoutError,
+  TlsError,
+  TransientError,
+  UnreachableError,
+  UnsupportedMediaTypeError,
+} from '../errors.js'
 import {MediaType} from '../oci/types.js'
 import {DOCKER_HUB, DOCKER_HUB_ENDPOINT, registryEndpointHost} from '../reference/parse.js'
-import {basicChallenge, bearerChallenge, parseChallenges, type Challenge} from './challenge.js'
-import {getCredentials} from '../auth/credentials.js'
-import {basicAuthHeader, type Credentials} from './credentials.js'
+import {Authorizer} from './authorizer.js'
+import type {CredentialsFn} from './credentials.js'
 import {
   AgentPool,
   discardBody,
-  HttpsOnlyError,
-  parseRetryAfter,
   readSmallBody,
   registryErrorMessage,
   responseHeader,
   sendRequest,
-  TransientError,
+  statusError,
   type Endpoint,
   type HttpResponse,
 } from './http.js'
 import {transferLimits, type TransferLimits} from './limits.js'
 import {withRetry} from './retry.js'
-import {fetchToken} from './token.js'
 import {pumpBody} from './transfer.js'
 
 export const MANIFEST_ACCEPT = [MediaType.OciIndex, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.DockerManifest].join(', ')
@@ -38,7 +45,10 @@ export interface RegistryClientOptions {
   config: Pick<CtrConfig, 'registries'>
   /** Registry as written in the reference (docker.io, 127.0.0.1:5000). */
   registry: string
-  repository: string
+  /** The repository pulled from; none for a client that only pings (login). */
+  repository?: string
+  /** Credentials for a registry or mirror host (src/auth/ reads the stored ones). */
+  credentials: CredentialsFn
   limits?: TransferLimits
   env?: NodeJS.ProcessEnv
   /** Called when a request is retried or a mirror is skipped (for progress/debug output). */
@@ -80,23 +90,22 @@ export function endpointsFor(config: Pick<CtrConfig, 'registries'>, registry: st
     })
   }
   const host = registryEndpointHost(registry)
-  if (isLoopbackHost(host) && !reg?.ca) {
-    // Plain HTTP for loopback, upgraded to HTTPS (verified unless insecure) when the server
-    // answers that it speaks only HTTPS; a configured CA means HTTPS from the start.
-    out.push({origin: `http://${host}`, host, registry, mirror: false, insecureTls: reg?.insecure === true})
-  } else if (reg?.insecure) {
-    // Like docker: HTTPS without verification first, plain HTTP if that fails.
-    out.push({origin: `https://${host}`, host, registry, mirror: true, insecureTls: true, caFile: reg?.ca})
-    out.push({origin: `http://${host}`, host, registry, mirror: false, insecureTls: true})
+  const insecure = reg?.insecure === true
+  const https: Endpoint = {origin: `https://${host}`, host, registry, mirror: false, insecureTls: insecure, caFile: reg?.ca}
+  if (insecure || (isLoopbackHost(host) && !reg?.ca)) {
+    // Like docker for insecure registries (and loopback ones): HTTPS first (verified unless
+    // `insecure`), plain HTTP when the HTTPS connection itself fails. A loopback registry with
+    // a configured CA is HTTPS only; any other registry too.
+    out.push({...https, httpFallback: true}, {origin: `http://${host}`, host, registry, mirror: false, insecureTls: insecure})
   } else {
-    out.push({origin: `https://${host}`, host, registry, mirror: false, insecureTls: false, caFile: reg?.ca})
+    out.push(https)
   }
   return out
 }
 
-interface CachedAuth {
-  header: string
-  expiresAt: number
+/** A failure to talk to the endpoint at all, as opposed to an answer from it. */
+function isConnectionFailure(err: unknown): boolean {
+  return err instanceof TlsError || err instanceof TransientError || err instanceof UnreachableError || err instanceof TimeoutError
 }
 
 /** Strips parameters from a content type: "application/json; charset=utf-8" → "application/json". */
@@ -136,14 +145,16 @@ export class RegistryClient {
   readonly endpoints: Endpoint[]
   readonly limits: TransferLimits
   private readonly pool: AgentPool
-  private readonly auth = new Map<string, CachedAuth>()
+  private readonly authorizer: Authorizer
+  /** The token scope of this client's requests ('' without a repository). */
   private readonly scope: string
 
   constructor(private readonly opts: RegistryClientOptions) {
     this.limits = opts.limits ?? transferLimits(opts.env)
     this.endpoints = endpointsFor(opts.config, opts.registry)
     this.pool = new AgentPool(this.limits)
-    this.scope = `repository:${opts.repository}:pull`
+    this.authorizer = new Authorizer({pool: this.pool, limits: this.limits, credentials: opts.credentials})
+    this.scope = opts.repository ? `repository:${opts.repository}:pull` : ''
   }
 
   async close(): Promise<void> {
@@ -151,26 +162,28 @@ export class RegistryClient {
   }
 
   private get name(): string {
-    return `${this.opts.registry}/${this.opts.repository}`
+    return `${this.opts.registry}/${this.opts.repository ?? ''}`
   }
 
-  private readonly credentials = new Map<string, Promise<Credentials | undefined>>()
-
-  /** Credentials for an endpoint's host (a mirror has its own), looked up once per client. */
-  private credentialsFor(ep: Endpoint): Promise<Credentials | undefined> {
-    const host = ep.mirror && ep.host !== registryEndpointHost(ep.registry) ? ep.host : ep.registry
-    let found = this.credentials.get(host)
-    if (!found) {
-      found = getCredentials(host, {config: this.opts.config, env: this.opts.env})
-      this.credentials.set(host, found)
-    }
-    return found
+  private get repository(): string {
+    if (!this.opts.repository) throw new RegistryError(`registry ${this.opts.registry}: no repository given`)
+    return this.opts.repository
   }
 
-  /** Runs `fn` against each endpoint in turn (with retries); a failing mirror falls through to the next. */
-  private async onEndpoints<T>(what: string, fn: (ep: Endpoint) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` against each endpoint in turn (with retries); a failing mirror falls through to the
+   * next. This is where the scheme is decided, for pulls and for `login` alike (endpointsFor
+   * lists the candidates): the HTTPS endpoint of an insecure or loopback registry is tried first;
+   * when it fails before it ever answered (not TLS, refused, reset) its plain HTTP twin is used
+   * for the rest of this client's life, and when that twin then answers it speaks only
+   * HTTPS, the HTTPS failure is what the user sees (an untrusted certificate, say). A plain HTTP
+   * mirror that answers so is asked again over HTTPS.
+   */
+  private async onEndpoints<T>(what: string, fn: (ep: Endpoint) => Promise<T>, endpoints = this.endpoints): Promise<T> {
     let last: unknown
-    for (const listed of this.endpoints) {
+    let httpsFailure: unknown
+    for (const listed of endpoints) {
+      if (this.fellBack.has(listed.origin)) continue
       let ep = this.upgraded.get(listed.origin) ?? listed
       for (;;) {
         try {
@@ -178,7 +191,14 @@ export class RegistryClient {
             this.opts.onNotice?.(`${what}: ${err.message}; retrying in ${delay} ms (attempt ${attempt + 1}/${this.limits.maxTries})`),
           )
         } catch (err) {
+          if (ep.httpFallback && !this.answered.has(ep.origin) && isConnectionFailure(err)) {
+            httpsFailure = err
+            this.fellBack.add(listed.origin)
+            last = err
+            break
+          }
           if (err instanceof HttpsOnlyError && ep.origin.startsWith('http:')) {
+            if (httpsFailure !== undefined) throw httpsFailure
             ep = {...ep, origin: `https://${ep.host}`}
             this.upgraded.set(listed.origin, ep)
             continue
@@ -195,55 +215,27 @@ export class RegistryClient {
 
   /** Plain-HTTP endpoints that answered they speak only HTTPS, and their HTTPS replacement. */
   private readonly upgraded = new Map<string, Endpoint>()
+  /** HTTPS endpoints that could not be connected to: their plain HTTP twin is used instead. */
+  private readonly fellBack = new Set<string>()
+  /** Origins that answered at least once: they speak the protocol we chose. */
+  private readonly answered = new Set<string>()
 
   /** GET with authentication: on a 401, answer the challenge once and ask again. */
-  private async get(ep: Endpoint, path: string, headers: Record<string, string>, what: string): Promise<HttpResponse> {
+  private async get(ep: Endpoint, path: string, headers: Record<string, string>, what: string, scope = this.scope): Promise<HttpResponse> {
     const url = new URL(path, ep.origin)
-    const key = `${ep.origin}|${this.scope}`
-    const cached = this.auth.get(key)
-    let authorization = cached && cached.expiresAt > Date.now() ? cached.header : undefined
-    for (let attempt = 0; attempt < 2; attempt++) {
+    let authorization = await this.authorizer.authorize(ep, scope, what)
+    for (let attempt = 0; ; attempt++) {
       const res = await sendRequest(this.pool, ep, url, {
         headers: {...headers, ...(authorization ? {authorization} : {})},
         stallMs: this.limits.stallTimeoutMs,
       })
+      this.answered.add(ep.origin)
       if (res.statusCode !== 401) return res
-      const challenges = parseChallenges(res.headers['www-authenticate'])
       const text = await readSmallBody(res.body)
-      if (attempt === 1) throw await this.unauthorized(ep, what, registryErrorMessage(text))
-      const fresh = await this.authorize(ep, challenges, what)
-      if (!fresh) throw await this.unauthorized(ep, what, registryErrorMessage(text))
-      this.auth.set(key, fresh)
-      authorization = fresh.header
+      const next = attempt === 0 ? await this.authorizer.challenged(ep, scope, res, what) : undefined
+      if (!next) throw await this.authorizer.refused(ep, what, 401, registryErrorMessage(text))
+      authorization = next
     }
-    throw await this.unauthorized(ep, what)
-  }
-
-  private async unauthorized(ep: Endpoint, what: string, detail?: string): Promise<UnauthorizedError> {
-    const creds = await this.credentialsFor(ep)
-    const why = creds ? `access denied for user ${creds.username}` : `authentication required (no credentials for ${ep.registry})`
-    return new UnauthorizedError(`unauthorized: ${what}: ${why}${detail ? ` (${detail})` : ''}`)
-  }
-
-  private async authorize(ep: Endpoint, challenges: Challenge[], what: string): Promise<CachedAuth | undefined> {
-    const creds = await this.credentialsFor(ep)
-    const bearer = bearerChallenge(challenges)
-    if (bearer) return this.fetchToken(ep, bearer, creds, what)
-    if (basicChallenge(challenges) && creds) return {header: basicAuthHeader(creds), expiresAt: Number.MAX_SAFE_INTEGER}
-    return undefined
-  }
-
-  private async fetchToken(ep: Endpoint, challenge: Challenge, creds: Credentials | undefined, what: string): Promise<CachedAuth> {
-    const scope = challenge.params.scope && challenge.params.scope.includes(this.opts.repository) ? challenge.params.scope : this.scope
-    const {token, expiresIn} = await fetchToken(this.pool, ep, challenge, {
-      params: {scope},
-      creds,
-      limits: this.limits,
-      refused: (host, detail) =>
-        new UnauthorizedError(`unauthorized: ${what}: ${creds ? `authentication as ${creds.username} failed` : 'anonymous access refused'} at ${host}${detail ? ` (${detail})` : ''}`),
-      checkStatus: (res, realm) => this.checkStatus(res, realm, `token for ${what}`),
-    })
-    return {header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(10, expiresIn - 10) * 1000}
   }
 
   /** Throws the typed error for a non-2xx status (the body is consumed). */
@@ -251,17 +243,30 @@ export class RegistryClient {
     const status = res.statusCode
     if (status >= 200 && status < 300) return
     const text = await readSmallBody(res.body)
-    const detail = registryErrorMessage(text)
     if (status === 404 && notFound) throw notFound()
-    if (status === 401 || status === 403) throw this.unauthorized(ep, what, detail)
-    if (status === 429 || status >= 500) {
-      throw new TransientError(
-        `registry ${res.url.host} returned ${status} for ${what}${detail ? `: ${detail}` : ''}`,
-        parseRetryAfter(responseHeader(res.headers, 'retry-after'), this.limits.retryMaxMs),
-      )
-    }
-    if (status === 406 || status === 415) throw new UnsupportedMediaTypeError(`registry ${res.url.host}: ${what}: no acceptable media type (${status})`)
-    throw new RegistryError(`registry ${res.url.host} returned ${status} for ${what}${detail ? `: ${detail}` : ''}`)
+    if (status === 401 || status === 403) throw await this.authorizer.refused(ep, what, status, registryErrorMessage(text))
+    throw statusError(res, text, what, this.limits.retryMaxMs)
+  }
+
+  /**
+   * What `login` checks, as `docker login` does: GET /v2/ on the registry itself (never a
+   * mirror), answering its challenge with the credentials (a Bearer token asked for with
+   * `account` and no scope, or Basic). Resolves when they are accepted or none are needed;
+   * UnauthorizedError when they are refused.
+   */
+  async ping(): Promise<void> {
+    const host = registryEndpointHost(this.opts.registry)
+    const own = this.endpoints.filter((ep) => ep.host === host)
+    const what = `registry ${this.opts.registry}`
+    await this.onEndpoints(
+      what,
+      async (ep) => {
+        const res = await this.get(ep, '/v2/', {accept: 'application/json'}, what, '')
+        await this.checkStatus(res, ep, what)
+        await readSmallBody(res.body)
+      },
+      own,
+    )
   }
 
   /**
@@ -272,7 +277,7 @@ export class RegistryClient {
   async getManifest(reference: string, display: string, accept = MANIFEST_ACCEPT): Promise<FetchedManifest> {
     const byDigest = reference.startsWith('sha256:')
     return this.onEndpoints(`manifest ${display}`, async (ep) => {
-      const res = await this.get(ep, `/v2/${this.opts.repository}/manifests/${reference}`, {accept}, display)
+      const res = await this.get(ep, `/v2/${this.repository}/manifests/${reference}`, {accept}, display)
       await this.checkStatus(res, ep, display, () => new NotFoundError(`manifest unknown: ${display}`))
       const limit = this.limits.maxManifestBytes
       const tooLarge = () => new RegistryError(`manifest for ${display} from ${ep.host} is larger than ${limit} bytes`)
@@ -310,7 +315,7 @@ export class RegistryClient {
    */
   async fetchBlob<T>(digest: string, consume: (res: HttpResponse, host: string) => Promise<T>): Promise<T> {
     return this.onEndpoints(`blob ${digest.slice(7, 19)}`, async (ep) => {
-      const res = await this.get(ep, `/v2/${this.opts.repository}/blobs/${digest}`, {accept: '*/*'}, this.name)
+      const res = await this.get(ep, `/v2/${this.repository}/blobs/${digest}`, {accept: '*/*'}, this.name)
       await this.checkStatus(res, ep, `blob ${digest}`, () => new NotFoundError(`blob unknown: ${digest} in ${this.name}`))
       return consume(res, res.url.host)
     })

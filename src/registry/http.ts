@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {Readable} from 'node:stream'
 import {rootCertificates} from 'node:tls'
 import {Agent, request, type Dispatcher} from 'undici'
-import {ConfigError, CtrError, RegistryError, TimeoutError, TlsError, UnreachableError} from '../errors.js'
+import {ConfigError, CtrError, HttpsOnlyError, RegistryError, TimeoutError, TlsError, TransientError, UnreachableError, UnsupportedMediaTypeError} from '../errors.js'
 import type {TransferLimits} from './limits.js'
 
 /** Where requests for one registry (or one of its mirrors) go. */
@@ -14,6 +14,11 @@ export interface Endpoint {
   /** Registry name this endpoint serves (docker.io for a docker.io mirror). */
   registry: string
   mirror: boolean
+  /**
+   * The HTTPS endpoint of an `insecure` registry: when the connection itself fails (TLS, reset,
+   * unreachable), the next endpoint (its plain HTTP twin) is tried; an HTTP answer is final.
+   */
+  httpFallback?: boolean
   /** Skip TLS verification (registries configured `insecure`). */
   insecureTls: boolean
   /** PEM file with extra CAs. */
@@ -28,23 +33,6 @@ export interface HttpResponse {
   body: Dispatcher.ResponseData['body']
   /** Final URL after redirects. */
   url: URL
-}
-
-/**
- * Plain HTTP sent to a server that speaks only HTTPS (Go's servers answer a bare
- * `400 Client sent an HTTP request to an HTTPS server.`): the client then asks again over HTTPS.
- */
-export class HttpsOnlyError extends TlsError {}
-
-/** A response that may succeed when asked again later (5xx, 429) or a reset connection. */
-export class TransientError extends RegistryError {
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-    options?: {cause?: unknown},
-  ) {
-    super(message, options)
-  }
 }
 
 const MAX_REDIRECTS = 5
@@ -198,6 +186,21 @@ export async function sendRequest(
     }
     return {statusCode: res.statusCode, headers: res.headers, body: res.body, url: current}
   }
+}
+
+/**
+ * The typed error for a non-2xx status other than 401/403/404 (`text`: the body, already read):
+ * 429 and 5xx are transient (retried, honouring Retry-After up to `retryMaxMs`), 406/415 mean no
+ * acceptable media type, anything else is a RegistryError with the registry's own words.
+ */
+export function statusError(res: Pick<HttpResponse, 'statusCode' | 'headers' | 'url'>, text: string, what: string, retryMaxMs: number): CtrError {
+  const status = res.statusCode
+  const detail = registryErrorMessage(text)
+  if (status === 429 || status >= 500) {
+    return new TransientError(`registry ${res.url.host} returned ${status} for ${what}${detail ? `: ${detail}` : ''}`, parseRetryAfter(header(res.headers, 'retry-after'), retryMaxMs))
+  }
+  if (status === 406 || status === 415) return new UnsupportedMediaTypeError(`registry ${res.url.host}: ${what}: no acceptable media type (${status})`)
+  return new RegistryError(`registry ${res.url.host} returned ${status} for ${what}${detail ? `: ${detail}` : ''}`)
 }
 
 /** Drops a response body without reading it (and without an unhandled 'error' event). */

@@ -1,5 +1,5 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import {TransientError} from './http.js'
+import {TransientError} from '../errors.js'
 import type {TransferLimits} from './limits.js'
 
 /**

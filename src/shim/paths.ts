@@ -4,8 +4,3 @@ import {helperPath} from '../userns/helpers.js'
 export function shimPath(): string {
   return helperPath('ctr-ts-shim')
 }
-
-/** shim/build/ctr-ts-userns in the package. */
-export function usernsPath(): string {
-  return helperPath('ctr-ts-userns')
-}

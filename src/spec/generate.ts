@@ -88,19 +88,12 @@ export interface SpecInput {
   /** --init: hostPath is bind-mounted read-only at /dev/init and runs the command. */
   init?: {hostPath: string}
   network: NetworkMode
-  /** Join this existing network namespace (e.g. one slirp4netns already serves) instead of a new one. */
-  netnsPath?: string
   /** Host files bind-mounted at /etc/hosts, /etc/resolv.conf and /etc/hostname. */
   etcFiles?: {hosts?: string; resolvConf?: string; hostname?: string}
   /** Only when the caller checked cgroup delegation (checkResourceSupport). memory in bytes. */
   resources?: {memory?: number; cpus?: number; pidsLimit?: number}
-  /** cgroup for the container when resources are set (runc's linux.cgroupsPath). */
-  cgroupsPath?: string
   capAdd?: string[]
   capDrop?: string[]
-  privileged?: false
-  /** --stop-signal; defaults to the image's StopSignal. Recorded as an annotation. */
-  stopSignal?: string
   /** RLIMIT_NOFILE for the container; from readNofileLimit() when absent. */
   nofile?: {soft: number; hard: number}
 }
@@ -288,7 +281,6 @@ function checkDuplicateDestinations(mounts: SpecMount[]): void {
 
 /** The OCI runtime spec for a container; pure apart from parsing raw -v/--tmpfs strings and reading limits when not given. */
 export function generateSpec(input: SpecInput): RuntimeSpec {
-  if (input.privileged) throw new UsageError('--privileged is not supported')
   assertAbsolute(input.rootfsPath, 'rootfs path')
   const cfg = input.image.config ?? {}
   const hostname = input.hostname ?? input.containerId.slice(0, 12)
@@ -336,7 +328,7 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
   }
 
   const namespaces: RuntimeSpec['linux']['namespaces'] = [{type: 'pid'}, {type: 'ipc'}, {type: 'uts'}, {type: 'mount'}, {type: 'cgroup'}]
-  if (input.network !== 'host') namespaces.push(input.netnsPath ? {type: 'network', path: input.netnsPath} : {type: 'network'})
+  if (input.network !== 'host') namespaces.push({type: 'network'})
 
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',
@@ -360,7 +352,8 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
     },
   }
 
-  const stop = input.stopSignal ?? cfg.StopSignal
+  // The image's StopSignal, recorded as an annotation (checked here: a bad one fails at create).
+  const stop = cfg.StopSignal
   if (stop) spec.annotations = {[STOP_SIGNAL_ANNOTATION]: signalName(parseSignal(stop))}
 
   const r = input.resources
@@ -375,7 +368,6 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
       resources.pids = {limit: r.pidsLimit}
     }
     spec.linux.resources = resources
-    if (input.cgroupsPath) spec.linux.cgroupsPath = input.cgroupsPath
   }
   return spec
 }

@@ -102,8 +102,3 @@ export function hostIdOf(maps: IdMapping[], id: number): number | undefined {
   for (const m of maps) if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + id - m.containerID
   return undefined
 }
-
-/** Number of ids the mapping covers (0..size-1 inside the namespace). */
-export function mappedSize(maps: IdMapping[]): number {
-  return maps.reduce((n, m) => Math.max(n, m.containerID + m.size), 0)
-}

@@ -3,7 +3,7 @@
  * line unless the registry's CA is configured (or it is marked insecure).
  */
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -81,5 +81,38 @@ describe('pull from an HTTPS registry with a self-signed certificate', () => {
     expect(r.exitCode).toBe(125)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(/^ctr-ts: TLS handshake with .* failed: /)
+  })
+})
+
+// Issue 16 bug 1: login used to stop at "serves HTTPS only" where pull upgraded to HTTPS. Both now
+// go through the same endpoint walk (RegistryClient.ping): the registry has no authentication,
+// so any credentials are accepted once the TLS question is settled the way pull settles it.
+describe('login to an HTTPS registry on loopback', () => {
+  const dockerConfig = (t: TempRoot) => join(t.home, '.docker', 'config.json')
+
+  it('with insecure: true: upgrades to HTTPS without verification and stores the credentials', async () => {
+    const t = root({registries: {[registry.host]: {insecure: true}}})
+    const r = await ctr(['login', '-u', 'x', '--password-stdin', registry.host], {env: t.env, input: 'y\n'})
+    expect(r.stderr).not.toMatch(/HTTPS only/)
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain('Login Succeeded')
+    expect(JSON.parse(readFileSync(dockerConfig(t), 'utf8')).auths[registry.host]).toEqual({auth: Buffer.from('x:y').toString('base64')})
+  })
+
+  it('with registries[host].ca: verified HTTPS', async () => {
+    const t = root({registries: {[registry.host]: {ca: tls.certificate}}})
+    const r = await ctr(['login', '-u', 'x', '--password-stdin', registry.host], {env: t.env, input: 'y\n'})
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toContain('Login Succeeded')
+  })
+
+  it('without its CA: the same one TLS line as pull, nothing stored', async () => {
+    const t = root({registries: {}})
+    const r = await ctr(['login', '-u', 'x', '--password-stdin', registry.host], {env: t.env, input: 'y\n'})
+    expect(r.exitCode).toBe(125)
+    const lines = r.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(new RegExp(`^ctr-ts: TLS handshake with ${registry.host.replace(/\./g, '\\.')} failed: self-signed certificate`))
+    expect(existsSync(dockerConfig(t))).toBe(false)
   })
 })

@@ -80,12 +80,19 @@ describe('credentials', () => {
 })
 
 describe('endpoints', () => {
-  it('uses plain HTTP for loopback only, HTTPS otherwise', () => {
+  it('tries HTTPS first everywhere; plain HTTP only as the fallback of loopback registries', () => {
     expect(isLoopbackHost('127.0.0.1:5000')).toBe(true)
     expect(isLoopbackHost('localhost')).toBe(true)
     expect(isLoopbackHost('[::1]:5000')).toBe(true)
     expect(isLoopbackHost('example.com')).toBe(false)
-    expect(endpointsFor({registries: {}}, '127.0.0.1:5000').map((e) => e.origin)).toEqual(['http://127.0.0.1:5000'])
+    expect(endpointsFor({registries: {}}, '127.0.0.1:5000').map((e) => [e.origin, e.httpFallback === true, e.insecureTls])).toEqual([
+      ['https://127.0.0.1:5000', true, false],
+      ['http://127.0.0.1:5000', false, false],
+    ])
+    // A configured CA: HTTPS only, verified with it.
+    expect(endpointsFor({registries: {'127.0.0.1:5000': {ca: '/ca.pem'}}}, '127.0.0.1:5000').map((e) => [e.origin, e.caFile])).toEqual([
+      ['https://127.0.0.1:5000', '/ca.pem'],
+    ])
     expect(endpointsFor({registries: {}}, 'docker.io').map((e) => e.origin)).toEqual(['https://registry-1.docker.io'])
   })
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import type {PortMapping} from '../../src/container/record.js'
+import type {PortMapping} from '../../src/network/ports.js'
 import {RuntimeError, UsageError} from '../../src/errors.js'
 import {parseProxyReport, portProxyArgv, publishArg} from '../../src/network/proxy.js'
 import {parsePublish} from '../../src/network/ports.js'

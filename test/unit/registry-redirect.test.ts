@@ -53,9 +53,10 @@ afterAll(async () => {
 
 const client = (repository = 'a/b') =>
   new RegistryClient({
-    config: {registries: {[registryHost]: {username: 'u', password: 'p'}}},
+    config: {registries: {}},
     registry: registryHost,
     repository,
+    credentials: async () => ({username: 'u', password: 'p'}),
     limits: {...transferLimits({}), maxTries: 1},
     env: {HOME: '/nonexistent'},
   })
