@@ -4,7 +4,8 @@ import {removeContainer} from '../container/lifecycle.js'
 import {listContainers, readState} from '../container/record.js'
 import {containerStatus, isAlive} from '../container/status.js'
 import {garbageCollect} from '../store/gc.js'
-import {imagesInUse, listImages, removeImage} from '../store/images.js'
+import {listImages, removeImage} from '../store/images.js'
+import {leasedImages} from '../store/leases.js'
 import {removeTree} from '../userns/remove.js'
 
 export interface PruneResult {
@@ -30,7 +31,7 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<P
     result.containers.push(rec.id)
   }
   if (opts.all) {
-    const used = await imagesInUse(ctx.store)
+    const used = await leasedImages(ctx.store)
     for (const img of await listImages(ctx.store)) {
       if (used.has(img.id)) continue
       try {

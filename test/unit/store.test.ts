@@ -7,7 +7,7 @@ import {ConflictError, IntegrityError, NotFoundError, UsageError} from '../../sr
 import type {ImageRecord} from '../../src/oci/types.js'
 import {storeLayout} from '../../src/paths.js'
 import {parseReference} from '../../src/reference/parse.js'
-import {blobPath, cleanStaleIngest, hasBlob, Ingest, writeBlob} from '../../src/store/blobs.js'
+import {blobPath, cleanStaleIngest, hasBlob, Ingest, writeBlob} from '../../src/store/content.js'
 import {garbageCollect} from '../../src/store/gc.js'
 import {imageRecordPath, listImages, readImageConfig, removeImage, resolveImage, writeImageRecord} from '../../src/store/images.js'
 import {createLease, withStoreLock} from '../../src/store/lock.js'
