@@ -36,3 +36,4 @@ export async function migrateContainerRecords(ctx: Context): Promise<string[]> {
   }
   return upgraded
 }
+

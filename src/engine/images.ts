@@ -3,6 +3,7 @@
  * service) does with images, one call each. Functions take typed options and report progress
  * through callbacks; nothing here writes to stdout or stderr: printing is the front end's job.
  */
+import {releaseOrphanLeases} from '../container/orphan-leases.js'
 import type {Context} from '../context.js'
 import {NotFoundError} from '../errors.js'
 import {inspectImage, type ImageInspect} from '../image/inspect.js'
@@ -90,5 +91,6 @@ export async function removeImages(ctx: Context, names: string[], opts: {force?:
 
 /** `image prune`: unreferenced content; with `all`, also every image no container uses. */
 export async function pruneImages(ctx: Context, opts: {all?: boolean} = {}): Promise<{lines: string[]; gc: GcResult}> {
+  await releaseOrphanLeases(ctx)
   return pruneStore(ctx.store, opts)
 }

@@ -62,6 +62,7 @@ interface Pending {
 export class UnpackSession {
   private readonly child: ChildProcessWithoutNullStreams
   private readonly pending = new Map<string, Pending>()
+  private readonly inflight = new Map<string, Promise<void>>()
   private readonly temps = new Set<string>()
   private readonly queued = new Set<string>()
   private readonly renames = new Set<Promise<void>>()
@@ -105,13 +106,25 @@ export class UnpackSession {
    * Unpacks one layer whose blob is in the store; resolves once the layer is committed in the
    * layer store (at once when it already is, or when the same diffId is already being unpacked here).
    */
-  async unpack(layer: LayerRecord): Promise<void> {
+  unpack(layer: LayerRecord): Promise<void> {
+    // Marked in flight before anything is awaited: a second call for the same diff id, even at
+    // once, waits for the first instead of unpacking it again.
+    const inflight = this.inflight.get(layer.diffId)
+    if (inflight) return inflight
+    const p = this.start(layer)
+    this.inflight.set(layer.diffId, p)
+    p.then(
+      () => this.inflight.delete(layer.diffId),
+      () => this.inflight.delete(layer.diffId),
+    )
+    return p
+  }
+
+  private async start(layer: LayerRecord): Promise<void> {
     parseDigest(layer.digest, 'layer digest')
     parseDigest(layer.diffId, 'diff id')
     if (this.failure) throw this.failure
     if (this.ended) throw new Error('UnpackSession: unpack() after finish()')
-    const same = this.pending.get(layer.diffId)
-    if (same) return new Promise((resolve, reject) => this.chain(same, resolve, reject))
     if (this.queued.has(layer.diffId) || hasLayer(this.store, layer.diffId)) return
     const blob = blobPath(this.store, layer.digest)
     if (!existsSync(blob)) throw new NotFoundError(`layer blob ${layer.digest} is not in the store: pull the image again`)
@@ -148,12 +161,6 @@ export class UnpackSession {
     this.child.stdin.destroy()
     await this.exited
     await this.settle()
-  }
-
-  private chain(p: Pending, resolve: () => void, reject: (err: Error) => void): void {
-    const {resolve: r0, reject: j0} = p
-    p.resolve = () => (r0(), resolve())
-    p.reject = (err) => (j0(err), reject(err))
   }
 
   private send(value: unknown): void {

@@ -1,6 +1,7 @@
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {removeContainer} from '../container/lifecycle.js'
+import {releaseOrphanLeases} from '../container/orphan-leases.js'
 import {listContainers, readState} from '../container/record.js'
 import {containerStatus, isAlive} from '../container/status.js'
 import {garbageCollect} from '../store/gc.js'
@@ -30,6 +31,7 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<P
     await removeContainer(ctx, rec, false)
     result.containers.push(rec.id)
   }
+  await releaseOrphanLeases(ctx)
   if (opts.all) {
     const used = await leasedImages(ctx.store)
     for (const img of await listImages(ctx.store)) {

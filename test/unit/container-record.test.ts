@@ -11,7 +11,8 @@ import {migrateContainerRecords} from '../../src/container/migrate.js'
 import {containerLeaseId, listContainers, parseRecord} from '../../src/container/record.js'
 import type {Context} from '../../src/context.js'
 import {runLayout, storeLayout} from '../../src/paths.js'
-import {readLeases} from '../../src/store/leases.js'
+import {acquireLease, readLeases} from '../../src/store/leases.js'
+import {releaseOrphanLeases} from '../../src/container/orphan-leases.js'
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex')
 
@@ -68,5 +69,19 @@ describe('container records of the previous version', () => {
     // running it again (killed before the store was marked) changes nothing
     expect(await migrateContainerRecords(ctx)).toEqual([])
     expect((await readLeases(ctx.store)).length).toBe(2)
+  })
+})
+
+describe('orphan container leases', () => {
+  it('are released when their container is gone and they are old enough; live and young ones stay', async () => {
+    const ctx = context()
+    const live = 'd'.repeat(64)
+    oldRecord(ctx, live, 'live', [])
+    await acquireLease(ctx.store, containerLeaseId(live), {layers: []})
+    await acquireLease(ctx.store, containerLeaseId('e'.repeat(64)), {layers: []}) // young: a create in progress
+    await acquireLease(ctx.store, 'pull-like', {layers: []}) // not a container's
+    expect(await releaseOrphanLeases(ctx)).toEqual([])
+    expect((await releaseOrphanLeases(ctx, 0)).sort()).toEqual([containerLeaseId('e'.repeat(64))])
+    expect((await readLeases(ctx.store)).map((l) => l.id).sort()).toEqual([containerLeaseId(live), 'pull-like'].sort())
   })
 })
