@@ -46,9 +46,10 @@ export async function benchUnpack(options = {}) {
     const freshDests = () => blobs.map((_, i) => join(out, `l${i}`)).map((d) => (mkdirSync(d, {recursive: true}), d))
     const ctrUnpack = (concurrency) => async () => {
       const dests = freshDests()
-      const job = {layers: blobs.map((b, i) => ({blob: b.path, mediaType: b.mediaType, diffId: b.diffId, dest: dests[i]})), canChown: true, concurrency}
-      const jobFile = join(work, 'job.json')
-      writeFileSync(jobFile, JSON.stringify(job))
+      // the streamed job pull sends: a header, one line per layer, then the end line
+      const lines = [{stream: true, canChown: true, concurrency}, ...blobs.map((b, i) => ({blob: b.path, mediaType: b.mediaType, diffId: b.diffId, dest: dests[i]})), {end: true}]
+      const jobFile = join(work, 'job.jsonl')
+      writeFileSync(jobFile, lines.map((l) => JSON.stringify(l)).join('\n') + '\n')
       const r = await timed('sh', ['-c', `exec "$@" < "${jobFile}"`, 'sh', ...USERNS, process.execPath, unpackMain], {timeoutMs: 300_000})
       if (r.code !== 0) throw new Error(`unpack-main exited ${r.code}: ${r.stderr.trim()}`)
       return r.ms

@@ -1,5 +1,6 @@
 import {Command, Flags} from '@oclif/core'
-import {createContext, type Context} from './context.js'
+import type {Context} from './context.js'
+import {openContext} from './engine/open.js'
 import {describeError, ExitCodeSignal} from './errors.js'
 
 /**
@@ -14,7 +15,7 @@ export abstract class CtrCommand extends Command {
   private contextPromise?: Promise<Context>
 
   protected context(configFile?: string): Promise<Context> {
-    this.contextPromise ??= createContext({configFile})
+    this.contextPromise ??= openContext({configFile})
     return this.contextPromise
   }
 

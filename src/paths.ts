@@ -43,6 +43,7 @@ export function storeLayout(root: string) {
     containers: join(root, 'containers'),
     names: join(root, 'names'),
     locks: join(root, 'locks'),
+    leases: join(root, 'leases'),
     tmp: join(root, 'tmp'),
   }
 }

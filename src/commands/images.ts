@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {UsageError} from '../errors.js'
 import {ago, humanSize, renderTable} from '../cli/table.js'
-import {imageRows} from '../image/list.js'
+import {listImages} from '../engine/images.js'
 
 export default class Images extends CtrCommand {
   static override description = 'List images'
@@ -16,7 +16,7 @@ export default class Images extends CtrCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Images)
     const ctx = await this.context(flags.config)
-    const rows = await imageRows(ctx.store)
+    const rows = await listImages(ctx)
     const id = (full: string) => (flags['no-trunc'] ? full : full.replace(/^sha256:/, '').slice(0, 12))
     if (flags.quiet) {
       for (const i of [...new Set(rows.map((r) => id(r.Id)))]) this.log(i)

@@ -1,5 +1,6 @@
 import {CtrCommand} from '../base-command.js'
 import {containerPaths, findContainer} from '../container/record.js'
+import {lowerDirs} from '../store/layers.js'
 import {containerStatus, publishedPorts} from '../container/status.js'
 
 export default class Inspect extends CtrCommand {
@@ -54,7 +55,7 @@ export default class Inspect extends CtrCommand {
           Runtime: rec.runtime,
           PortBindings: publishedPorts(ctx, rec, s),
         },
-        GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: rec.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
+        GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: (await lowerDirs(ctx.store, rec.diffIds).catch(() => [])).join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
       })
     }
     this.log(JSON.stringify(out, null, 2))

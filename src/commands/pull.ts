@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {pullImage} from '../image/pull.js'
+import {pullImage} from '../engine/images.js'
+import {createProgress} from '../progress/render.js'
 import {parseReference} from '../reference/parse.js'
 
 export default class Pull extends CtrCommand {
@@ -20,9 +21,10 @@ export default class Pull extends CtrCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Pull)
-    const ref = parseReference(args.image)
+    parseReference(args.image) // a bad reference is refused before the store is touched
     const ctx = await this.context(flags.config)
-    await pullImage(ctx, ref, {platform: flags.platform, quiet: flags.quiet})
-    this.log(ref.toString())
+    const progress = flags.quiet ? undefined : createProgress(process.stderr)
+    const pulled = await pullImage(ctx, args.image, {platform: flags.platform, onEvent: progress?.sink}).finally(() => progress?.finish())
+    this.log(pulled.ref)
   }
 }

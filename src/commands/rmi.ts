@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {describeError} from '../errors.js'
-import {removeImages} from '../image/remove.js'
+import {removeImages} from '../engine/images.js'
 
 export default class Rmi extends CtrCommand {
   static override description = 'Remove images; blobs and layers no image uses any more are deleted'
@@ -18,7 +18,7 @@ export default class Rmi extends CtrCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Rmi)
     const ctx = await this.context(flags.config)
-    const res = await removeImages(ctx.store, argv as string[], {force: flags.force})
+    const res = await removeImages(ctx, argv as string[], {force: flags.force})
     for (const line of res.lines) this.log(line)
     if (res.errors.length > 0) {
       for (const err of res.errors.slice(0, -1)) process.stderr.write(`ctr-ts: ${describeError(err).message}\n`)

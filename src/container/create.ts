@@ -1,7 +1,6 @@
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
-import {layerDir} from '../layer/unpack-layers.js'
 import {writeEtcFiles} from '../network/etc-files.js'
 import {networkMode} from '../network/mode.js'
 import {resolvePublish} from '../network/ports.js'
@@ -12,9 +11,11 @@ import {generateSpec, type SpecInput} from '../spec/generate.js'
 import {checkResourceSupport} from '../spec/resources.js'
 import {readRootfsFile, resolveUser} from '../spec/user.js'
 import {readImageConfig, resolveImage} from '../store/images.js'
+import {lowerDirs as layerLowerDirs} from '../store/layers.js'
+import {acquireLease, releaseLease} from '../store/leases.js'
 import {findInitBinary} from './init-binary.js'
 import type {CreateOptions} from './options.js'
-import {type ContainerRecord, containerPaths, newContainerId, saveRecord} from './record.js'
+import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
 import {removeTree} from '../userns/remove.js'
 
@@ -26,8 +27,9 @@ export async function imageForRun(ctx: Context, ref: string, platform?: string):
     if (!(err instanceof NotFoundError)) throw err
     process.stderr.write(`Unable to find image '${ref}' locally\n`)
     // The registry client (undici) loads only when a pull is needed: it is most of start-up time.
-    const {pullImage} = await import('../image/pull.js')
-    return pullImage(ctx, ref, {platform})
+    const [{pullImage}, {createProgress}] = await Promise.all([import('../image/pull.js'), import('../progress/render.js')])
+    const progress = createProgress(process.stderr)
+    return pullImage(ctx, ref, {platform, onEvent: progress.sink}).finally(() => progress.finish())
   }
 }
 
@@ -55,16 +57,14 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const id = newContainerId()
   const paths = containerPaths(ctx, id)
   const name = await reserveName(ctx, opts.name, id)
+  const diffIds = image.layers.map((l) => l.diffId)
   try {
+    // The lease first: from now on gc keeps the layers, even if the image is removed meanwhile.
+    await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
     await mkdir(paths.bundle, {recursive: true, mode: 0o700})
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, {recursive: true, mode: 0o755})
 
-    const lowerDirs = image.layers.map((l) => layerDir(ctx.store, l.diffId)).reverse()
-    if (lowerDirs.length === 0) {
-      const empty = `${paths.dir}/empty`
-      await mkdir(empty, {mode: 0o755})
-      lowerDirs.push(empty)
-    }
+    const lowerDirs = await layerLowerDirs(ctx.store, diffIds)
     const user = resolveUser(opts.user ?? imageConfig.config?.User, {
       passwd: readRootfsFile(lowerDirs, '/etc/passwd'),
       group: readRootfsFile(lowerDirs, '/etc/group'),
@@ -131,7 +131,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       runtime: runtime.name,
       network,
       allowHostLoopback,
-      lowerDirs,
+      diffIds,
       stopSignal: imageConfig.config?.StopSignal ?? 'SIGTERM',
       ports,
       labels,
@@ -141,6 +141,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   } catch (err) {
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))
     await releaseName(ctx, name, id)
+    await releaseLease(ctx.store, containerLeaseId(id)).catch(() => {})
     throw err
   }
 }

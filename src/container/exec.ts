@@ -8,6 +8,7 @@ import {requireBinary} from '../runtime/binaries.js'
 import {resolveRuntime} from '../runtime/runtime.js'
 import {readRootfsFile, resolveUser} from '../spec/user.js'
 import {type ContainerRecord, containerPaths, readState} from './record.js'
+import {lowerDirs} from '../store/layers.js'
 import {containerStatus} from './status.js'
 
 export interface ExecOptions {
@@ -60,7 +61,7 @@ export async function execInContainer(ctx: Context, rec: ContainerRecord, opts: 
   if (opts.workdir) args.push('--cwd', opts.workdir)
   if (opts.user) {
     const paths = containerPaths(ctx, rec.id)
-    const layers = [paths.upper, ...rec.lowerDirs]
+    const layers = [paths.upper, ...(await lowerDirs(ctx.store, rec.diffIds))]
     const u = resolveUser(opts.user, {passwd: readRootfsFile(layers, '/etc/passwd'), group: readRootfsFile(layers, '/etc/group')})
     args.push('--user', `${u.uid}:${u.gid}`)
     for (const g of u.additionalGids ?? []) args.push('--additional-gids', String(g))

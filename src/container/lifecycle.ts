@@ -8,7 +8,8 @@ import {AttachClient} from '../shim/attach.js'
 import {parseSignal} from '../spec/flags.js'
 import {removeTree} from '../userns/remove.js'
 import {releaseName} from './names.js'
-import {type ContainerRecord, containerPaths, type ExitInfo, readExit, readState} from './record.js'
+import {type ContainerRecord, containerLeaseId, containerPaths, type ExitInfo, readExit, readState} from './record.js'
+import {releaseLease} from '../store/leases.js'
 import {containerStatus, isAlive, processStartTime} from './status.js'
 
 /** Sends a signal to the container's init process through its shim. */
@@ -91,6 +92,8 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
   await rm(paths.record, {force: true})
   await removeTree(paths.dir, paths.runDir, join(ctx.run.runc, rec.id))
   await releaseName(ctx, rec.name, rec.id)
+  // last: a crash before this leaves a lease without container (disk kept), never the reverse
+  await releaseLease(ctx.store, containerLeaseId(rec.id))
 }
 
 function pids(): number[] {

@@ -6,6 +6,7 @@ import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import type {NetworkName} from '../network/mode.js'
 import type {PortMapping} from '../network/ports.js'
+import {diffIdOfLegacyLowerDir} from '../store/layers.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -30,8 +31,12 @@ export interface ContainerRecord {
   network: NetworkName
   /** slirp4netns: the host's 127.0.0.1 reachable at 10.0.2.2 (absent in records of older versions). */
   allowHostLoopback?: boolean
-  /** Unpacked layer directories, topmost first (fuse-overlayfs lowerdir order). */
-  lowerDirs: string[]
+  /**
+   * The image's layers (diff ids, bottom first as in the image config). The store maps them to
+   * lower directories (store/layers.ts lowerDirs) and keeps them while the lease
+   * `containerLeaseId(id)` holds them, even after the image is removed.
+   */
+  diffIds: string[]
   stopSignal: string
   /** -p publications, resolved. */
   ports: PortMapping[]
@@ -82,6 +87,39 @@ export function containerPaths(ctx: Context, id: string) {
 }
 export type ContainerPaths = ReturnType<typeof containerPaths>
 
+/** The store lease by which a container holds its image's layers (taken at create, released at rm). */
+export function containerLeaseId(id: string): string {
+  return `container-${id}`
+}
+
+/**
+ * A record as read from disk. Records of ctr-ts 0.x name their lower directories by path
+ * (`lowerDirs`, topmost first) instead of `diffIds`: they are read as if migrated (the store
+ * upgrade in migrate.ts rewrites them once). Undefined for anything else.
+ */
+export function parseRecord(raw: unknown): ContainerRecord | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined
+  const r = raw as Partial<ContainerRecord> & {lowerDirs?: unknown}
+  if (typeof r.id !== 'string' || typeof r.name !== 'string' || typeof r.image !== 'string') return undefined
+  if (Array.isArray(r.diffIds)) return r as ContainerRecord
+  const {lowerDirs, ...rest} = r
+  if (!Array.isArray(lowerDirs)) return undefined
+  const diffIds = legacyDiffIds(lowerDirs)
+  return diffIds ? ({...rest, diffIds} as ContainerRecord) : undefined
+}
+
+/** Diff ids (bottom first) of a 0.x record's lower directories (topmost first); `…/empty` alone is no layer. */
+function legacyDiffIds(lowerDirs: unknown[]): string[] | undefined {
+  const ids: string[] = []
+  for (const dir of lowerDirs) {
+    if (typeof dir !== 'string') return undefined
+    const id = diffIdOfLegacyLowerDir(dir)
+    if (id) ids.push(id)
+    else if (lowerDirs.length !== 1) return undefined
+  }
+  return ids.reverse()
+}
+
 export function newContainerId(): string {
   return randomBytes(32).toString('hex')
 }
@@ -91,6 +129,10 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', {mode: 0o600})
   await rename(tmp, path)
+}
+
+function readRecordSync(path: string): ContainerRecord | undefined {
+  return parseRecord(readJsonSync<unknown>(path))
 }
 
 function readJsonSync<T>(path: string): T | undefined {
@@ -129,7 +171,8 @@ export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = []
   for (const id of ids) {
     try {
-      out.push(JSON.parse(await readFile(containerPaths(ctx, id).record, 'utf8')) as ContainerRecord)
+      const rec = parseRecord(JSON.parse(await readFile(containerPaths(ctx, id).record, 'utf8')))
+      if (rec) out.push(rec)
     } catch {
       // a container being created or removed right now: not listed
     }
@@ -143,7 +186,7 @@ export async function findContainer(ctx: Context, idOrName: string): Promise<Con
   const nameFile = join(ctx.store.names, idOrName)
   if (existsSync(nameFile)) {
     const id = readFileSync(nameFile, 'utf8').trim()
-    const rec = readJsonSync<ContainerRecord>(containerPaths(ctx, id).record)
+    const rec = readRecordSync(containerPaths(ctx, id).record)
     if (rec) return rec
   }
   const all = await listContainers(ctx)

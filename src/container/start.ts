@@ -10,7 +10,9 @@ import {spawnShim} from '../shim/spawn.js'
 import {userNsArgv} from '../userns/exec.js'
 import {helperPath} from '../userns/helpers.js'
 import {currentMapping} from '../userns/idmap.js'
-import {type ContainerRecord, containerPaths, saveState} from './record.js'
+import {type ContainerRecord, containerLeaseId, containerPaths, saveState} from './record.js'
+import {lowerDirs} from '../store/layers.js'
+import {leaseFile} from '../store/leases.js'
 import {relaySession, type SessionOptions, type SessionResult} from './session.js'
 import {containerStatus, processStartTime} from './status.js'
 
@@ -40,12 +42,14 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
   await rm(paths.exit, {force: true})
   await mkdir(paths.runDir, {recursive: true, mode: 0o700})
   const runtime = resolveRuntime(ctx, rec.runtime)
-  const mount = fuseOverlayCommand({lowerDirs: rec.lowerDirs, upper: paths.upper, work: paths.work, merged: paths.merged})
+  const mount = fuseOverlayCommand({lowerDirs: await lowerDirs(ctx.store, rec.diffIds), upper: paths.upper, work: paths.work, merged: paths.merged})
   const userns = userNsArgv(currentMapping(), [], {mount: true})
   // With --rm the shim removes the container when it exits (it is root of the container's user
   // namespace there, so it can delete files owned by any mapped id). It does so before it
   // reports the exit, so a foreground `run --rm` returns only once everything is gone.
-  const exitCommand = rec.autoRemove ? ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name)] : undefined
+  const exitCommand = rec.autoRemove
+    ? ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name), leaseFile(ctx.store, containerLeaseId(rec.id))]
+    : undefined
 
   const started = await spawnShim({
     userns,

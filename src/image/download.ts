@@ -5,7 +5,7 @@ import type {RegistryClient} from '../registry/client.js'
 import {discardBody, responseHeader} from '../registry/http.js'
 import type {TransferLimits} from '../registry/limits.js'
 import {pumpBody} from '../registry/transfer.js'
-import {Ingest} from '../store/blobs.js'
+import {Ingest} from '../store/content.js'
 
 /**
  * Downloads one blob into the store: streamed into a unique ingest file while hashed, never more

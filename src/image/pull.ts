@@ -1,25 +1,23 @@
 import type {Context} from '../context.js'
 import {IntegrityError, UnsupportedMediaTypeError} from '../errors.js'
-import {UnpackSession, layerDir} from '../layer/unpack-layers.js'
+import {UnpackSession} from '../layer/unpack-layers.js'
+import {isDigest} from '../oci/digest.js'
 import {MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type ImageRecord, type LayerRecord, type Platform} from '../oci/types.js'
-import {existsSync} from 'node:fs'
 import {ensureDir} from '../paths.js'
-import {createProgress} from '../progress/render.js'
 import type {PullEvent, PullEventSink} from '../progress/events.js'
 import {parseReference, type Reference} from '../reference/parse.js'
 import type {FetchedManifest, RegistryClient} from '../registry/client.js'
 import {transferLimits, type TransferLimits} from '../registry/limits.js'
-import {cleanStaleIngest, hasBlob, readBlob, writeBlob} from '../store/blobs.js'
+import {cleanStaleIngest, hasBlob, readBlob, writeBlob} from '../store/content.js'
 import {writeImageRecord} from '../store/images.js'
-import {createLease, type Lease} from '../store/lock.js'
+import {hasLayer} from '../store/layers.js'
+import {createProcessLease, type ProcessLease} from '../store/leases.js'
 import {formatPlatform, normalizePlatform, platformMatches, selectManifest, wantedPlatform} from './platform.js'
 
 export interface PullOptions {
   /** os/arch[/variant]; default: config.platform, else the host. */
   platform?: string
-  /** No progress output at all. */
-  quiet?: boolean
-  /** Receive events instead of the default stderr renderer. */
+  /** Receives the pull's progress events (nothing is printed here). */
   onEvent?: PullEventSink
   env?: NodeJS.ProcessEnv
 }
@@ -50,7 +48,7 @@ function checkDescriptor(d: unknown, what: string): Descriptor {
   if (!x || typeof x.digest !== 'string' || typeof x.size !== 'number' || typeof x.mediaType !== 'string' || x.size < 0 || !Number.isSafeInteger(x.size)) {
     throw new IntegrityError(`${what}: malformed descriptor`)
   }
-  if (!/^sha256:[a-f0-9]{64}$/.test(x.digest)) throw new UnsupportedMediaTypeError(`${what}: unsupported digest ${x.digest}`)
+  if (!isDigest(x.digest)) throw new UnsupportedMediaTypeError(`${what}: unsupported digest ${x.digest}`)
   return x as Descriptor
 }
 
@@ -109,22 +107,17 @@ async function resolveManifest(ctx: Context, client: RegistryClient, ref: Refere
  * Pulls an image into the store and returns its record: manifest (through an index for the
  * wanted platform), config and layers are verified against their digests before they become
  * visible; layers download concurrently and ones already present are skipped; layers are
- * unpacked; the image record is written last. Progress goes to stderr unless `quiet`.
+ * unpacked; the image record is written last. Progress is reported through `opts.onEvent`.
  */
 export async function pullImage(ctx: Context, refInput: string | Reference, opts: PullOptions = {}): Promise<ImageRecord> {
   const ref = typeof refInput === 'string' ? parseReference(refInput) : refInput
   const want = wantedPlatform(opts.platform, ctx.config.platform)
   const limits: TransferLimits = transferLimits(opts.env)
-  const renderer = opts.onEvent || opts.quiet ? undefined : createProgress(process.stderr)
-  const emit: PullEventSink = (e: PullEvent) => {
-    if (opts.onEvent) opts.onEvent(e)
-    else renderer?.sink(e)
-  }
+  const emit: PullEventSink = (e: PullEvent) => opts.onEvent?.(e)
 
   ensureDir(ctx.store.blobs)
   ensureDir(ctx.store.ingest)
   ensureDir(ctx.store.images)
-  ensureDir(ctx.store.layers)
 
   // The unpacker (a second Node process in the user namespace) starts first, so that its start-up
   // overlaps ours (loading the HTTP client) and the manifest and config requests; each layer is
@@ -139,7 +132,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
   })
   let unpackerDone = false
   let client: RegistryClient | undefined
-  let lease: Lease | undefined
+  let lease: ProcessLease | undefined
   try {
     const [{RegistryClient}, {downloadBlob}, {storedCredentials}] = await Promise.all([
       import('../registry/client.js'),
@@ -157,7 +150,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
       onNotice: (message) => emit({type: 'notice', message}),
     })
     client = registry
-    lease = await createLease(ctx.store)
+    lease = await createProcessLease(ctx.store)
     emit({type: 'resolving', ref: ref.toString()})
     const resolved = await resolveManifest(ctx, registry, ref, want, emit)
     const {manifest} = resolved
@@ -173,7 +166,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     }
     if (configDesc.size > limits.maxConfigBytes) throw new IntegrityError(`image config ${configDesc.digest} is larger than ${limits.maxConfigBytes} bytes`)
 
-    await lease.add([resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : []), configDesc.digest, ...layerDescs.map((l) => l.digest)])
+    await lease.add({content: [resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : []), configDesc.digest, ...layerDescs.map((l) => l.digest)]})
     if (!(await hasBlob(ctx.store, configDesc.digest, configDesc.size))) {
       await downloadBlob(ctx.store, registry, configDesc, limits)
     }
@@ -183,14 +176,14 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
       throw new IntegrityError(`image config ${configDesc.digest}: ${Array.isArray(diffIds) ? diffIds.length : 'no'} diff ids for ${layerDescs.length} layers`)
     }
     for (const d of diffIds) {
-      if (typeof d !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(d)) throw new IntegrityError(`image config ${configDesc.digest}: malformed diff id ${String(d)}`)
+      if (!isDigest(d)) throw new IntegrityError(`image config ${configDesc.digest}: malformed diff id ${String(d)}`)
     }
     const platform = normalizePlatform({os: config.os ?? want.os, architecture: config.architecture ?? want.architecture, ...(config.variant ? {variant: config.variant} : {})})
     if (!resolved.indexDigest && opts.platform && !platformMatches(platform, want)) {
       emit({type: 'notice', message: `warning: image platform ${formatPlatform(platform)} does not match the requested ${formatPlatform(want)}`})
     }
 
-    await lease.add(diffIds)
+    await lease.add({layers: diffIds})
     const layers: LayerRecord[] = layerDescs.map((l, i) => ({digest: l.digest, mediaType: l.mediaType, size: l.size, diffId: diffIds[i]!}))
     const unique = [...new Map(layerDescs.map((l) => [l.digest, l])).values()]
 
@@ -198,7 +191,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     const toUnpack = new Map<string, LayerRecord[]>()
     const seenDiffIds = new Set<string>()
     for (const l of layers) {
-      if (seenDiffIds.has(l.diffId) || existsSync(layerDir(ctx.store, l.diffId))) continue
+      if (seenDiffIds.has(l.diffId) || hasLayer(ctx.store, l.diffId)) continue
       seenDiffIds.add(l.diffId)
       toUnpack.set(l.digest, [...(toUnpack.get(l.digest) ?? []), l])
     }
@@ -246,7 +239,6 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     return record
   } finally {
     if (!unpackerDone) await unpacker.abort()
-    renderer?.finish()
     await lease?.release()
     await client?.close()
   }

@@ -1,6 +1,7 @@
 import type {StoreLayout} from '../paths.js'
 import {garbageCollect, type GcResult} from '../store/gc.js'
-import {imagesInUse, listImages, removeImage} from '../store/images.js'
+import {listImages, removeImage} from '../store/images.js'
+import {leasedImages} from '../store/leases.js'
 import {parseReference} from '../reference/parse.js'
 
 export interface RemoveImagesResult {
@@ -44,7 +45,7 @@ export async function removeImages(store: StoreLayout, names: string[], opts: {f
 export async function pruneImages(store: StoreLayout, opts: {all?: boolean} = {}): Promise<{lines: string[]; gc: GcResult}> {
   const lines: string[] = []
   if (opts.all) {
-    const used = await imagesInUse(store)
+    const used = await leasedImages(store)
     for (const r of await listImages(store)) {
       if (used.has(r.id)) continue
       try {

@@ -12,18 +12,16 @@ export interface UnpackJobLayer {
   digest?: string
 }
 
+/**
+ * The job header. The layers follow on stdin, one JSON object per line, and a line
+ * `{"end":true}` says there are no more. End of input without it means the caller is gone: the
+ * unpacker stops at once (the caller's temporary directories are collected later).
+ */
 export interface UnpackJob {
-  /** Layers known from the start (the classic one-line job); more may follow in a stream. */
-  layers: UnpackJobLayer[]
+  stream: true
   canChown: boolean
   /** Layers unpacked at once (default 2). */
   concurrency?: number
-  /**
-   * Streamed job: more layers follow on stdin, one JSON object per line, and a line
-   * `{"end":true}` says there are no more. End of input without it means the caller is gone:
-   * the unpacker stops at once (the caller's temporary directories are collected later).
-   */
-  stream?: boolean
 }
 
 export type UnpackEvent =
@@ -50,14 +48,13 @@ function checkLayer(l: Partial<UnpackJobLayer> | undefined): UnpackJobLayer {
   return l as UnpackJobLayer
 }
 
-/** The job header (first line): `{layers: [...], canChown}`, or `{stream: true, canChown}` with layers to follow. */
+/** The job header (first line): `{stream: true, canChown, concurrency?}`. */
 export function parseJob(text: string): UnpackJob {
-  const job = JSON.parse(text) as Partial<UnpackJob>
-  if (!job || typeof job.canChown !== 'boolean' || (job.layers === undefined ? job.stream !== true : !Array.isArray(job.layers))) {
-    throw new Error('bad job: want {layers: [...], canChown} or {stream: true, canChown}')
+  const job = JSON.parse(text) as Partial<UnpackJob> | null
+  if (!job || typeof job.canChown !== 'boolean' || job.stream !== true || (job.concurrency !== undefined && !Number.isInteger(job.concurrency))) {
+    throw new Error('bad job: want {stream: true, canChown, concurrency?}')
   }
-  const layers = (job.layers ?? []).map(checkLayer)
-  return {...job, layers} as UnpackJob
+  return {stream: true, canChown: job.canChown, ...(job.concurrency !== undefined ? {concurrency: job.concurrency} : {})}
 }
 
 /** One line after a streamed job's header: a layer, or `{"end":true}` (returned as 'end'). */
@@ -72,10 +69,6 @@ export class LayerQueue {
   private readonly items: UnpackJobLayer[] = []
   private readonly waiting: Array<(l: UnpackJobLayer | undefined) => void> = []
   private ended = false
-
-  constructor(layers: UnpackJobLayer[] = []) {
-    this.items.push(...layers)
-  }
 
   push(layer: UnpackJobLayer): void {
     if (this.ended) throw new Error('bad job: a layer after the end')
@@ -102,13 +95,6 @@ export class LayerQueue {
     if (item || this.ended) return Promise.resolve(item)
     return new Promise((resolve) => this.waiting.push(resolve))
   }
-}
-
-/** Runs a job whose layers are all known, emitting events; rejects with the first layer's error. */
-export async function runJob(job: UnpackJob, emitEvent: (e: UnpackEvent) => void): Promise<void> {
-  const queue = new LayerQueue(job.layers)
-  queue.end()
-  await runQueue(queue, job, emitEvent)
 }
 
 /**

@@ -1,12 +1,14 @@
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdtemp, rename} from 'node:fs/promises'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {IntegrityError, LayerError, NotFoundError, RuntimeError} from '../errors.js'
 import type {LayerRecord} from '../oci/types.js'
-import {ensureDir, type StoreLayout} from '../paths.js'
+import {parseDigest} from '../oci/digest.js'
+import type {StoreLayout} from '../paths.js'
+import {blobPath} from '../store/content.js'
+import {commitLayer, createLayerTemp, hasLayer} from '../store/layers.js'
 import {lastLine, userNsArgv} from '../userns/exec.js'
 import {packageRoot} from '../userns/helpers.js'
 import {currentMapping, type UserNsMapping} from '../userns/idmap.js'
@@ -19,19 +21,6 @@ export interface LayerEvent {
   /** The layer's (compressed) digest. */
   digest: string
   message?: string
-}
-
-const DIGEST = /^sha256:([0-9a-f]{64})$/
-
-function hexOf(digest: string, what: string): string {
-  const m = DIGEST.exec(digest)
-  if (!m) throw new IntegrityError(`invalid ${what} ${JSON.stringify(digest.slice(0, 100))}: want sha256:<64 hex>`)
-  return m[1]!
-}
-
-/** The directory an unpacked layer lives in: `store.layers/<diffid hex>`. */
-export function layerDir(store: StoreLayout, diffId: string): string {
-  return join(store.layers, hexOf(diffId, 'diff_id'))
 }
 
 /** dist/layer/unpack-main.js (also found when this module runs from src/ under vitest). */
@@ -58,14 +47,14 @@ interface Pending {
  * ONE unpacking child inside the user namespace (unpack-main.js, a streamed job), started at
  * once so that its start-up overlaps whatever the caller does meanwhile (fetching the manifest,
  * downloading blobs), and fed layers one by one as their blobs land in the store. Each layer is
- * unpacked into `store.layers/.tmp-XXXXXX` and renamed to `store.layers/<diffid hex>` only after
- * the child reported it complete with the expected diffId: nothing half-unpacked is ever visible.
+ * unpacked into a temporary directory of the layer store and committed under its diff id only
+ * after the child reported it complete with the expected diffId: nothing half-unpacked is ever visible.
  * If another process renamed the same layer first, ours is discarded. On failure (or abort())
  * the child is stopped and every temporary directory is removed (inside the user namespace: it
  * may hold sub-uid-owned files). If this process is killed, the child sees its input end without
- * the closing line and exits; leftover `.tmp-*` directories are collected by gc.
+ * the closing line and exits; leftover temporary directories are collected by gc.
  *
- * Durability: blobs are fsynced before their rename (store/blobs.ts); unpacked files are not
+ * Durability: blobs are fsynced before their rename (store/content.ts); unpacked files are not
  * (one fsync per file would cost more than the unpack itself). After a crash a layer directory
  * may therefore hold truncated files: it can always be rebuilt from its verified blob
  * (`ctr-ts rmi` + pull). A killed process, unlike a power loss, never leaves one half-written.
@@ -73,6 +62,7 @@ interface Pending {
 export class UnpackSession {
   private readonly child: ChildProcessWithoutNullStreams
   private readonly pending = new Map<string, Pending>()
+  private readonly inflight = new Map<string, Promise<void>>()
   private readonly temps = new Set<string>()
   private readonly queued = new Set<string>()
   private readonly renames = new Set<Promise<void>>()
@@ -109,25 +99,36 @@ export class UnpackSession {
 
   /** Starts the child now. */
   static start(store: StoreLayout, opts: UnpackSessionOptions = {}): UnpackSession {
-    ensureDir(store.layers)
     return new UnpackSession(store, currentMapping(), opts.onEvent ?? (() => {}), opts.concurrency ?? 3)
   }
 
   /**
-   * Unpacks one layer whose blob is in the store; resolves once `store.layers/<diffid hex>` is in
-   * place (at once when it already is, or when the same diffId is already being unpacked here).
+   * Unpacks one layer whose blob is in the store; resolves once the layer is committed in the
+   * layer store (at once when it already is, or when the same diffId is already being unpacked here).
    */
-  async unpack(layer: LayerRecord): Promise<void> {
-    const hex = hexOf(layer.digest, 'layer digest')
-    const final = layerDir(this.store, layer.diffId)
+  unpack(layer: LayerRecord): Promise<void> {
+    // Marked in flight before anything is awaited: a second call for the same diff id, even at
+    // once, waits for the first instead of unpacking it again.
+    const inflight = this.inflight.get(layer.diffId)
+    if (inflight) return inflight
+    const p = this.start(layer)
+    this.inflight.set(layer.diffId, p)
+    p.then(
+      () => this.inflight.delete(layer.diffId),
+      () => this.inflight.delete(layer.diffId),
+    )
+    return p
+  }
+
+  private async start(layer: LayerRecord): Promise<void> {
+    parseDigest(layer.digest, 'layer digest')
+    parseDigest(layer.diffId, 'diff id')
     if (this.failure) throw this.failure
     if (this.ended) throw new Error('UnpackSession: unpack() after finish()')
-    const same = this.pending.get(layer.diffId)
-    if (same) return new Promise((resolve, reject) => this.chain(same, resolve, reject))
-    if (this.queued.has(layer.diffId) || existsSync(final)) return
-    const blob = join(this.store.blobs, hex)
+    if (this.queued.has(layer.diffId) || hasLayer(this.store, layer.diffId)) return
+    const blob = blobPath(this.store, layer.digest)
     if (!existsSync(blob)) throw new NotFoundError(`layer blob ${layer.digest} is not in the store: pull the image again`)
-    const dest = await mkdtemp(join(this.store.layers, '.tmp-'))
+    const dest = await createLayerTemp(this.store)
     this.temps.add(dest)
     if (this.failure) throw this.failure
     if (!this.mapping.full && !this.warned) {
@@ -162,12 +163,6 @@ export class UnpackSession {
     await this.settle()
   }
 
-  private chain(p: Pending, resolve: () => void, reject: (err: Error) => void): void {
-    const {resolve: r0, reject: j0} = p
-    p.resolve = () => (r0(), resolve())
-    p.reject = (err) => (j0(err), reject(err))
-  }
-
   private send(value: unknown): void {
     if (this.child.stdin.writable) this.child.stdin.write(`${JSON.stringify(value)}\n`)
   }
@@ -200,16 +195,12 @@ export class UnpackSession {
     this.pending.delete(diffId)
     this.queued.add(diffId)
     try {
-      await rename(p.dest, layerDir(this.store, diffId))
-      this.temps.delete(p.dest)
+      // false: another ctr-ts unpacked the same layer first; theirs is kept, ours removed at the end
+      if (await commitLayer(this.store, p.dest, diffId)) this.temps.delete(p.dest)
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') {
-        p.reject(err as Error)
-        this.fail(err as Error)
-        return
-      }
-      // another ctr-ts unpacked the same layer first: keep theirs, ours is removed at the end
+      p.reject(err as Error)
+      this.fail(err as Error)
+      return
     }
     this.onEvent({type: 'unpacked', digest})
     p.resolve()
@@ -236,37 +227,5 @@ export class UnpackSession {
     const left = [...this.temps]
     this.temps.clear()
     if (left.length > 0) await removeTree(...left).catch(() => {})
-  }
-}
-
-/**
- * Makes sure every layer has its unpacked directory `store.layers/<diffid hex>`: missing ones are
- * unpacked from their blobs (`store.blobs/<hex>`) by one UnpackSession. On failure nothing
- * half-unpacked is left and the error is rethrown.
- */
-export async function ensureLayersUnpacked(
-  store: StoreLayout,
-  layers: LayerRecord[],
-  opts: {onEvent?: (e: LayerEvent) => void} = {},
-): Promise<void> {
-  const missing = new Map<string, LayerRecord>()
-  for (const layer of layers) {
-    hexOf(layer.digest, 'layer digest')
-    if (!existsSync(layerDir(store, layer.diffId))) missing.set(layer.diffId, layer)
-  }
-  if (missing.size === 0) return
-  ensureDir(store.layers)
-  for (const layer of missing.values()) {
-    if (!existsSync(join(store.blobs, hexOf(layer.digest, 'layer digest')))) {
-      throw new NotFoundError(`layer blob ${layer.digest} is not in the store: pull the image again`)
-    }
-  }
-  const session = UnpackSession.start(store, opts)
-  try {
-    await Promise.all([...missing.values()].map((l) => session.unpack(l)))
-    await session.finish()
-  } catch (err) {
-    await session.abort()
-    throw err
   }
 }

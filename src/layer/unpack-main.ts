@@ -1,12 +1,8 @@
 /**
  * The unpacking program that runs INSIDE the user namespace (as its root, so chown to image ids
- * works): `node dist/layer/unpack-main.js` reads a job on stdin, either all at once
- *
- *   {"layers": [{"blob": PATH, "mediaType": MT, "diffId": "sha256:..", "dest": DIR, "digest"?: D}],
- *    "canChown": true, "concurrency"?: 2}
- *
- * or streamed (what `pull` does: it starts this program while it still fetches the manifest, and
- * hands over each layer as soon as its blob is verified and in the store), one JSON per line:
+ * works): `node dist/layer/unpack-main.js` reads a streamed job on stdin (`pull` starts this
+ * program while it still fetches the manifest, and hands over each layer as soon as its blob is
+ * verified and in the store), one JSON per line:
  *
  *   {"stream": true, "canChown": true, "concurrency"?: 2}
  *   {"blob": PATH, "mediaType": MT, "diffId": "sha256:..", "dest": DIR, "digest"?: D}   (any number)
@@ -71,12 +67,11 @@ async function main(): Promise<void> {
   const first = await lines.next()
   if (first.done) throw new Error('no job on stdin')
   const job = parseJob(first.value)
-  const queue = new LayerQueue(job.layers)
+  const queue = new LayerQueue()
   const running = runQueue(queue, job, emit)
   running.catch(fail)
   let ended = false
   for await (const line of lines) {
-    if (!job.stream) throw new Error('bad job: more input after a complete job')
     const item = parseStreamLine(line)
     if (item === 'end') {
       ended = true
@@ -84,7 +79,7 @@ async function main(): Promise<void> {
     }
     queue.push(item)
   }
-  if (job.stream && !ended) throw new Error('input ended before the job did (caller gone)')
+  if (!ended) throw new Error('input ended before the job did (caller gone)')
   queue.end()
   await running
 }

@@ -1,4 +1,5 @@
 import {ReferenceError} from '../errors.js'
+import {isDigest} from '../oci/digest.js'
 
 /**
  * An image reference, normalized the way docker does it:
@@ -34,7 +35,6 @@ const pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
 const domainComponent = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/
 const tagPattern = /^[\w][\w.-]{0,127}$/
 const digestPattern = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
-const sha256Pattern = /^sha256:[a-f0-9]{64}$/
 
 /** Registry host for an API endpoint: docker.io's registry is served from registry-1.docker.io. */
 export function registryEndpointHost(registry: string): string {
@@ -71,7 +71,7 @@ function isValidDomain(domain: string): boolean {
 export function validateDigest(digest: string, input = digest): string {
   if (!digestPattern.test(digest)) fail(input, `invalid digest ${JSON.stringify(digest)}`)
   if (!digest.startsWith('sha256:')) fail(input, `unsupported digest algorithm ${JSON.stringify(digest.split(':')[0])}`)
-  if (!sha256Pattern.test(digest)) fail(input, 'sha256 digest must be 64 lowercase hex characters')
+  if (!isDigest(digest)) fail(input, 'sha256 digest must be 64 lowercase hex characters')
   return digest
 }
 

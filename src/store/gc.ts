@@ -1,12 +1,10 @@
-import {readdir, stat, unlink} from 'node:fs/promises'
-import {join} from 'node:path'
 import type {StoreLayout} from '../paths.js'
 import {removeTree} from '../userns/remove.js'
-import {cleanStaleIngest, digestHex, listBlobs} from './blobs.js'
-import {layersInUse, listImages} from './images.js'
-import {leasedDigests, withStoreLock} from './lock.js'
-
-const STALE_TMP_MS = 60 * 60 * 1000
+import {cleanStaleIngest, listBlobs, removeBlob} from './content.js'
+import {listImages} from './images.js'
+import {layerDir, listLayers, staleLayerTemps} from './layers.js'
+import {readLeases} from './leases.js'
+import {withStoreLock} from './lock.js'
 
 export interface GcResult {
   blobsRemoved: string[]
@@ -16,9 +14,10 @@ export interface GcResult {
 }
 
 /**
- * Deletes blobs and unpacked layer directories that no image record references, no container
- * uses and no running pull has leased. Layer directories may hold files owned by sub-uids, so
- * they go through removeTree (rm inside the user namespace when needed).
+ * Deletes blobs and unpacked layers that no image record references and no lease holds
+ * (containers lease their layers, running pulls what they fetch). Layer directories may hold
+ * files owned by sub-uids, so they go through removeTree (rm inside the user namespace when
+ * needed). Temporary files of killed pulls go too.
  */
 export async function garbageCollect(store: StoreLayout): Promise<GcResult> {
   return withStoreLock(store, 'gc', async () => {
@@ -30,50 +29,27 @@ export async function garbageCollect(store: StoreLayout): Promise<GcResult> {
       if (r.indexDigest) keepBlobs.add(r.indexDigest)
       for (const l of r.layers) {
         keepBlobs.add(l.digest)
-        if (/^sha256:[a-f0-9]{64}$/.test(l.diffId)) keepLayers.add(digestHex(l.diffId))
+        keepLayers.add(l.diffId)
       }
     }
-    for (const hex of await layersInUse(store)) keepLayers.add(hex)
-    for (const d of await leasedDigests(store)) {
-      keepBlobs.add(d)
-      if (/^sha256:[a-f0-9]{64}$/.test(d)) keepLayers.add(digestHex(d))
+    for (const lease of await readLeases(store)) {
+      for (const d of lease.content) keepBlobs.add(d)
+      for (const d of lease.layers) keepLayers.add(d)
     }
 
     const blobsRemoved: string[] = []
     let blobBytes = 0
     for (const d of await listBlobs(store)) {
       if (keepBlobs.has(d)) continue
-      const path = join(store.blobs, digestHex(d))
-      try {
-        blobBytes += (await stat(path)).size
-        await unlink(path)
-        blobsRemoved.push(d)
-      } catch {
-        // removed by someone else
-      }
+      const size = await removeBlob(store, d)
+      if (size === undefined) continue // removed by someone else
+      blobBytes += size
+      blobsRemoved.push(d)
     }
 
-    const layersRemoved: string[] = []
-    let names: string[] = []
-    try {
-      names = await readdir(store.layers)
-    } catch {
-      // no layers yet
-    }
-    const doomed = names.filter((n) => /^[a-f0-9]{64}$/.test(n) && !keepLayers.has(n))
-    // temporary unpack directories of killed pulls
-    const now = Date.now()
-    for (const n of names.filter((x) => x.startsWith('.tmp-'))) {
-      try {
-        if (now - (await stat(join(store.layers, n))).mtimeMs > STALE_TMP_MS) doomed.push(n)
-      } catch {
-        // gone
-      }
-    }
-    if (doomed.length > 0) {
-      await removeTree(...doomed.map((n) => join(store.layers, n)))
-      layersRemoved.push(...doomed.filter((n) => !n.startsWith('.')).map((n) => `sha256:${n}`))
-    }
+    const layersRemoved = (await listLayers(store)).filter((d) => !keepLayers.has(d))
+    const doomed = [...layersRemoved.map((d) => layerDir(store, d)), ...(await staleLayerTemps(store))]
+    if (doomed.length > 0) await removeTree(...doomed)
     await cleanStaleIngest(store)
     return {blobsRemoved, layersRemoved, blobBytes}
   })

@@ -5,7 +5,9 @@ import {ConflictError, IntegrityError, NotFoundError, UsageError} from '../error
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
 import {ensureDir, type StoreLayout} from '../paths.js'
 import {isReference, parseReference} from '../reference/parse.js'
-import {readBlob} from './blobs.js'
+import {isDigest, isDigestHex} from '../oci/digest.js'
+import {readBlob} from './content.js'
+import {leasedImages} from './leases.js'
 
 /** images/<sha256 hex of the normalized reference>.json */
 export function imageRecordPath(store: StoreLayout, ref: string): string {
@@ -26,10 +28,18 @@ export async function writeImageRecord(store: StoreLayout, record: ImageRecord):
   }
 }
 
+/** A record's digests are checked once here, when it is read: the rest of ctr-ts may build paths from them. */
 function isRecord(x: unknown): x is ImageRecord {
   if (typeof x !== 'object' || x === null) return false
   const r = x as Partial<ImageRecord>
-  return typeof r.ref === 'string' && typeof r.id === 'string' && typeof r.manifestDigest === 'string' && Array.isArray(r.layers)
+  return (
+    typeof r.ref === 'string' &&
+    isDigest(r.id) &&
+    isDigest(r.manifestDigest) &&
+    (r.indexDigest === undefined || isDigest(r.indexDigest)) &&
+    Array.isArray(r.layers) &&
+    r.layers.every((l: Partial<ImageRecord['layers'][number]> | null) => l !== null && typeof l === 'object' && isDigest(l.digest) && isDigest(l.diffId))
+  )
 }
 
 /** Every image record, sorted by pull time (newest first). */
@@ -42,7 +52,7 @@ export async function listImages(store: StoreLayout): Promise<ImageRecord[]> {
   }
   const out: ImageRecord[] = []
   for (const name of names) {
-    if (!/^[a-f0-9]{64}\.json$/.test(name)) continue
+    if (!name.endsWith('.json') || !isDigestHex(name.slice(0, -5))) continue
     try {
       const parsed: unknown = JSON.parse(await readFile(join(store.images, name), 'utf8'))
       if (isRecord(parsed)) out.push(parsed)
@@ -58,7 +68,7 @@ const HEX_PREFIX = /^(?:sha256:)?([a-f0-9]{4,64})$/
 /** Records that `nameOrId` designates (several when it is an id shared by several references). */
 export async function findImages(store: StoreLayout, nameOrId: string): Promise<{records: ImageRecord[]; byId: boolean}> {
   const all = await listImages(store)
-  const full = /^sha256:[a-f0-9]{64}$/.test(nameOrId) ? nameOrId : /^[a-f0-9]{64}$/.test(nameOrId) ? `sha256:${nameOrId}` : undefined
+  const full = isDigest(nameOrId) ? nameOrId : isDigestHex(nameOrId) ? `sha256:${nameOrId}` : undefined
   if (full) {
     const byId = all.filter((r) => r.id === full)
     if (byId.length > 0) return {records: byId, byId: true}
@@ -114,53 +124,6 @@ export async function readImageConfig(store: StoreLayout, record: ImageRecord): 
   }
 }
 
-/** Image ids used by containers (containers/<id>/container.json `image`), with container ids. */
-export async function imagesInUse(store: StoreLayout): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>()
-  let ids: string[]
-  try {
-    ids = await readdir(store.containers)
-  } catch {
-    return out
-  }
-  for (const id of ids) {
-    try {
-      const c = JSON.parse(await readFile(join(store.containers, id, 'container.json'), 'utf8')) as {image?: unknown; name?: unknown}
-      if (typeof c.image === 'string') out.set(c.image, [...(out.get(c.image) ?? []), typeof c.name === 'string' ? c.name : id.slice(0, 12)])
-    } catch {
-      // not a container (yet)
-    }
-  }
-  return out
-}
-
-/** Layer directories (diff id hex) that containers use as lower dirs, even if their image is gone. */
-export async function layersInUse(store: StoreLayout): Promise<Set<string>> {
-  const out = new Set<string>()
-  let ids: string[]
-  try {
-    ids = await readdir(store.containers)
-  } catch {
-    return out
-  }
-  const prefix = store.layers.endsWith('/') ? store.layers : `${store.layers}/`
-  for (const id of ids) {
-    try {
-      const c = JSON.parse(await readFile(join(store.containers, id, 'container.json'), 'utf8')) as {lowerDirs?: unknown}
-      if (!Array.isArray(c.lowerDirs)) continue
-      for (const dir of c.lowerDirs) {
-        if (typeof dir === 'string' && dir.startsWith(prefix)) {
-          const hex = dir.slice(prefix.length).split('/')[0]
-          if (hex) out.add(hex)
-        }
-      }
-    } catch {
-      // not a container (yet)
-    }
-  }
-  return out
-}
-
 export interface RemoveResult {
   untagged: string[]
   /** Image ids with no reference left. */
@@ -169,8 +132,8 @@ export interface RemoveResult {
 
 /**
  * Removes the record(s) `nameOrId` designates: a reference removes that reference only; an id
- * removes every reference to it (only with `force` when there are several). An image used by a
- * container is refused unless `force`. Blobs and layers are reclaimed by `garbageCollect`.
+ * removes every reference to it (only with `force` when there are several). An image a lease holds (a
+ * container uses it) is refused unless `force`. Blobs and layers are reclaimed by `garbageCollect`.
  */
 export async function removeImage(store: StoreLayout, nameOrId: string, opts: {force?: boolean} = {}): Promise<RemoveResult> {
   const {records, byId} = await findImages(store, nameOrId)
@@ -185,7 +148,7 @@ export async function removeImage(store: StoreLayout, nameOrId: string, opts: {f
   const id = records[0]!.id
   const lastReference = !remaining.some((r) => r.id === id && !removing.has(r.ref))
   if (lastReference && !opts.force) {
-    const users = (await imagesInUse(store)).get(id)
+    const users = (await leasedImages(store)).get(id)
     if (users && users.length > 0) {
       throw new ConflictError(`unable to remove image ${nameOrId} (must be forced): image is being used by container ${users.join(', ')}`)
     }

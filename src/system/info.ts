@@ -6,6 +6,7 @@ import {listContainers} from '../container/record.js'
 import {containerStatus} from '../container/status.js'
 import {which} from '../runtime/binaries.js'
 import {listImages} from '../store/images.js'
+import {listLayers} from '../store/layers.js'
 
 export interface SystemInfo {
   versions: Record<string, string>
@@ -56,14 +57,6 @@ export async function diskUsage(dir: string): Promise<number> {
   return total
 }
 
-async function countDir(dir: string, pattern: RegExp): Promise<number> {
-  try {
-    return (await readdir(dir)).filter((n) => pattern.test(n)).length
-  } catch {
-    return 0
-  }
-}
-
 export async function systemInfo(ctx: Context, version: string): Promise<SystemInfo> {
   const runtimeName = ctx.config.runtime.name
   const [runtimeV, fuseV, slirpV] = await Promise.all([
@@ -79,7 +72,7 @@ export async function systemInfo(ctx: Context, version: string): Promise<SystemI
     store: {root: ctx.store.root, runRoot: ctx.run.root, sizeBytes: await diskUsage(ctx.store.root)},
     images: (await listImages(ctx.store)).length,
     containers: {total: containers.length, running, stopped: containers.length - running},
-    layers: await countDir(ctx.store.layers, /^[a-f0-9]{64}$/),
+    layers: (await listLayers(ctx.store)).length,
     configSources: ctx.configSources,
   }
 }

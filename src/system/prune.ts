@@ -1,10 +1,12 @@
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {removeContainer} from '../container/lifecycle.js'
+import {releaseOrphanLeases} from '../container/orphan-leases.js'
 import {listContainers, readState} from '../container/record.js'
 import {containerStatus, isAlive} from '../container/status.js'
 import {garbageCollect} from '../store/gc.js'
-import {imagesInUse, listImages, removeImage} from '../store/images.js'
+import {listImages, removeImage} from '../store/images.js'
+import {leasedImages} from '../store/leases.js'
 import {removeTree} from '../userns/remove.js'
 
 export interface PruneResult {
@@ -29,8 +31,9 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<P
     await removeContainer(ctx, rec, false)
     result.containers.push(rec.id)
   }
+  await releaseOrphanLeases(ctx)
   if (opts.all) {
-    const used = await imagesInUse(ctx.store)
+    const used = await leasedImages(ctx.store)
     for (const img of await listImages(ctx.store)) {
       if (used.has(img.id)) continue
       try {

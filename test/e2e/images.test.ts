@@ -32,10 +32,10 @@ function splitRef(ref: string): {repo: string; tag: string} {
   return {repo: ref.slice(0, colon), tag: ref.slice(colon + 1)}
 }
 
-function fakeContainer(t: TempRoot, imageId: string, name = 'user1'): void {
-  const dir = join(t.root, 'containers', 'c'.repeat(64))
-  mkdirSync(dir, {recursive: true})
-  writeFileSync(join(dir, 'container.json'), JSON.stringify({id: 'c'.repeat(64), name, image: imageId, imageRef: 'x', lowerDirs: []}))
+/** A container (created, never started) using `image`: it leases the image's layers. */
+async function container(t: TempRoot, image: string, name = 'user1'): Promise<void> {
+  const res = await ctr(['create', '--name', name, '--network', 'none', image, 'true'], {env: t.env})
+  expect(res.exitCode, res.stderr).toBe(0)
 }
 
 describe('images', () => {
@@ -132,7 +132,7 @@ describe('rmi', () => {
   it('removes by id prefix, refuses an image a container uses unless -f', async () => {
     const bb = env.fixtures.busybox!
     const t = await pulled('busybox')
-    fakeContainer(t, bb.configDigest, 'web')
+    await container(t, bb.configDigest, 'web')
     const refused = await ctr(['rmi', hex(bb.configDigest).slice(0, 12)], {env: t.env})
     expect(refused.exitCode).toBe(125)
     expect(refused.stderr.trim()).toMatch(/^ctr-ts: unable to remove image .* being used by container web$/)
@@ -164,7 +164,7 @@ describe('image prune', () => {
     expect(existsSync(blob(t, orphan))).toBe(false)
     expect((await ctr(['images', '-q'], {env: t.env})).stdout.trim().split('\n')).toHaveLength(2)
 
-    fakeContainer(t, bb.configDigest)
+    await container(t, bb.configDigest)
     const all = await ctr(['image', 'prune', '-a', '-f'], {env: t.env})
     expect(all.exitCode, all.stderr).toBe(0)
     expect(all.stdout).toContain(`Untagged: ${ml.ref}`)

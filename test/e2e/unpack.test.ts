@@ -1,6 +1,7 @@
 /**
- * ensureLayersUnpacked for real: one child in a user namespace made by shim/build/ctr-ts-userns
- * (mapping the user's /etc/subuid range) unpacks blobs from a store into store.layers/<diffid>,
+ * UnpackSession for real, driven the way `pull` drives it (started first, fed each layer once its
+ * blob is in the store, finish() or abort() on failure): one child in a user namespace made by shim/build/ctr-ts-userns
+ * (mapping the user's /etc/subuid range) unpacks blobs from a store into the layer store,
  * keeping image owners (image uid 1000 lands on disk as subuid start + 999), and leaves nothing
  * half-unpacked behind on failure. Needs `npm run build` (dist/layer/unpack-main.js, the helper).
  */
@@ -10,9 +11,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {IntegrityError, LayerError} from '../../src/errors.js'
-import {ensureLayersUnpacked, layerDir, type LayerEvent} from '../../src/layer/unpack-layers.js'
+import {UnpackSession, type LayerEvent} from '../../src/layer/unpack-layers.js'
 import type {LayerRecord} from '../../src/oci/types.js'
 import {storeLayout, type StoreLayout} from '../../src/paths.js'
+import {hasLayer, layerDir} from '../../src/store/layers.js'
 import {currentMapping, hostIdOf} from '../../src/userns/idmap.js'
 import {removeTree} from '../../src/userns/remove.js'
 import {sha256} from '../harness/push.js'
@@ -44,7 +46,21 @@ async function storeLayer(s: StoreLayout, entries: TarEntry[], compression: 'gzi
   return {digest, mediaType, size: blob.length, diffId: diffId ?? sha256(tar)}
 }
 
-const leftovers = (s: StoreLayout) => readdirSync(s.layers).filter((n) => n.startsWith('.tmp-'))
+/** Everything in the layer store that is not a complete layer (temporary directories). */
+const leftovers = (s: StoreLayout) => (existsSync(s.layers) ? readdirSync(s.layers).filter((n) => !/^[a-f0-9]{64}$/.test(n)) : [])
+
+/** What image/pull.ts does with the layers whose blobs it has: one session, one unpack() per new diff id. */
+async function unpackLayers(s: StoreLayout, layers: LayerRecord[], onEvent?: (e: LayerEvent) => void): Promise<void> {
+  const session = UnpackSession.start(s, {onEvent})
+  try {
+    const fresh = [...new Map(layers.filter((l) => !hasLayer(s, l.diffId)).map((l) => [l.diffId, l])).values()]
+    await Promise.all(fresh.map((l) => session.unpack(l)))
+    await session.finish()
+  } catch (err) {
+    await session.abort()
+    throw err
+  }
+}
 
 const mapping = currentMapping()
 /** Where an image id lands on the host: through the subuid range, or the user when there is none. */
@@ -62,13 +78,18 @@ const owned: TarEntry[] = [
   {name: 'etc/shadow', type: 'file', uid: 0, gid: 42, mode: 0o640, content: 'root:*:\n'},
 ]
 
-describe('ensureLayersUnpacked (real user namespace)', () => {
-  it('unpacks missing layers, keeping owners through the subuid mapping', async () => {
+describe('UnpackSession (real user namespace)', () => {
+  it('unpacks layers handed over as their blobs land, keeping owners through the subuid mapping', async () => {
     store = freshStore()
-    const l1 = await storeLayer(store, owned, 'gzip')
-    const l2 = await storeLayer(store, [{name: 'etc', type: 'directory'}, {name: 'etc/.wh.shadow', type: 'file'}, {name: 'z', type: 'file', content: 'zstd'}], 'zstd')
     const events: LayerEvent[] = []
-    await ensureLayersUnpacked(store, [l1, l2, l1], {onEvent: (e) => events.push(e)})
+    // started before any blob is there, as pull does
+    const session = UnpackSession.start(store, {onEvent: (e) => events.push(e)})
+    const l1 = await storeLayer(store, owned, 'gzip')
+    const first = session.unpack(l1)
+    const same = session.unpack(l1) // the same diff id twice: unpacked once
+    const l2 = await storeLayer(store, [{name: 'etc', type: 'directory'}, {name: 'etc/.wh.shadow', type: 'file'}, {name: 'z', type: 'file', content: 'zstd'}], 'zstd')
+    await Promise.all([first, same, session.unpack(l2)])
+    await session.finish()
 
     const d1 = layerDir(store, l1.diffId)
     const tool = statSync(join(d1, 'home/app/tool'))
@@ -92,14 +113,14 @@ describe('ensureLayersUnpacked (real user namespace)', () => {
 
     // already there: nothing to do
     const again: LayerEvent[] = []
-    await ensureLayersUnpacked(store, [l1, l2], {onEvent: (e) => again.push(e)})
+    await unpackLayers(store, [l1, l2], (e) => again.push(e))
     expect(again).toEqual([])
   })
 
   it('a diff_id mismatch is an IntegrityError and leaves nothing behind (even sub-uid-owned files)', async () => {
     const s = freshStore()
     const bad = await storeLayer(s, owned, 'gzip', `sha256:${'1'.repeat(64)}`)
-    const err = await ensureLayersUnpacked(s, [bad]).catch((e: unknown) => e)
+    const err = await unpackLayers(s, [bad]).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(IntegrityError)
     expect((err as Error).message).toMatch(/expected diff_id sha256:1111/)
     expect(existsSync(layerDir(s, bad.diffId))).toBe(false)
@@ -110,7 +131,7 @@ describe('ensureLayersUnpacked (real user namespace)', () => {
     const s = freshStore()
     const good = await storeLayer(s, owned, 'none')
     const evil = await storeLayer(s, [{name: 'x', type: 'symlink', linkname: base}, {name: 'x/pwned', type: 'file', content: 'evil'}], 'gzip')
-    const err = await ensureLayersUnpacked(s, [good, evil]).catch((e: unknown) => e)
+    const err = await unpackLayers(s, [good, evil]).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(LayerError)
     expect((err as Error).message).toMatch(/entry "x\/pwned": path component "x" is a symlink/)
     expect(existsSync(join(base, 'pwned'))).toBe(false)
@@ -121,7 +142,7 @@ describe('ensureLayersUnpacked (real user namespace)', () => {
   it('two concurrent callers: one wins the rename, the other discards its copy', async () => {
     const s = freshStore()
     const l = await storeLayer(s, owned, 'gzip')
-    await Promise.all([ensureLayersUnpacked(s, [l]), ensureLayersUnpacked(s, [l])])
+    await Promise.all([unpackLayers(s, [l]), unpackLayers(s, [l])])
     expect(statSync(join(layerDir(s, l.diffId), 'home/app/tool')).uid).toBe(hostUid(1000))
     expect(leftovers(s)).toEqual([])
   })
@@ -130,7 +151,7 @@ describe('ensureLayersUnpacked (real user namespace)', () => {
     const s = freshStore()
     const l = await storeLayer(s, owned, 'gzip')
     const ghost = {...l, digest: `sha256:${'2'.repeat(64)}`, diffId: `sha256:${'3'.repeat(64)}`}
-    await expect(ensureLayersUnpacked(s, [ghost])).rejects.toThrow(/layer blob sha256:2222.* is not in the store/)
+    await expect(unpackLayers(s, [ghost])).rejects.toThrow(/layer blob sha256:2222.* is not in the store/)
     expect(leftovers(s)).toEqual([])
   })
 })

@@ -1,8 +1,7 @@
 import {Args} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
 import {describeError, NotFoundError} from '../../errors.js'
-import {inspectImage, type ImageInspect} from '../../image/inspect.js'
-import {resolveImage} from '../../store/images.js'
+import {inspectImages} from '../../engine/images.js'
 
 export default class ImageInspectCommand extends CtrCommand {
   static override description = 'Show details of images as a JSON array'
@@ -15,16 +14,8 @@ export default class ImageInspectCommand extends CtrCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(ImageInspectCommand)
     const ctx = await this.context(flags.config)
-    const out: ImageInspect[] = []
-    const errors: unknown[] = []
-    for (const name of argv as string[]) {
-      try {
-        out.push(await inspectImage(ctx.store, await resolveImage(ctx.store, name)))
-      } catch (err) {
-        errors.push(err)
-      }
-    }
-    this.log(JSON.stringify(out, null, 2))
+    const {images, errors} = await inspectImages(ctx, argv as string[])
+    this.log(JSON.stringify(images, null, 2))
     if (errors.length > 0) {
       for (const err of errors.slice(0, -1)) process.stderr.write(`ctr-ts: ${describeError(err).message}\n`)
       throw errors.at(-1) ?? new NotFoundError('no such image')

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
 import {humanSize} from '../../cli/table.js'
-import {pruneImages} from '../../image/remove.js'
+import {pruneImages} from '../../engine/images.js'
 import {confirm} from '../../system/prompt.js'
 
 export default class ImagePrune extends CtrCommand {
@@ -22,7 +22,7 @@ export default class ImagePrune extends CtrCommand {
       }
     }
     const ctx = await this.context(flags.config)
-    const {lines, gc} = await pruneImages(ctx.store, {all: flags.all})
+    const {lines, gc} = await pruneImages(ctx, {all: flags.all})
     if (lines.length > 0) {
       this.log('Deleted Images:')
       for (const l of lines) this.log(l)

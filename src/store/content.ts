@@ -3,19 +3,28 @@ import {constants} from 'node:fs'
 import {open, readdir, readFile, rename, stat, unlink, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 import {IntegrityError, NotFoundError} from '../errors.js'
+import {digestFromHex, isDigestHex, parseDigest} from '../oci/digest.js'
 import {ensureDir, type StoreLayout} from '../paths.js'
 
-const SHA256 = /^sha256:([a-f0-9]{64})$/
-
-/** Hex part of a sha256 digest; throws IntegrityError for anything else (never a path component from outside). */
-export function digestHex(digest: string): string {
-  const m = SHA256.exec(digest)
-  if (!m) throw new IntegrityError(`unsupported or malformed digest ${JSON.stringify(digest)}`)
-  return m[1]!
-}
+/**
+ * The content store: verified blobs (manifests, configs, compressed layers) under
+ * `blobs/sha256/<hex>`, written through `ingest/` files named here (and only here):
+ * `<hex>.<writer pid>.<random>.part`.
+ */
 
 export function blobPath(store: StoreLayout, digest: string): string {
-  return join(store.blobs, digestHex(digest))
+  return join(store.blobs, parseDigest(digest).hex)
+}
+
+function ingestName(hex: string): string {
+  return `${hex}.${process.pid}.${randomBytes(6).toString('hex')}.part`
+}
+
+/** The writer's pid of an ingest file name, or undefined for a name not made by ingestName. */
+function ingestWriter(name: string): number | undefined {
+  const [hex, pid, rand, part, ...rest] = name.split('.')
+  if (rest.length > 0 || part !== 'part' || !hex || !isDigestHex(hex) || !/^\d+$/.test(pid ?? '') || !/^[a-f0-9]+$/.test(rand ?? '')) return undefined
+  return Number(pid)
 }
 
 /** True when the verified blob is in the store (and has `size` bytes, when given). */
@@ -56,10 +65,10 @@ export class Ingest {
   ) {}
 
   static async create(store: StoreLayout, digest: string, expectedSize?: number): Promise<Ingest> {
-    const hex = digestHex(digest)
+    const {hex} = parseDigest(digest)
     ensureDir(store.ingest)
     ensureDir(store.blobs)
-    const tempPath = join(store.ingest, `${hex}.${process.pid}.${randomBytes(6).toString('hex')}.part`)
+    const tempPath = join(store.ingest, ingestName(hex))
     const fh = await open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
     return new Ingest(store, digest, expectedSize, tempPath, fh)
   }
@@ -139,9 +148,8 @@ export async function writeBlob(store: StoreLayout, digest: string, bytes: Buffe
 }
 
 function ownerAlive(name: string): boolean {
-  const m = /^[a-f0-9]{64}\.(\d+)\.[a-f0-9]+\.part$/.exec(name)
-  if (!m) return true
-  const pid = Number(m[1])
+  const pid = ingestWriter(name)
+  if (pid === undefined) return true
   if (pid === process.pid) return true
   try {
     process.kill(pid, 0)
@@ -182,8 +190,20 @@ export async function cleanStaleIngest(store: StoreLayout, maxAgeMs = 60 * 60 * 
 /** Every blob digest in the store. */
 export async function listBlobs(store: StoreLayout): Promise<string[]> {
   try {
-    return (await readdir(store.blobs)).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`)
+    return (await readdir(store.blobs)).filter(isDigestHex).map((n) => digestFromHex(n).value)
   } catch {
     return []
+  }
+}
+
+/** Deletes a blob; returns its size, or undefined when it was already gone. */
+export async function removeBlob(store: StoreLayout, digest: string): Promise<number | undefined> {
+  const path = blobPath(store, digest)
+  try {
+    const {size} = await stat(path)
+    await unlink(path)
+    return size
+  } catch {
+    return undefined
   }
 }

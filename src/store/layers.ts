@@ -1,0 +1,109 @@
+import {existsSync} from 'node:fs'
+import {mkdir, mkdtemp, readdir, rename, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+import {NotFoundError} from '../errors.js'
+import {digestFromHex, isDigestHex, parseDigest} from '../oci/digest.js'
+import {ensureDir, type StoreLayout} from '../paths.js'
+
+/**
+ * The unpacked layers of the store, and the only module that knows their layout:
+ *
+ *     layers/<diff id hex>/   a complete unpacked layer (its name is its completeness marker:
+ *                             a layer is unpacked into a temporary directory and renamed to
+ *                             its diff id only once its content was verified)
+ *     layers/.tmp-XXXXXX/     an unpack in progress (or left by a killed one: see staleLayerTemps)
+ *     layers/.empty/          the lower directory of a container whose image has no layers
+ */
+
+const TEMP_PREFIX = '.tmp-'
+const EMPTY = '.empty'
+
+/** The directory of the unpacked layer `diffId` (whether or not it exists yet). */
+export function layerDir(store: StoreLayout, diffId: string): string {
+  return join(store.layers, parseDigest(diffId, 'diff id').hex)
+}
+
+/** True when the layer is unpacked (complete) in the store. */
+export function hasLayer(store: StoreLayout, diffId: string): boolean {
+  return existsSync(layerDir(store, diffId))
+}
+
+/** A fresh, empty temporary directory to unpack a layer into (then commitLayer or removal). */
+export async function createLayerTemp(store: StoreLayout): Promise<string> {
+  ensureDir(store.layers)
+  return mkdtemp(join(store.layers, TEMP_PREFIX))
+}
+
+/**
+ * Makes the verified layer unpacked in `temp` visible as `diffId`. Returns false when another
+ * process committed the same layer first: theirs is kept and `temp` is left to the caller to remove.
+ */
+export async function commitLayer(store: StoreLayout, temp: string, diffId: string): Promise<boolean> {
+  try {
+    await rename(temp, layerDir(store, diffId))
+    return true
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false
+    throw err
+  }
+}
+
+/**
+ * The fuse-overlayfs lower directories of a rootfs made of `diffIds` (bottom layer first, as in
+ * an image config): topmost first. An image without layers gets one empty directory. Throws
+ * NotFoundError when a layer is not unpacked (removed meanwhile, or never pulled).
+ */
+export async function lowerDirs(store: StoreLayout, diffIds: readonly string[]): Promise<string[]> {
+  if (diffIds.length === 0) {
+    const empty = join(store.layers, EMPTY)
+    await mkdir(empty, {recursive: true, mode: 0o755})
+    return [empty]
+  }
+  const dirs = diffIds.map((d) => layerDir(store, d)).reverse()
+  for (const [i, dir] of dirs.entries()) {
+    if (!existsSync(dir)) throw new NotFoundError(`layer ${diffIds[diffIds.length - 1 - i]} is not in the store: pull the image again`)
+  }
+  return dirs
+}
+
+/** The diff ids of every complete unpacked layer. */
+export async function listLayers(store: StoreLayout): Promise<string[]> {
+  try {
+    return (await readdir(store.layers)).filter(isDigestHex).map((n) => digestFromHex(n).value)
+  } catch {
+    return []
+  }
+}
+
+/** Temporary unpack directories older than `maxAgeMs` (left by killed pulls). */
+export async function staleLayerTemps(store: StoreLayout, maxAgeMs = 60 * 60 * 1000): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(store.layers)
+  } catch {
+    return []
+  }
+  const now = Date.now()
+  const out: string[] = []
+  for (const n of names.filter((x) => x.startsWith(TEMP_PREFIX))) {
+    const path = join(store.layers, n)
+    try {
+      if (now - (await stat(path)).mtimeMs > maxAgeMs) out.push(path)
+    } catch {
+      // gone
+    }
+  }
+  return out
+}
+
+/**
+ * The diff id of a lower directory as records of ctr-ts 0.x stored them (absolute paths
+ * `…/layers/<diff id hex>`), or undefined for any other directory (their `…/empty`). Only for
+ * migrating those records: today's records keep diff ids.
+ */
+export function diffIdOfLegacyLowerDir(dir: string): string | undefined {
+  const parts = dir.split('/')
+  const hex = parts.at(-1) ?? ''
+  return parts.at(-2) === 'layers' && isDigestHex(hex) ? digestFromHex(hex).value : undefined
+}
