@@ -65,6 +65,7 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     name: flags.name,
     env: flags.env ?? [],
     envFiles: flags['env-file'] ?? [],
+    hostEnv: process.env,
     workdir: flags.workdir,
     user: flags.user,
     volumes: flags.volume ?? [],

@@ -1,10 +1,18 @@
 import {randomBytes} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
-import {mkdir, readdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import type {NetworkName} from '../network/mode.js'
+import type {PortMapping} from '../network/port-mapping.js'
+import {writeJsonAtomic} from '../runtime/json-file.js'
+import type {ExitInfo} from '../runtime/status.js'
+import {readExitFile, type TaskRecord} from '../runtime/task.js'
+
+// Moved down to where every stage can import them; re-exported for existing callers.
+export type {PortMapping} from '../network/port-mapping.js'
+export type {ExitInfo} from '../runtime/status.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -37,30 +45,12 @@ export interface ContainerRecord {
   labels: Record<string, string>
 }
 
-export interface PortMapping {
-  hostIp: string
-  hostPort: number
-  containerPort: number
-  protocol: 'tcp' | 'udp'
-}
-
-/** What changes while a container lives; written by the CLI at start. */
-export interface ContainerState {
-  shimPid?: number
-  /** Kernel start time of the shim (field 22 of /proc/PID/stat): guards against pid reuse. */
-  shimStartTime?: string
-  containerPid?: number
-  startedAt?: string
+/** What changes while a container lives: the Task's record plus the container's own keys. */
+export interface ContainerState extends TaskRecord {
   /** The network helper processes (slirp4netns, port proxy). */
   helperPids?: number[]
   /** Published ports with the host ports actually bound. */
   ports?: PortMapping[]
-}
-
-export interface ExitInfo {
-  exitCode: number
-  signal: number | null
-  finishedAt: string
 }
 
 export function containerPaths(ctx: Context, id: string) {
@@ -89,12 +79,7 @@ export function newContainerId(): string {
   return randomBytes(32).toString('hex')
 }
 
-/** Writes JSON atomically: temp file then rename, so readers never see half a file. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', {mode: 0o600})
-  await rename(tmp, path)
-}
+export {writeJsonAtomic}
 
 function readJsonSync<T>(path: string): T | undefined {
   try {
@@ -119,7 +104,7 @@ export async function saveState(ctx: Context, id: string, state: ContainerState)
 }
 
 export function readExit(ctx: Context, id: string): ExitInfo | undefined {
-  return readJsonSync<ExitInfo>(containerPaths(ctx, id).exit)
+  return readExitFile(containerPaths(ctx, id).exit)
 }
 
 export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {

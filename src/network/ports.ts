@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs'
-import type {PortMapping} from '../container/record.js'
+import type {PortMapping} from './port-mapping.js'
 import {UsageError} from '../errors.js'
 
 function parsePort(s: string, what: string): number {

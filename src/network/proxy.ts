@@ -1,6 +1,6 @@
 import type {Socket} from 'node:net'
 import type {Readable} from 'node:stream'
-import type {PortMapping} from '../container/record.js'
+import type {PortMapping} from './port-mapping.js'
 import {RuntimeError, UsageError} from '../errors.js'
 
 /**

@@ -1,7 +1,7 @@
 import {closeSync, openSync, readFileSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
-import type {PortMapping} from '../container/record.js'
+import type {PortMapping} from './port-mapping.js'
 import {CtrError, PrerequisiteError, RuntimeError} from '../errors.js'
 import {which} from '../runtime/binaries.js'
 import {helperPath} from '../userns/helpers.js'
