@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import type {CreateOptions} from '../container/options.js'
+import type {CreateOptions} from '../engine/containers.js'
 
 /** Flags shared by `run` and `create` (docker's names and short forms). */
 export const createFlags = {

@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {terminalIO} from '../cli/terminal.js'
 import * as containers from '../engine/containers.js'
-import {findContainer} from '../container/record.js'
 import {ExitCodeSignal} from '../errors.js'
 
 export default class Attach extends CtrCommand {
@@ -18,14 +17,13 @@ export default class Attach extends CtrCommand {
   async run(): Promise<void> {
     const {flags, args} = await this.parse(Attach)
     const ctx = await this.context(flags.config)
-    const rec = await findContainer(ctx, args.container)
-    const result = await containers.attach(ctx, rec.id, {
+    const result = await containers.attach(ctx, args.container, (rec) => ({
       tty: rec.tty,
       stdin: rec.stdin && !flags['no-stdin'],
       detachKeys: flags['detach-keys'],
       sigProxy: flags['sig-proxy'] && !rec.tty,
       io: terminalIO(),
-    })
+    }))
     if (!result.detached) throw new ExitCodeSignal(result.exitCode)
   }
 }

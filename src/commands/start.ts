@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {terminalIO} from '../cli/terminal.js'
 import * as containers from '../engine/containers.js'
-import {findContainer} from '../container/record.js'
 import {ExitCodeSignal} from '../errors.js'
 
 export default class Start extends CtrCommand {
@@ -27,14 +26,13 @@ export default class Start extends CtrCommand {
         this.log(name)
         continue
       }
-      const rec = await findContainer(ctx, name)
-      const result = await containers.startAttached(ctx, rec, {
+      const result = await containers.startAttached(ctx, name, (rec) => ({
         tty: rec.tty,
         stdin: flags.interactive && rec.stdin,
         detachKeys: flags['detach-keys'],
         sigProxy: !rec.tty,
         io: terminalIO(),
-      })
+      }))
       if (!result.detached) throw new ExitCodeSignal(result.exitCode)
     }
   }

@@ -7,8 +7,7 @@ import {NotFoundError, UsageError} from '../errors.js'
 import type {NetworkName} from '../network/mode.js'
 import type {PortMapping} from '../network/port-mapping.js'
 import {writeJsonAtomic} from '../runtime/json-file.js'
-import type {ExitInfo} from '../runtime/status.js'
-import {readExitFile, type TaskRecord} from '../runtime/task.js'
+import type {TaskRecord} from '../runtime/task.js'
 
 // Moved down to where every stage can import them; re-exported for existing callers.
 export type {PortMapping} from '../network/port-mapping.js'
@@ -79,8 +78,6 @@ export function newContainerId(): string {
   return randomBytes(32).toString('hex')
 }
 
-export {writeJsonAtomic}
-
 function readJsonSync<T>(path: string): T | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T
@@ -97,14 +94,6 @@ export async function saveRecord(ctx: Context, rec: ContainerRecord): Promise<vo
 
 export function readState(ctx: Context, id: string): ContainerState {
   return readJsonSync<ContainerState>(containerPaths(ctx, id).state) ?? {}
-}
-
-export async function saveState(ctx: Context, id: string, state: ContainerState): Promise<void> {
-  await writeJsonAtomic(containerPaths(ctx, id).state, state)
-}
-
-export function readExit(ctx: Context, id: string): ExitInfo | undefined {
-  return readExitFile(containerPaths(ctx, id).exit)
 }
 
 export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {

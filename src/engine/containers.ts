@@ -38,11 +38,17 @@ export async function start(ctx: Context, container: string): Promise<void> {
   await startContainer(ctx, await findContainer(ctx, container), {attach: false})
 }
 
+/** Session options, or a function of the container's record (its tty and stdin decide). */
+export type SessionFor = SessionOptions | ((rec: ContainerRecord) => SessionOptions)
+
+const sessionFor = (s: SessionFor, rec: ContainerRecord): SessionOptions => (typeof s === 'function' ? s(rec) : s)
+
 /** Starts a container with the session attached from its first byte; resolves when it exits or the session detaches. */
-export async function startAttached(ctx: Context, container: string | ContainerRecord, session: SessionOptions): Promise<SessionResult> {
+export async function startAttached(ctx: Context, container: string | ContainerRecord, session: SessionFor): Promise<SessionResult> {
   const rec = typeof container === 'string' ? await findContainer(ctx, container) : container
   let result: Promise<SessionResult> | undefined
-  await startContainer(ctx, rec, {attach: true, beforeStart: (client) => (result = relaySession(client, session))})
+  const opts = sessionFor(session, rec)
+  await startContainer(ctx, rec, {attach: true, beforeStart: (client) => (result = relaySession(client, opts))})
   const done = await result!
   // --rm: the shim removed it; make sure, in case the shim was killed.
   if (!done.detached) await settleAutoRemove(ctx, rec)
@@ -70,11 +76,12 @@ export async function run(ctx: Context, opts: RunOptions, events: CreateEvents =
 }
 
 /** Attaches a session to a running container. */
-export async function attach(ctx: Context, container: string, session: SessionOptions): Promise<SessionResult> {
+export async function attach(ctx: Context, container: string, session: SessionFor): Promise<SessionResult> {
   const rec = await findContainer(ctx, container)
   if (!containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is not running`)
+  const opts = sessionFor(session, rec)
   const client = await containerTask(ctx, rec).attach()
-  return relaySession(client, session)
+  return relaySession(client, opts)
 }
 
 /** docker stop: the stop signal, SIGKILL after `timeoutSec`. */
