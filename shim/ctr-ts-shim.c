@@ -231,45 +231,27 @@ static void sync_report(const char *fmt, ...)
 }
 
 /*
- * The message of runc's last stderr line: runc wraps errors as
- * `time="..." level=error msg="runc create failed: ..."`; keep what is inside msg="...".
+ * The runtime's last non-empty stderr line, verbatim: what it means (runc's
+ * `time="..." level=error msg="..."` wrapping, which failures are the container command's) is
+ * decided in one place, by the CLI's runtime Task (src/runtime/classify.ts).
  */
-static void clean_runtime_error(const char *raw, char *out, size_t outlen)
+static void last_line(const char *raw, char *out, size_t outlen)
 {
-	const char *end = raw + strlen(raw), *line = NULL, *line_end = NULL;
-	/* Last non-empty line. */
-	while (end > raw) {
-		while (end > raw && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-			end--;
-		if (end == raw)
-			break;
-		const char *start = end;
-		while (start > raw && start[-1] != '\n')
-			start--;
-		line = start;
-		line_end = end;
-		break;
-	}
-	if (line == NULL) {
+	const char *end = raw + strlen(raw);
+	while (end > raw && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	if (end == raw) {
 		snprintf(out, outlen, "unknown error");
 		return;
 	}
-	const char *msg = memmem(line, (size_t)(line_end - line), "msg=\"", 5);
-	size_t o = 0;
-	if (msg != NULL) {
-		for (const char *p = msg + 5; p < line_end && *p != '"' && o + 1 < outlen; p++) {
-			if (*p == '\\' && p + 1 < line_end) {
-				p++;
-				out[o++] = *p == 'n' ? ' ' : *p == 't' ? ' ' : *p;
-			} else {
-				out[o++] = *p;
-			}
-		}
-	} else {
-		for (const char *p = line; p < line_end && o + 1 < outlen; p++)
-			out[o++] = *p;
-	}
-	out[o] = '\0';
+	const char *start = end;
+	while (start > raw && start[-1] != '\n')
+		start--;
+	size_t n = (size_t)(end - start);
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, start, n);
+	out[n] = '\0';
 }
 
 /* ---- children -------------------------------------------------------------------------- */
@@ -398,7 +380,7 @@ static const char **runtime_argv(const char **argv, const char *const sub[])
 
 /*
  * Run RUNTIME [runtime-args] SUB... with stdin/stdout on /dev/null and stderr captured; returns
- * its wait status and puts its cleaned last stderr line in errbuf.
+ * its wait status and puts its last stderr line in errbuf.
  */
 static int run_runtime(const char *const sub[], char *errbuf, size_t errlen)
 {
@@ -414,7 +396,7 @@ static int run_runtime(const char *const sub[], char *errbuf, size_t errlen)
 	if (read_tail(errp[0], raw, sizeof raw) > 0)
 		warnx("%s %s: %s", opt_runtime, sub[0], raw);
 	close_fd(&errp[0]);
-	clean_runtime_error(raw, errbuf, errlen);
+	last_line(raw, errbuf, errlen);
 	return status;
 }
 
@@ -1162,7 +1144,7 @@ static void mount_rootfs(void)
 	if (n > 0)
 		warnx("%s: %s", opt_mount_program, raw);
 	if (!status_ok(status)) {
-		clean_runtime_error(raw, msg, sizeof msg);
+		last_line(raw, msg, sizeof msg);
 		if (WIFEXITED(status))
 			sync_report("error mounting the rootfs with %s failed (exit %d): %s", opt_mount_program,
 				    WEXITSTATUS(status), n > 0 ? msg : "no message");
@@ -1284,7 +1266,7 @@ static void create_container(void)
 	}
 
 	if (!status_ok(status)) {
-		clean_runtime_error(raw, errmsg, sizeof errmsg);
+		last_line(raw, errmsg, sizeof errmsg);
 		sync_report("error %s", errmsg);
 		close_fd(&master);
 		cleanup_and_exit(1);

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import type {CreateOptions} from '../container/options.js'
+import type {CreateOptions} from '../engine/containers.js'
 
 /** Flags shared by `run` and `create` (docker's names and short forms). */
 export const createFlags = {
@@ -65,6 +65,7 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     name: flags.name,
     env: flags.env ?? [],
     envFiles: flags['env-file'] ?? [],
+    hostEnv: process.env,
     workdir: flags.workdir,
     user: flags.user,
     volumes: flags.volume ?? [],

@@ -1,10 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {findContainer, containerPaths} from '../container/record.js'
-import {relaySession} from '../container/session.js'
-import {containerStatus} from '../container/status.js'
-import {ConflictError, ExitCodeSignal} from '../errors.js'
-import {AttachClient} from '../shim/attach.js'
+import {terminalIO} from '../cli/terminal.js'
+import * as containers from '../engine/containers.js'
+import {ExitCodeSignal} from '../errors.js'
 
 export default class Attach extends CtrCommand {
   static override description = "Attach the terminal to a running container's input and output"
@@ -19,15 +17,13 @@ export default class Attach extends CtrCommand {
   async run(): Promise<void> {
     const {flags, args} = await this.parse(Attach)
     const ctx = await this.context(flags.config)
-    const rec = await findContainer(ctx, args.container)
-    if (!containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is not running`)
-    const client = await AttachClient.connect(containerPaths(ctx, rec.id).attachSocket)
-    const result = await relaySession(client, {
+    const result = await containers.attach(ctx, args.container, (rec) => ({
       tty: rec.tty,
       stdin: rec.stdin && !flags['no-stdin'],
       detachKeys: flags['detach-keys'],
       sigProxy: flags['sig-proxy'] && !rec.tty,
-    })
+      io: terminalIO(),
+    }))
     if (!result.detached) throw new ExitCodeSignal(result.exitCode)
   }
 }

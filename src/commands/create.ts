@@ -3,7 +3,8 @@ import {CtrCommand} from '../base-command.js'
 import {createFlags, toCreateOptions} from '../cli/container-flags.js'
 import {flagShapes} from '../cli/flag-shapes.js'
 import {expandShortClusters, splitAtPositional} from '../cli/split-argv.js'
-import {createContainer} from '../container/create.js'
+import {pullReporter} from '../cli/terminal.js'
+import * as containers from '../engine/containers.js'
 
 export default class Create extends CtrCommand {
   static override description = 'Create a container without starting it; the image is pulled first when missing'
@@ -20,7 +21,13 @@ export default class Create extends CtrCommand {
     const {own, rest} = splitAtPositional(this.argv, shapes)
     const {flags, args} = await this.parse(Create, expandShortClusters(own, shapes))
     const ctx = await this.context(flags.config)
-    const rec = await createContainer(ctx, toCreateOptions(flags, args.image, rest))
+    const pull = pullReporter()
+    let rec
+    try {
+      rec = await containers.create(ctx, toCreateOptions(flags, args.image, rest), pull.events)
+    } finally {
+      pull.finish()
+    }
     this.log(rec.id)
   }
 }

@@ -2,8 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {flagShapes} from '../cli/flag-shapes.js'
 import {expandShortClusters, splitAtPositional} from '../cli/split-argv.js'
-import {execInContainer} from '../container/exec.js'
-import {findContainer} from '../container/record.js'
+import * as containers from '../engine/containers.js'
 import {ExitCodeSignal, UsageError} from '../errors.js'
 
 export default class Exec extends CtrCommand {
@@ -29,8 +28,7 @@ export default class Exec extends CtrCommand {
     const {flags, args} = await this.parse(Exec, expandShortClusters(own, shapes))
     if (rest.length === 0) throw new UsageError('exec needs a command to run')
     const ctx = await this.context(flags.config)
-    const rec = await findContainer(ctx, args.container)
-    const code = await execInContainer(ctx, rec, {
+    const code = await containers.exec(ctx, args.container, {
       args: rest,
       tty: flags.tty,
       interactive: flags.interactive,
@@ -38,6 +36,8 @@ export default class Exec extends CtrCommand {
       env: flags.env ?? [],
       workdir: flags.workdir,
       user: flags.user,
+      hostEnv: process.env,
+      io: {stdin: 'inherit', stdout: 'inherit', stderr: process.stderr},
     })
     throw new ExitCodeSignal(code)
   }

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {signalContainer} from '../container/lifecycle.js'
-import {findContainer} from '../container/record.js'
+import * as containers from '../engine/containers.js'
 
 export default class Kill extends CtrCommand {
   static override description = 'Send a signal (SIGKILL by default) to running containers'
@@ -16,7 +15,7 @@ export default class Kill extends CtrCommand {
     if (argv.length === 0) this.error('kill needs at least one container', {exit: 125})
     const ctx = await this.context(flags.config)
     for (const name of argv as string[]) {
-      await signalContainer(ctx, await findContainer(ctx, name), flags.signal)
+      await containers.kill(ctx, name, flags.signal)
       this.log(name)
     }
   }

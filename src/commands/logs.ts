@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {showLogs} from '../container/logs.js'
-import {findContainer} from '../container/record.js'
+import * as containers from '../engine/containers.js'
 
 export default class Logs extends CtrCommand {
   static override description = "Print a container's output (stdout and stderr, as recorded by its shim)"
@@ -16,10 +15,9 @@ export default class Logs extends CtrCommand {
   async run(): Promise<void> {
     const {flags, args} = await this.parse(Logs)
     const ctx = await this.context(flags.config)
-    const rec = await findContainer(ctx, args.container)
     const tail = flags.tail === 'all' ? undefined : Number(flags.tail)
     if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) this.error(`invalid --tail value "${flags.tail}"`, {exit: 125})
-    await showLogs(ctx, rec, {
+    await containers.logs(ctx, args.container, {
       follow: flags.follow,
       tail,
       timestamps: flags.timestamps,

@@ -1,7 +1,6 @@
 import {Args} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {findContainer} from '../container/record.js'
-import {publishedPorts} from '../container/status.js'
+import * as containers from '../engine/containers.js'
 
 export default class Port extends CtrCommand {
   static override description = "List a container's published ports (host ports actually bound while it runs)"
@@ -14,8 +13,7 @@ export default class Port extends CtrCommand {
   async run(): Promise<void> {
     const {flags, args} = await this.parse(Port)
     const ctx = await this.context(flags.config)
-    const rec = await findContainer(ctx, args.container)
-    const ports = publishedPorts(ctx, rec)
+    const ports = await containers.ports(ctx, args.container)
     const [onlyPort, onlyProto] = (args.port ?? '').split('/')
     for (const p of ports) {
       if (onlyPort && (String(p.containerPort) !== onlyPort || (onlyProto && onlyProto !== p.protocol))) continue

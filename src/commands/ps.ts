@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {ago, humanDuration, renderTable} from '../cli/table.js'
-import {listContainers} from '../container/record.js'
-import {containerStatus, type ContainerStatus, publishedPorts} from '../container/status.js'
-import type {PortMapping} from '../container/record.js'
+import * as containers from '../engine/containers.js'
+import type {ContainerStatus, PortMapping} from '../engine/containers.js'
 
 export function statusText(s: ContainerStatus): string {
   if (s.running) return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt ?? new Date().toISOString()))}`
@@ -28,16 +27,14 @@ export default class Ps extends CtrCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Ps)
     const ctx = await this.context(flags.config)
-    const rows = (await listContainers(ctx))
-      .map((rec) => ({rec, status: containerStatus(ctx, rec)}))
-      .filter(({status}) => flags.all || status.running)
+    const rows = (await containers.list(ctx, {all: flags.all})).map(({record, status, ports}) => ({rec: record, status, ports}))
     const id = (full: string) => (flags['no-trunc'] ? full : full.slice(0, 12))
     if (flags.quiet) {
       for (const {rec} of rows) this.log(id(rec.id))
       return
     }
     if (flags.format === 'json') {
-      const out = rows.map(({rec, status}) => ({
+      const out = rows.map(({rec, status, ports}) => ({
         Id: rec.id,
         Names: [rec.name],
         Image: rec.imageRef,
@@ -48,7 +45,7 @@ export default class Ps extends CtrCommand {
         Status: statusText(status),
         ExitCode: status.exit?.exitCode ?? null,
         Pid: status.running ? status.containerPid : 0,
-        Ports: publishedPorts(ctx, rec, status),
+        Ports: ports,
         Labels: rec.labels,
       }))
       this.log(JSON.stringify(out, null, 2))
@@ -61,7 +58,7 @@ export default class Ps extends CtrCommand {
     this.log(
       renderTable(
         ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-        rows.map(({rec, status}) => [id(rec.id), rec.imageRef, cmd(rec.args), ago(rec.created), statusText(status), portsText(publishedPorts(ctx, rec, status)), rec.name]),
+        rows.map(({rec, status, ports}) => [id(rec.id), rec.imageRef, cmd(rec.args), ago(rec.created), statusText(status), portsText(ports), rec.name]),
       ),
     )
   }

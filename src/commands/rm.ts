@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {removeContainer} from '../container/lifecycle.js'
-import {findContainer} from '../container/record.js'
+import * as containers from '../engine/containers.js'
 import {NotFoundError} from '../errors.js'
 
 export default class Rm extends CtrCommand {
@@ -20,7 +19,7 @@ export default class Rm extends CtrCommand {
     let failed: unknown
     for (const name of argv as string[]) {
       try {
-        await removeContainer(ctx, await findContainer(ctx, name), flags.force)
+        await containers.remove(ctx, name, {force: flags.force})
         this.log(name)
       } catch (err) {
         if (flags.force && err instanceof NotFoundError) continue

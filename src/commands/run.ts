@@ -3,10 +3,8 @@ import {CtrCommand} from '../base-command.js'
 import {createFlags, toCreateOptions} from '../cli/container-flags.js'
 import {flagShapes} from '../cli/flag-shapes.js'
 import {expandShortClusters, splitAtPositional} from '../cli/split-argv.js'
-import {createContainer} from '../container/create.js'
-import {removeContainer} from '../container/lifecycle.js'
-import {findContainer} from '../container/record.js'
-import {startAttached, startContainer} from '../container/start.js'
+import {pullReporter, terminalIO} from '../cli/terminal.js'
+import * as containers from '../engine/containers.js'
 import {ExitCodeSignal} from '../errors.js'
 
 export default class Run extends CtrCommand {
@@ -33,34 +31,30 @@ export default class Run extends CtrCommand {
     const {own, rest} = splitAtPositional(this.argv, shapes)
     const {flags, args} = await this.parse(Run, expandShortClusters(own, shapes))
     const ctx = await this.context(flags.config)
-    const rec = await createContainer(ctx, toCreateOptions(flags, args.image, rest))
-    if (flags.detach) {
-      try {
-        await startContainer(ctx, rec, {attach: false})
-      } catch (err) {
-        if (rec.autoRemove) await removeContainer(ctx, rec, true).catch(() => undefined)
-        throw err
-      }
-      this.log(rec.id)
-      return
-    }
+    const pull = pullReporter()
     let result
     try {
-      result = await startAttached(ctx, rec, {
-        tty: flags.tty,
-        stdin: flags.interactive,
-        detachKeys: flags['detach-keys'],
-        sigProxy: flags['sig-proxy'] && !flags.tty,
-      })
-    } catch (err) {
-      if (rec.autoRemove) await removeContainer(ctx, rec, true).catch(() => undefined)
-      throw err
+      result = await containers.run(
+        ctx,
+        {
+          create: toCreateOptions(flags, args.image, rest),
+          detach: flags.detach,
+          session: {
+            tty: flags.tty,
+            stdin: flags.interactive,
+            detachKeys: flags['detach-keys'],
+            sigProxy: flags['sig-proxy'] && !flags.tty,
+            io: terminalIO(),
+          },
+        },
+        pull.events,
+      )
+    } finally {
+      pull.finish()
     }
-    if (result.detached) return
-    if (rec.autoRemove) {
-      // The shim removed it; make sure, in case the shim was killed.
-      const still = await findContainer(ctx, rec.id).catch(() => undefined)
-      if (still) await removeContainer(ctx, still, true)
+    if (result.detached) {
+      if (flags.detach) this.log(result.id)
+      return
     }
     throw new ExitCodeSignal(result.exitCode)
   }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {findContainer} from '../container/record.js'
-import {startAttached, startContainer} from '../container/start.js'
+import {terminalIO} from '../cli/terminal.js'
+import * as containers from '../engine/containers.js'
 import {ExitCodeSignal} from '../errors.js'
 
 export default class Start extends CtrCommand {
@@ -21,18 +21,18 @@ export default class Start extends CtrCommand {
     const names = argv as string[]
     if (flags.attach && names.length > 1) this.error('you cannot start and attach multiple containers at once', {exit: 125})
     for (const name of names) {
-      const rec = await findContainer(ctx, name)
       if (!flags.attach) {
-        await startContainer(ctx, rec, {attach: false})
+        await containers.start(ctx, name)
         this.log(name)
         continue
       }
-      const result = await startAttached(ctx, rec, {
+      const result = await containers.startAttached(ctx, name, (rec) => ({
         tty: rec.tty,
         stdin: flags.interactive && rec.stdin,
         detachKeys: flags['detach-keys'],
         sigProxy: !rec.tty,
-      })
+        io: terminalIO(),
+      }))
       if (!result.detached) throw new ExitCodeSignal(result.exitCode)
     }
   }

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {stopContainer} from '../container/lifecycle.js'
-import {findContainer} from '../container/record.js'
+import * as containers from '../engine/containers.js'
 
 export default class Stop extends CtrCommand {
   static override description = "Stop containers: the image's stop signal (SIGTERM by default), then SIGKILL after the timeout"
@@ -16,7 +15,7 @@ export default class Stop extends CtrCommand {
     if (argv.length === 0) this.error('stop needs at least one container', {exit: 125})
     const ctx = await this.context(flags.config)
     for (const name of argv as string[]) {
-      await stopContainer(ctx, await findContainer(ctx, name), flags.time)
+      await containers.stop(ctx, name, flags.time)
       this.log(name)
     }
   }

@@ -1,6 +1,5 @@
 import {CtrCommand} from '../base-command.js'
-import {waitForExit} from '../container/lifecycle.js'
-import {findContainer} from '../container/record.js'
+import * as containers from '../engine/containers.js'
 
 export default class Wait extends CtrCommand {
   static override description = 'Wait for containers to exit and print their exit codes'
@@ -12,9 +11,7 @@ export default class Wait extends CtrCommand {
     if (argv.length === 0) this.error('wait needs at least one container', {exit: 125})
     const ctx = await this.context(flags.config)
     for (const name of argv as string[]) {
-      const rec = await findContainer(ctx, name)
-      const exit = await waitForExit(ctx, rec)
-      this.log(String(exit?.exitCode ?? 0))
+      this.log(String(await containers.wait(ctx, name)))
     }
   }
 }

@@ -5,6 +5,7 @@ import {writeEtcFiles} from '../network/etc-files.js'
 import {networkMode} from '../network/mode.js'
 import {resolvePublish} from '../network/ports.js'
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
+import type {PullEventSink} from '../progress/events.js'
 import {resolveRuntime} from '../runtime/runtime.js'
 import {parseCpus, parseEnvFile, parseMemory} from '../spec/flags.js'
 import {generateSpec, type SpecInput} from '../spec/generate.js'
@@ -19,17 +20,24 @@ import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, 
 import {releaseName, reserveName} from './names.js'
 import {removeTree} from '../userns/remove.js'
 
+/** What `create` reports while it works: a missing image is pulled first. */
+export interface CreateEvents {
+  /** The image is not in the store: a pull starts (docker prints "Unable to find image 'REF' locally"). */
+  onPullStart?: (ref: string) => void
+  /** The pull's progress; without it the pull is quiet. */
+  onPullEvent?: PullEventSink
+}
+
 /** The image for `run`/`create`: from the store, or pulled first like docker does. */
-export async function imageForRun(ctx: Context, ref: string, platform?: string): Promise<ImageRecord> {
+export async function imageForRun(ctx: Context, ref: string, platform: string | undefined, events: CreateEvents = {}): Promise<ImageRecord> {
   try {
     return await resolveImage(ctx.store, ref)
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err
-    process.stderr.write(`Unable to find image '${ref}' locally\n`)
+    events.onPullStart?.(ref)
     // The registry client (undici) loads only when a pull is needed: it is most of start-up time.
-    const [{pullImage}, {createProgress}] = await Promise.all([import('../image/pull.js'), import('../progress/render.js')])
-    const progress = createProgress(process.stderr)
-    return pullImage(ctx, ref, {platform, onEvent: progress.sink}).finally(() => progress.finish())
+    const {pullImage} = await import('../image/pull.js')
+    return pullImage(ctx, ref, {platform, onEvent: events.onPullEvent})
   }
 }
 
@@ -37,7 +45,7 @@ export async function imageForRun(ctx: Context, ref: string, platform?: string):
  * Creates a container: resolves (or pulls) the image, reserves the name, writes the record and
  * the OCI bundle. Nothing runs yet. On failure nothing is left behind.
  */
-export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
+export async function createContainer(ctx: Context, opts: CreateOptions, events: CreateEvents = {}): Promise<ContainerRecord> {
   const {network, allowHostLoopback} = networkMode(opts.network ?? ctx.config.network.default, ctx.config.network.allowHostLoopback)
   const runtime = resolveRuntime(ctx, opts.runtime)
   const resources = {
@@ -50,7 +58,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
     const support = checkResourceSupport()
     if (!support.ok) throw new UsageError(support.reason)
   }
-  const image = await imageForRun(ctx, opts.image, opts.platform)
+  const image = await imageForRun(ctx, opts.image, opts.platform, events)
   const imageConfig: ImageConfig = await readImageConfig(ctx.store, image)
   const ports = resolvePublish(opts.publish, opts.publishAll ? Object.keys(imageConfig.config?.ExposedPorts ?? {}) : [], network)
 
@@ -91,7 +99,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       entrypoint: opts.entrypoint,
       env: opts.env,
       envFiles: envFromFiles,
-      hostEnv: process.env,
+      hostEnv: opts.hostEnv,
       workdir: opts.workdir,
       user,
       hostname,

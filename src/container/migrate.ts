@@ -1,7 +1,8 @@
 import {readdir, readFile} from 'node:fs/promises'
 import type {Context} from '../context.js'
 import {acquireLease} from '../store/leases.js'
-import {containerLeaseId, containerPaths, parseRecord, writeJsonAtomic} from './record.js'
+import {writeJsonAtomic} from '../runtime/json-file.js'
+import {containerLeaseId, containerPaths, parseRecord} from './record.js'
 
 /**
  * Upgrades the container records of a store written by ctr-ts 0.x (store format 1), once: each

@@ -5,6 +5,8 @@ export interface CreateOptions {
   name?: string
   env: string[]
   envFiles: string[]
+  /** The front end's environment, for -e KEY without a value. */
+  hostEnv: Record<string, string | undefined>
   workdir?: string
   user?: string
   volumes: string[]

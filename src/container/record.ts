@@ -1,12 +1,18 @@
 import {randomBytes} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
-import {mkdir, readdir, readFile, rename, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import type {NetworkName} from '../network/mode.js'
 import type {PortMapping} from '../network/ports.js'
 import {diffIdOfLegacyLowerDir} from '../store/layers.js'
+import {writeJsonAtomic} from '../runtime/json-file.js'
+import type {TaskRecord} from '../runtime/task.js'
+
+// Moved down to where every stage can import them; re-exported for existing callers.
+export type {PortMapping} from '../network/ports.js'
+export type {ExitInfo} from '../runtime/status.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -43,26 +49,12 @@ export interface ContainerRecord {
   labels: Record<string, string>
 }
 
-// Defined by the network stage (which must not import container/); re-exported for the record's users.
-export type {PortMapping}
-
-/** What changes while a container lives; written by the CLI at start. */
-export interface ContainerState {
-  shimPid?: number
-  /** Kernel start time of the shim (field 22 of /proc/PID/stat): guards against pid reuse. */
-  shimStartTime?: string
-  containerPid?: number
-  startedAt?: string
+/** What changes while a container lives: the Task's record plus the container's own keys. */
+export interface ContainerState extends TaskRecord {
   /** The network helper processes (slirp4netns, port proxy). */
   helperPids?: number[]
   /** Published ports with the host ports actually bound. */
   ports?: PortMapping[]
-}
-
-export interface ExitInfo {
-  exitCode: number
-  signal: number | null
-  finishedAt: string
 }
 
 export function containerPaths(ctx: Context, id: string) {
@@ -124,13 +116,6 @@ export function newContainerId(): string {
   return randomBytes(32).toString('hex')
 }
 
-/** Writes JSON atomically: temp file then rename, so readers never see half a file. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', {mode: 0o600})
-  await rename(tmp, path)
-}
-
 function readRecordSync(path: string): ContainerRecord | undefined {
   return parseRecord(readJsonSync<unknown>(path))
 }
@@ -151,14 +136,6 @@ export async function saveRecord(ctx: Context, rec: ContainerRecord): Promise<vo
 
 export function readState(ctx: Context, id: string): ContainerState {
   return readJsonSync<ContainerState>(containerPaths(ctx, id).state) ?? {}
-}
-
-export async function saveState(ctx: Context, id: string, state: ContainerState): Promise<void> {
-  await writeJsonAtomic(containerPaths(ctx, id).state, state)
-}
-
-export function readExit(ctx: Context, id: string): ExitInfo | undefined {
-  return readJsonSync<ExitInfo>(containerPaths(ctx, id).exit)
 }
 
 export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {

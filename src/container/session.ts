@@ -9,6 +9,15 @@ export interface SessionOptions {
   detachKeys: string
   /** Forward SIGINT/SIGTERM/SIGHUP/SIGUSR1/SIGUSR2 received by the CLI to the container. */
   sigProxy: boolean
+  /** The terminal (or streams) of the front end. */
+  io: SessionIO
+}
+
+/** The front end's streams: a TTY stdin gets raw mode, a TTY stdout is followed for its size. */
+export interface SessionIO {
+  stdin: NodeJS.ReadableStream & {isTTY?: boolean; setRawMode?: (mode: boolean) => unknown}
+  stdout: NodeJS.WritableStream & {rows?: number; columns?: number; on(event: 'resize', fn: () => void): unknown; off(event: 'resize', fn: () => void): unknown}
+  stderr: NodeJS.WritableStream
 }
 
 export type SessionResult = {detached: true} | {detached: false; exitCode: number}
@@ -32,15 +41,15 @@ export function parseDetachKeys(spec: string): Buffer {
  */
 export function relaySession(client: AttachClient, opts: SessionOptions): Promise<SessionResult> {
   const detach = parseDetachKeys(opts.detachKeys)
-  const stdin = process.stdin
-  const rawMode = opts.tty && opts.stdin && stdin.isTTY
+  const {stdin, stdout, stderr} = opts.io
+  const rawMode = opts.tty && opts.stdin && stdin.isTTY === true && stdin.setRawMode !== undefined
   return new Promise<SessionResult>((resolve) => {
     let matched = 0
     let finished = false
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2']
     const onSignal = (sig: NodeJS.Signals) => client.signal(os.signals[sig])
     const onResize = () => {
-      if (process.stdout.rows && process.stdout.columns) client.resize(process.stdout.rows, process.stdout.columns)
+      if (stdout.rows && stdout.columns) client.resize(stdout.rows, stdout.columns)
     }
     const onData = (chunk: Buffer) => {
       if (!opts.tty || detach.length === 0) {
@@ -70,32 +79,32 @@ export function relaySession(client: AttachClient, opts: SessionOptions): Promis
       if (finished) return
       finished = true
       if (opts.sigProxy) for (const s of signals) process.off(s, onSignal)
-      if (opts.tty) process.stdout.off('resize', onResize)
+      if (opts.tty) stdout.off('resize', onResize)
       if (opts.stdin) {
         stdin.off('data', onData)
         stdin.off('end', onEnd)
-        if (rawMode) stdin.setRawMode(false)
+        if (rawMode) stdin.setRawMode!(false)
         stdin.pause()
       }
       client.close()
       resolve(result)
     }
 
-    client.on('stdout', (b: Buffer) => process.stdout.write(b))
-    client.on('stderr', (b: Buffer) => process.stderr.write(b))
+    client.on('stdout', (b: Buffer) => stdout.write(b))
+    client.on('stderr', (b: Buffer) => stderr.write(b))
     client.on('exit', (code: number) => {
       // Let the output written before the exit frame drain first.
-      process.stdout.write('', () => finish({detached: false, exitCode: code}))
+      stdout.write('', () => finish({detached: false, exitCode: code}))
     })
     client.on('close', () => finish({detached: false, exitCode: 125}))
 
     if (opts.sigProxy) for (const s of signals) process.on(s, onSignal)
     if (opts.tty) {
-      process.stdout.on('resize', onResize)
+      stdout.on('resize', onResize)
       onResize()
     }
     if (opts.stdin) {
-      if (rawMode) stdin.setRawMode(true)
+      if (rawMode) stdin.setRawMode!(true)
       stdin.on('data', onData)
       stdin.on('end', onEnd)
       stdin.resume()

@@ -8,6 +8,8 @@ export interface OciRuntime {
   path: string
   /** Global arguments placed before every subcommand. */
   globalArgs: string[]
+  /** The runtime's state root (`--root`): its own files, read only through the runtime. */
+  root: string
 }
 
 export function resolveRuntime(ctx: Context, override?: string): OciRuntime {
@@ -19,5 +21,5 @@ export function resolveRuntime(ctx: Context, override?: string): OciRuntime {
     !override && ctx.config.runtime.path
       ? ctx.config.runtime.path
       : requireBinary(name, `install it (apt-get install ${name.includes('/') ? 'runc' : name})`)
-  return {name, path, globalArgs: ['--root', ctx.run.runc]}
+  return {name, path, globalArgs: ['--root', ctx.run.runc], root: ctx.run.runc}
 }

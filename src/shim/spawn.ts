@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {closeSync, openSync, readFileSync} from 'node:fs'
 import type {Readable} from 'node:stream'
-import {CommandNotFoundError, CommandNotInvokableError, RuntimeError} from '../errors.js'
+import {RuntimeError} from '../errors.js'
 
 export interface SpawnShimOptions {
   /** The user-namespace prefix: file and args (ending with `--`) that run a program in the namespace. */
@@ -29,10 +29,11 @@ export interface SpawnShimOptions {
   timeoutMs?: number
 }
 
-export interface SpawnedShim {
-  shimPid: number
-  containerPid: number
-}
+/**
+ * The shim's report: the container is created, or the runtime's (or the shim's) error line,
+ * verbatim: what it means is decided by the runtime Task (src/runtime/classify.ts).
+ */
+export type SpawnedShim = {shimPid: number; containerPid: number} | {error: string}
 
 /** The shim's argv (after the shim path) for these options; its sync fd is 3. */
 export function shimArgs(o: SpawnShimOptions): string[] {
@@ -56,25 +57,9 @@ export function shimArgs(o: SpawnShimOptions): string[] {
 }
 
 /**
- * Maps the shim's `error <message>` to the error class that decides the exit code, like docker:
- * 127 when the container command does not exist, 126 when it cannot be executed.
- */
-export function classifyShimError(message: string): RuntimeError | CommandNotFoundError | CommandNotInvokableError {
-  const execError = /exec(?:: "[^"]*")?[^\n]*?:\s*(.*)$/i.exec(message)
-  const tail = execError?.[1] ?? message
-  if (/executable file not found in \$PATH/i.test(message) || (execError && /no such file or directory/i.test(tail))) {
-    return new CommandNotFoundError(message)
-  }
-  if (execError && /permission denied|is a directory|not executable|exec format error/i.test(tail)) {
-    return new CommandNotInvokableError(message)
-  }
-  return new RuntimeError(message)
-}
-
-/**
  * Starts a container's shim inside the user namespace, detached (a session leader that outlives
  * the CLI), and waits for it to report `created <pid>` (the container is created, not started)
- * or `error <message>` on fd 3.
+ * or `error <message>` on fd 3. The shim's failures to report at all are RuntimeErrors.
  */
 export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
   const diag = openSync(o.diagnosticsFile, 'a', 0o600)
@@ -132,7 +117,7 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 10_000)))])
     clearTimeout(timer)
-    throw classifyShimError(line.slice('error '.length).trim())
+    return {error: line.slice('error '.length).trim()}
   }
   throw new RuntimeError(`unexpected message from the container's shim: ${line.slice(0, 200)}`)
 }

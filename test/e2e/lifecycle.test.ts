@@ -327,7 +327,7 @@ describe('resilience', () => {
   })
 
   it('a --rm container whose CLI was SIGKILLed is still removed when it exits', async () => {
-    const cli = ctrSpawn(['run', '--rm', '--name', 'gone-later', busybox, 'sh', '-c', 'echo started; sleep 1.5'], {env: env()})
+    const cli = ctrSpawn(['run', '--rm', '--name', 'gone-later', busybox, 'sh', '-c', 'echo started; sleep 6'], {env: env()})
     let out = ''
     cli.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     expect(await waitFor(() => out.includes('started'), 20_000)).toBe(true)

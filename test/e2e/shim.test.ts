@@ -15,7 +15,15 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {CommandNotFoundError, CommandNotInvokableError} from '../../src/errors.js'
 import {AttachClient} from '../../src/shim/attach.js'
 import {shimPath} from '../../src/shim/paths.js'
-import {spawnShim, type SpawnShimOptions} from '../../src/shim/spawn.js'
+import {classifyRuntimeError, shimErrorMessage} from '../../src/runtime/classify.js'
+import {spawnShim as spawnShimReport, type SpawnShimOptions} from '../../src/shim/spawn.js'
+
+/** The shim created the container, or its report is classified the way the runtime Task does it. */
+async function spawnShim(opts: SpawnShimOptions): Promise<{shimPid: number; containerPid: number}> {
+  const r = await spawnShimReport(opts)
+  if ('error' in r) throw classifyRuntimeError(shimErrorMessage(r.error))
+  return r
+}
 import {packageRoot} from '../../src/userns/helpers.js'
 import {currentMapping} from '../../src/userns/idmap.js'
 import {userNsArgv} from '../../src/userns/exec.js'

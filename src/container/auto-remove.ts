@@ -1,0 +1,27 @@
+import {join} from 'node:path'
+import type {Context} from '../context.js'
+import {removeContainer} from './lifecycle.js'
+import {leaseFile} from '../store/leases.js'
+import {type ContainerRecord, containerLeaseId, containerPaths, findContainer} from './record.js'
+
+/**
+ * `--rm`, in one place. The container is removed when it exits, whoever is around:
+ * - the shim runs `exitCommand` after the container is gone (it is root of the container's user
+ *   namespace there, so it can delete files owned by any mapped id), before it reports the exit,
+ *   so a foreground `run --rm` returns only once everything is gone;
+ * - `settleAutoRemove` is called by whoever saw the container end or fail to start (a start that
+ *   failed, a foreground run that got the exit code) and removes what the shim could not (a shim
+ *   that was killed or never ran).
+ */
+export function autoRemoveExitCommand(ctx: Context, rec: ContainerRecord): string[] | undefined {
+  if (!rec.autoRemove) return undefined
+  const paths = containerPaths(ctx, rec.id)
+  return ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name), leaseFile(ctx.store, containerLeaseId(rec.id))]
+}
+
+/** Removes an exited (or never started) `--rm` container that is still there; a no-op otherwise. */
+export async function settleAutoRemove(ctx: Context, rec: ContainerRecord): Promise<void> {
+  if (!rec.autoRemove) return
+  const still = await findContainer(ctx, rec.id).catch(() => undefined)
+  if (still) await removeContainer(ctx, still, true).catch(() => undefined)
+}

@@ -1,0 +1,406 @@
+import {spawn, type StdioOptions} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {readdirSync, readFileSync, readlinkSync, rmSync, watch} from 'node:fs'
+import {mkdir, rm} from 'node:fs/promises'
+import {join} from 'node:path'
+import type {Readable, Writable} from 'node:stream'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {RuntimeError} from '../errors.js'
+import {AttachClient} from '../shim/attach.js'
+import {spawnShim} from '../shim/spawn.js'
+import {userNsArgv} from '../userns/exec.js'
+import {helperPath} from '../userns/helpers.js'
+import {currentMapping} from '../userns/idmap.js'
+import {writeJsonAtomic} from './json-file.js'
+import {removeTree} from '../userns/remove.js'
+import {requireBinary} from './binaries.js'
+import {classifyRuntimeError, lastRuntimeError, runtimeErrorMessage, shimErrorMessage} from './classify.js'
+import {exitCodeOf, isAlive, processStartTime} from './process.js'
+import type {OciRuntime} from './runtime.js'
+import {type ExitInfo, statusFromRuntime, type TaskState, taskState, type TaskStatus} from './status.js'
+
+/**
+ * A container's process as containerd calls it: a Task. One implementation, over our C shim:
+ * the shim runs `runtime create`/`start`, owns the stdio, writes the exit file and cleans up;
+ * this class is the only code that knows what the runtime is, how it fails, and what the shim
+ * leaves behind.
+ */
+
+/** Where a task's files live (the container's layout decides; the task only uses them). */
+export interface TaskFiles {
+  /** The OCI bundle (config.json). */
+  bundle: string
+  /** The mount point of the rootfs. */
+  rootfs: string
+  /** The task's record (shim pid, start times, ...): written by the task, atomically. */
+  stateFile: string
+  /** The shim's exit file. */
+  exitFile: string
+  /** Container output, written by the shim. */
+  logFile: string
+  /** The shim's own stderr. */
+  diagnosticsFile: string
+  /** Runtime directory of the shim (attach socket, pid files). */
+  runDir: string
+  attachSocket: string
+}
+
+/** What the task records in its state file; the container may add its own keys (kept on rewrite). */
+export interface TaskRecord {
+  shimPid?: number
+  /** Kernel start time of the shim (field 22 of /proc/PID/stat): guards against pid reuse. */
+  shimStartTime?: string
+  containerPid?: number
+  /** Kernel start time of the container's init, for finding its processes after a killed shim. */
+  containerStartTime?: string
+  startedAt?: string
+}
+
+export interface CreateTaskOptions {
+  tty: boolean
+  stdin: boolean
+  /** The rootfs mount: program and arguments run by the shim before `create`. */
+  mount?: {program: string; args: string[]}
+  /** Run by the shim after the container is gone and cleaned up (--rm). */
+  exitCommand?: string[]
+}
+
+export interface ExecIO {
+  stdin: 'inherit' | 'ignore' | Readable
+  stdout: 'inherit' | Writable
+  /** The process's stderr (the runtime's own error lines are taken out and classified). */
+  stderr: Writable
+}
+
+export interface ExecProcessOptions {
+  args: string[]
+  tty: boolean
+  detach: boolean
+  /** KEY=VALUE, already resolved. */
+  env: string[]
+  cwd?: string
+  user?: {uid: number; gid: number; additionalGids?: number[]}
+  io: ExecIO
+}
+
+export interface TaskStateDetail extends TaskState {
+  pid?: number
+  shimPid?: number
+  startedAt?: string
+}
+
+export interface Task {
+  readonly id: string
+  /** Spawns the shim, which mounts the rootfs and runs `runtime create`: the process exists, stopped before exec. */
+  create(opts: CreateTaskOptions): Promise<{pid: number; shimPid: number}>
+  /** A connection to the shim (output from now on, stdin, signals, the exit code). */
+  attach(): Promise<AttachClient>
+  /** Lets the created process run (`runtime start` by the shim). */
+  start(client: AttachClient): Promise<void>
+  /** Sends a signal to the container's init. */
+  kill(signal: number): Promise<void>
+  /** Until the process has exited and the shim is gone (undefined after `timeoutMs`). */
+  wait(timeoutMs?: number): Promise<ExitInfo | undefined>
+  /** Runs another process in the container (`runtime exec`); resolves with its exit code. */
+  exec(opts: ExecProcessOptions): Promise<number>
+  /** Removes what the task left: waits for the shim, kills the orphans of a killed shim, removes the runtime's state. */
+  delete(): Promise<void>
+  state(): TaskStateDetail
+  /** Merges keys into the state file (the container's own, e.g. network helpers). */
+  record(extra: Record<string, unknown>): Promise<void>
+  readRecord<T extends TaskRecord>(): T
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T
+  } catch {
+    return undefined
+  }
+}
+
+export function readExitFile(path: string): ExitInfo | undefined {
+  return readJson<ExitInfo>(path)
+}
+
+export class ShimTask implements Task {
+  private resolved?: OciRuntime
+
+  /** `runtime` is resolved on first use: reading the state needs no runtime binary. */
+  constructor(
+    readonly id: string,
+    private readonly resolveRuntime: () => OciRuntime,
+    private readonly files: TaskFiles,
+  ) {}
+
+  private get runtime(): OciRuntime {
+    this.resolved ??= this.resolveRuntime()
+    return this.resolved
+  }
+
+  readRecord<T extends TaskRecord>(): T {
+    return readJson<T>(this.files.stateFile) ?? ({} as T)
+  }
+
+  async record(extra: Record<string, unknown>): Promise<void> {
+    await writeJsonAtomic(this.files.stateFile, {...this.readRecord(), ...extra})
+  }
+
+  state(): TaskStateDetail {
+    const rec = this.readRecord()
+    const exit = readExitFile(this.files.exitFile)
+    const s = taskState({startedAt: rec.startedAt, exit, shimAlive: isAlive(rec.shimPid, rec.shimStartTime)})
+    return {...s, pid: rec.containerPid, shimPid: rec.shimPid, startedAt: rec.startedAt}
+  }
+
+  async create(opts: CreateTaskOptions): Promise<{pid: number; shimPid: number}> {
+    await rm(this.files.exitFile, {force: true})
+    await mkdir(this.files.runDir, {recursive: true, mode: 0o700})
+    const result = await spawnShim({
+      userns: userNsArgv(currentMapping(), [], {mount: true}),
+      shimPath: helperPath('ctr-ts-shim'),
+      id: this.id,
+      bundle: this.files.bundle,
+      runtime: this.runtime.path,
+      runtimeArgs: this.runtime.globalArgs,
+      mountProgram: opts.mount?.program,
+      mountArgs: opts.mount?.args,
+      rootfs: this.files.rootfs,
+      stateDir: this.files.runDir,
+      logFile: this.files.logFile,
+      exitFile: this.files.exitFile,
+      tty: opts.tty,
+      stdin: opts.stdin,
+      exitCommand: opts.exitCommand,
+      diagnosticsFile: this.files.diagnosticsFile,
+    })
+    if ('error' in result) throw classifyRuntimeError(shimErrorMessage(result.error))
+    const {shimPid, containerPid} = result
+    const rec: TaskRecord = {
+      shimPid,
+      shimStartTime: processStartTime(shimPid),
+      containerPid,
+      containerStartTime: processStartTime(containerPid),
+      startedAt: new Date().toISOString(),
+    }
+    await writeJsonAtomic(this.files.stateFile, rec)
+    return {pid: containerPid, shimPid}
+  }
+
+  attach(): Promise<AttachClient> {
+    return AttachClient.connect(this.files.attachSocket)
+  }
+
+  async start(client: AttachClient): Promise<void> {
+    try {
+      await client.start()
+    } catch (err) {
+      if (err instanceof RuntimeError) throw classifyRuntimeError(shimErrorMessage(err.message))
+      throw err
+    }
+  }
+
+  async kill(signal: number): Promise<void> {
+    const client = await this.attach()
+    client.signal(signal)
+    await client.drained()
+    client.close()
+  }
+
+  async wait(timeoutMs = Infinity): Promise<ExitInfo | undefined> {
+    const deadline = Date.now() + timeoutMs
+    const done = () => {
+      const s = this.state()
+      return s.status === 'stopped' ? s.exit : undefined
+    }
+    let watcher: ReturnType<typeof watch> | undefined
+    let wake: () => void = () => undefined
+    try {
+      watcher = watch(join(this.files.exitFile, '..'), () => wake())
+    } catch {
+      // directory vanished (removed under --rm): fall back to polling
+    }
+    try {
+      for (;;) {
+        const exit = done()
+        if (exit) return exit
+        const left = deadline - Date.now()
+        if (left <= 0) return undefined
+        // The watcher wakes us at once when the exit file lands; the short timer covers a shim
+        // that was killed without writing one.
+        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(Math.min(left, 250))])
+      }
+    } finally {
+      watcher?.close()
+    }
+  }
+
+  /**
+   * Joins the shim's user and mount namespaces (where the rootfs mount and the runtime's view
+   * live) and runs `runtime exec` in the foreground. For a tty the runtime allocates the pty and
+   * relays the terminal itself.
+   */
+  async exec(opts: ExecProcessOptions): Promise<number> {
+    const rec = this.readRecord()
+    const nsenter = requireBinary('nsenter', 'install util-linux')
+    const args = ['--target', String(rec.shimPid), '--user', '--mount', '--', this.runtime.path, ...this.runtime.globalArgs]
+    // A detached process inherits the runtime's stdio: give it /dev/null (output is discarded, like
+    // docker) and read the runtime's errors from its log file instead of a pipe the process would keep open.
+    const logFile = opts.detach ? join(this.files.runDir, `exec-${randomBytes(6).toString('hex')}.log`) : undefined
+    if (logFile) args.push('--log', logFile, '--log-format', 'json')
+    args.push('exec')
+    if (opts.tty) args.push('--tty')
+    if (opts.detach) args.push('--detach')
+    for (const e of opts.env) args.push('--env', e)
+    if (opts.cwd) args.push('--cwd', opts.cwd)
+    if (opts.user) {
+      args.push('--user', `${opts.user.uid}:${opts.user.gid}`)
+      for (const g of opts.user.additionalGids ?? []) args.push('--additional-gids', String(g))
+    }
+    args.push(this.id, ...opts.args)
+    if (logFile) return execDetached(nsenter, args, logFile)
+
+    const {stdin, stdout} = opts.io
+    const stdio: StdioOptions = [typeof stdin === 'string' ? stdin : 'pipe', typeof stdout === 'string' ? stdout : 'pipe', 'pipe']
+    const child = spawn(nsenter, args, {stdio})
+    if (typeof stdin !== 'string') stdin.pipe(child.stdin!)
+    if (typeof stdout !== 'string') child.stdout!.pipe(stdout, {end: false})
+    let failure: string | undefined
+    let partial = ''
+    const take = (line: string, eol: string) => {
+      const msg = runtimeErrorMessage(line)
+      if (msg) failure ??= msg
+      else opts.io.stderr.write(line + eol)
+    }
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) take(line, '\n')
+    })
+    const code = await new Promise<number>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('close', (c, sig) => resolve(exitCodeOf(c, sig)))
+    })
+    if (partial) take(partial, '')
+    if (failure && code !== 0) throw classifyRuntimeError(failure)
+    return code
+  }
+
+  async delete(): Promise<void> {
+    const rec = this.readRecord()
+    // Wait for the shim itself to be gone: it unmounts the rootfs and deletes the runtime's container.
+    for (let i = 0; i < 100 && isAlive(rec.shimPid, rec.shimStartTime); i++) await sleep(50)
+    if (isAlive(rec.shimPid, rec.shimStartTime)) throw new RuntimeError(`the shim of container ${this.id.slice(0, 12)} does not exit`)
+    // A shim that was killed cleaned nothing up: kill what it left running.
+    if (rec.startedAt) await this.killOrphans(rec)
+    let runtimeState: string[] = []
+    try {
+      runtimeState = [join(this.runtime.root, this.id)]
+    } catch {
+      // no runtime binary any more: it left no state we could find either
+    }
+    await removeTree(this.files.runDir, ...runtimeState)
+  }
+
+  /** The runtime's view of the container (`runtime state ID`): status and init pid; undefined when it does not know it. */
+  async runtimeState(): Promise<{status: TaskStatus; pid?: number} | undefined> {
+    const child = spawn(this.runtime.path, [...this.runtime.globalArgs, 'state', this.id], {stdio: ['ignore', 'pipe', 'ignore']})
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('error', () => resolve(null))
+      child.on('close', (c) => resolve(c))
+    })
+    if (code !== 0) return undefined
+    try {
+      const s = JSON.parse(out) as {status?: string; pid?: number}
+      return {status: statusFromRuntime(s.status), pid: s.pid || undefined}
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * After its shim was killed, a container's processes, its fuse-overlayfs daemon, slirp4netns and
+   * the port proxy keep running in the shim's user namespace. They are found through processes
+   * that provably belong to this container (the fuse-overlayfs daemon mounting its rootfs, the init
+   * recorded with its start time, or as the runtime reports it): every process in their user
+   * namespace gets SIGKILL. A namespace is only matched while such a process holds it, so a
+   * recycled namespace inode of another container can never be matched.
+   */
+  private async killOrphans(rec: TaskRecord): Promise<void> {
+    const anchors: number[] = []
+    if (rec.containerPid && rec.containerStartTime && isAlive(rec.containerPid, rec.containerStartTime)) anchors.push(rec.containerPid)
+    else if (rec.containerPid && isAlive(rec.containerPid, undefined)) {
+      // A record of an older version has no start time: ask the runtime whose init this is.
+      const rs = await this.runtimeState()
+      if (rs?.pid === rec.containerPid) anchors.push(rs.pid)
+    }
+    for (const pid of pids()) {
+      const cmd = cmdlineOf(pid)
+      if (cmd.includes('fuse-overlayfs') && cmd.includes(this.files.rootfs)) anchors.push(pid)
+    }
+    const own = userNsOf(process.pid)
+    const namespaces = new Set(anchors.map(userNsOf).filter((ns): ns is string => ns !== undefined && ns !== own))
+    if (namespaces.size === 0) return
+    // zombies are dead already (their parent reaps them); only live processes count
+    const victims = () => pids().filter((pid) => pid !== process.pid && namespaces.has(userNsOf(pid) ?? '') && processStartTime(pid) !== undefined)
+    for (let round = 0; round < 50; round++) {
+      const left = victims()
+      if (left.length === 0) return
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // gone meanwhile
+        }
+      }
+      await sleep(100)
+    }
+    throw new RuntimeError(`processes of container ${this.id.slice(0, 12)} survived SIGKILL`)
+  }
+}
+
+/** runtime exec --detach: waits for the runtime itself (not the process), errors from its JSON log. */
+async function execDetached(nsenter: string, args: string[], logFile: string): Promise<number> {
+  try {
+    const child = spawn(nsenter, args, {stdio: 'ignore'})
+    const code = await new Promise<number>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('exit', (c, sig) => resolve(exitCodeOf(c, sig)))
+    })
+    if (code === 0) return 0
+    let log = ''
+    try {
+      log = readFileSync(logFile, 'utf8')
+    } catch {
+      // no log written
+    }
+    const failure = lastRuntimeError(log)
+    throw failure ? classifyRuntimeError(failure) : new RuntimeError(`the runtime's exec failed (exit code ${code})`)
+  } finally {
+    rmSync(logFile, {force: true})
+  }
+}
+
+function pids(): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+  } catch {
+    return ''
+  }
+}
+
+function userNsOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`)
+  } catch {
+    return undefined
+  }
+}
