@@ -53,6 +53,11 @@ export default class Inspect extends CtrCommand {
           NetworkMode: rec.network,
           Runtime: rec.runtime,
           PortBindings: publishedPorts(ctx, rec, s),
+          // docker's form; records of older versions had no filter and no-new-privileges on.
+          SecurityOpt: rec.security
+            ? [`seccomp=${rec.security.seccomp}`, `no-new-privileges=${rec.security.noNewPrivileges}`]
+            : ['seccomp=unconfined', 'no-new-privileges=true'],
+          Seccomp: rec.security ? {Profile: rec.security.seccomp, File: rec.security.seccompFile ?? ''} : {Profile: 'unconfined', File: ''},
         },
         GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: rec.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
       })

@@ -94,7 +94,6 @@ describe('wrongly typed image config (issue 17 item 5)', () => {
     })
   }
 })
-})
 
 /**
  * docker-registry 2.8 refuses to store most ambiguous documents (it has the CVE-2021-41190 fix),
