@@ -2,7 +2,8 @@
  * Hostile documents and layers (issue 17 items 3, 4 and 5), pushed to the real test registry:
  * wrongly typed image configs and ambiguous manifests are refused at pull with one clear line and
  * exit 125, leaving no image record and no refused document in the store; a layer hiding entries
- * after its tar end-of-archive marker is pulled without them.
+ * after its tar end-of-archive marker is pulled without them; a user in more than 65536 groups
+ * is one clear line.
  */
 import {existsSync, readdirSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
@@ -214,6 +215,29 @@ describe('tar data after the end-of-archive marker (issue 17 item 3)', () => {
     expect(existsSync(join(dir, 'etc', 'hidden'))).toBe(false)
     const run = await ctr(['run', '--rm', '--network', 'none', ref, 'sh', '-c', 'cat /etc/kept; ls /etc/hidden 2>&1'], {env: t.env})
     expect(run.stdout).toMatch(/^kept\n.*No such file or directory/s)
+    expect((await ctr(['rmi', ref], {env: t.env})).exitCode).toBe(0)
+  })
+})
+
+describe('a pathological /etc/group (issue 17 item 6)', () => {
+  it('more than 65536 groups for the user: one clear line, exit 125, quickly, and no container', async () => {
+    const group = Array.from({length: 70_000}, (_, i) => `g${i}:x:${100_000 + i}:alice`).join('\n')
+    const files = await layerOf(
+      await buildTar([
+        {name: 'etc', type: 'directory'},
+        {name: 'etc/passwd', type: 'file', content: 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n'},
+        {name: 'etc/group', type: 'file', content: group},
+      ] as TarEntry[]),
+      'groups',
+    )
+    const {ref} = await push('many-groups', {layers: [base, files]})
+    expect((await ctr(['pull', '-q', ref], {env: t.env})).exitCode).toBe(0)
+    const started = Date.now()
+    const r = await ctr(['run', '--rm', '-u', 'alice', ref, 'id'], {env: t.env})
+    expect(Date.now() - started).toBeLessThan(30_000)
+    expect(r.exitCode).toBe(125)
+    expect(r.stderr.trim()).toBe("ctr-ts: user alice is a member of more than 65536 groups in the image's /etc/group (the kernel's limit)")
+    expect((await ctr(['ps', '-a', '-q'], {env: t.env})).stdout.trim()).toBe('')
     expect((await ctr(['rmi', ref], {env: t.env})).exitCode).toBe(0)
   })
 })
