@@ -117,6 +117,8 @@ function installPackages() {
   const missing = new Set()
   for (const [bin, pkg] of Object.entries(REQUIRED)) if (!which(bin)) missing.add(pkg)
   if (!existsSync('/bin/busybox') || !isStaticElf('/bin/busybox')) missing.add('busybox-static')
+  // the default seccomp profile (podman's, which ctr-ts tightens to docker's rules)
+  if (!existsSync('/usr/share/containers/seccomp.json')) missing.add('golang-github-containers-common')
   if (missing.size === 0) return
   if (!which('apt-get')) throw new Error(`missing packages (${[...missing].join(' ')}) and no apt-get to install them`)
   say(`installing ${[...missing].join(' ')}`)

@@ -28,6 +28,12 @@ export const createFlags = {
   'cap-add': Flags.string({description: 'add a capability', multiple: true, multipleNonGreedy: true}),
   'cap-drop': Flags.string({description: 'drop a capability', multiple: true, multipleNonGreedy: true}),
   label: Flags.string({char: 'l', description: 'set a label KEY=VALUE', multiple: true, multipleNonGreedy: true}),
+  'security-opt': Flags.string({
+    description:
+      'security options: seccomp=unconfined (no filter), seccomp=FILE (a docker-format profile) or seccomp=default; no-new-privileges[=true|false] (default false, like docker)',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
 }
 
 type Parsed = {
@@ -56,6 +62,7 @@ type Parsed = {
   'cap-add'?: string[]
   'cap-drop'?: string[]
   label?: string[]
+  'security-opt'?: string[]
 }
 
 export function toCreateOptions(flags: Parsed, image: string, args: string[]): CreateOptions {
@@ -88,5 +95,6 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     capAdd: flags['cap-add'] ?? [],
     capDrop: flags['cap-drop'] ?? [],
     labels: flags.label ?? [],
+    securityOpts: flags['security-opt'] ?? [],
   }
 }

@@ -29,6 +29,11 @@ export interface CtrConfig {
    * namespace cannot read the `.wh.` whiteout files the layer store keeps.
    */
   rootfs: {driver: 'fuse-overlayfs'}
+  /**
+   * Defaults of `--security-opt`: the seccomp profile (default, unconfined or an absolute path
+   * of a docker-format profile) and no-new-privileges.
+   */
+  security: {seccompProfile: string; noNewPrivileges: boolean}
 }
 
 export function defaultConfig(): CtrConfig {
@@ -41,6 +46,7 @@ export function defaultConfig(): CtrConfig {
     portProxy: {udpIdleTimeout: 60},
     init: {},
     rootfs: {driver: 'fuse-overlayfs'},
+    security: {seccompProfile: 'default', noNewPrivileges: false},
   }
 }
 
@@ -78,6 +84,10 @@ const sections: Record<string, Record<string, Check> | Check> = {
   portProxy: {udpIdleTimeout: isPositiveNumber},
   init: {path: isAbsolutePath},
   rootfs: {driver: oneOf('fuse-overlayfs')},
+  security: {
+    seccompProfile: (v) => (v === 'default' || v === 'unconfined' || (typeof v === 'string' && v.startsWith('/')) ? undefined : 'default, unconfined or an absolute path'),
+    noNewPrivileges: isBool,
+  },
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -167,4 +177,6 @@ export const CONFIG_KEY_HELP: ReadonlyArray<[string, string]> = [
   ['portProxy.udpIdleTimeout', 'seconds before an idle UDP port-proxy flow is dropped'],
   ['init.path', 'absolute path of the --init binary (tini, catatonit)'],
   ['rootfs.driver', 'fuse-overlayfs (the only driver)'],
+  ['security.seccompProfile', 'default, unconfined or the absolute path of a docker-format seccomp profile'],
+  ['security.noNewPrivileges', 'true or false (default false, like docker)'],
 ]

@@ -10,6 +10,7 @@ import {resolveRuntime} from '../runtime/runtime.js'
 import {parseCpus, parseEnvFile, parseMemory} from '../spec/flags.js'
 import {generateSpec, type SpecInput} from '../spec/generate.js'
 import {checkResourceSupport} from '../spec/resources.js'
+import {parseSecurityOpts, resolveSeccomp, seccompFor, seccompLabel} from '../spec/seccomp.js'
 import {readRootfsFile, resolveUser} from '../spec/user.js'
 import {readImageConfig, resolveImage} from '../store/images.js'
 import {lowerDirs as layerLowerDirs} from '../store/layers.js'
@@ -58,6 +59,9 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     const support = checkResourceSupport()
     if (!support.ok) throw new UsageError(support.reason)
   }
+  const security = parseSecurityOpts(opts.securityOpts ?? [])
+  const seccompChoice = resolveSeccomp(security.seccomp ?? ctx.config.security.seccompProfile)
+  const noNewPrivileges = security.noNewPrivileges ?? ctx.config.security.noNewPrivileges
   const image = await imageForRun(ctx, opts.image, opts.platform, events)
   const imageConfig: ImageConfig = await readImageConfig(ctx.store, image)
   const ports = resolvePublish(opts.publish, opts.publishAll ? Object.keys(imageConfig.config?.ExposedPorts ?? {}) : [], network)
@@ -115,8 +119,12 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       resources: wantsResources ? resources : undefined,
       capAdd: opts.capAdd,
       capDrop: opts.capDrop,
+      noNewPrivileges,
     }
     const spec = generateSpec(input)
+    // The filter depends on the container's capabilities (docker's includes/excludes).
+    const seccomp = seccompFor(seccompChoice, spec.process.capabilities.bounding)
+    if (seccomp) spec.linux.seccomp = seccomp
     await writeFile(paths.spec, JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
 
     const labels = Object.fromEntries(opts.labels.map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')]))
@@ -143,6 +151,11 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       stopSignal: imageConfig.config?.StopSignal ?? 'SIGTERM',
       ports,
       labels,
+      security: {
+        seccomp: seccompLabel(seccompChoice),
+        ...(seccompChoice.profile === 'unconfined' ? {} : {seccompFile: seccompChoice.file}),
+        noNewPrivileges,
+      },
     }
     await saveRecord(ctx, rec)
     return rec

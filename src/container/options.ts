@@ -29,4 +29,6 @@ export interface CreateOptions {
   capAdd: string[]
   capDrop: string[]
   labels: string[]
+  /** --security-opt values, as given (parsed by spec/seccomp.ts parseSecurityOpts). */
+  securityOpts?: string[]
 }

@@ -47,6 +47,8 @@ export interface ContainerRecord {
   /** -p publications, resolved. */
   ports: PortMapping[]
   labels: Record<string, string>
+  /** Seccomp (default, unconfined or a profile's path) and no-new-privileges; absent in records of older versions. */
+  security?: {seccomp: string; seccompFile?: string; noNewPrivileges: boolean}
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

@@ -180,6 +180,11 @@ export async function inspect(ctx: Context, container: string) {
       NetworkMode: rec.network,
       Runtime: rec.runtime,
       PortBindings: publishedPorts(ctx, rec, s),
+      // docker's form; records of older versions had no filter and no-new-privileges on.
+      SecurityOpt: rec.security
+        ? [`seccomp=${rec.security.seccomp}`, `no-new-privileges=${rec.security.noNewPrivileges}`]
+        : ['seccomp=unconfined', 'no-new-privileges=true'],
+      Seccomp: rec.security ? {Profile: rec.security.seccomp, File: rec.security.seccompFile ?? ''} : {Profile: 'unconfined', File: ''},
     },
     GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: (await lowerDirs(ctx.store, rec.diffIds).catch(() => [])).join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
   }

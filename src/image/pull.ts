@@ -8,7 +8,9 @@ import type {PullEvent, PullEventSink} from '../progress/events.js'
 import {parseReference, type Reference} from '../reference/parse.js'
 import type {FetchedManifest, RegistryClient} from '../registry/client.js'
 import {transferLimits, type TransferLimits} from '../registry/limits.js'
-import {cleanStaleIngest, hasBlob, readBlob, writeBlob} from '../store/content.js'
+import {validateImageConfig, validateIndex, validateManifest} from '../oci/validate.js'
+import {parseJsonDocument} from '../oci/media-type.js'
+import {cleanStaleIngest, hasBlob, readBlob, removeBlob, writeBlob} from '../store/content.js'
 import {writeImageRecord} from '../store/images.js'
 import {hasLayer} from '../store/layers.js'
 import {createProcessLease, type ProcessLease} from '../store/leases.js'
@@ -34,14 +36,6 @@ const LAYER_TYPES = new Set<string>([
   MediaType.DockerLayerGzip,
   MediaType.DockerLayerForeignGzip,
 ])
-
-function parseJson<T>(bytes: Buffer, what: string): T {
-  try {
-    return JSON.parse(bytes.toString('utf8')) as T
-  } catch {
-    throw new IntegrityError(`${what} is not valid JSON`)
-  }
-}
 
 function checkDescriptor(d: unknown, what: string): Descriptor {
   const x = d as Partial<Descriptor> | undefined
@@ -76,31 +70,37 @@ interface Resolved {
   manifestMediaType: string
   indexDigest?: string
   platform?: Platform
+  /** The index and manifest documents, stored only once the image config is valid too. */
+  documents: Array<{digest: string; bytes: Buffer}>
 }
 
 /** Fetches the manifest for `ref`, descending through an index to the platform's manifest. All of them are stored as blobs. */
 async function resolveManifest(ctx: Context, client: RegistryClient, ref: Reference, want: Platform, emit: PullEventSink): Promise<Resolved> {
   const display = ref.toString()
+  // Every document is validated here; the caller stores them once the image config is valid too,
+  // so nothing refused is left in the store.
   const top: FetchedManifest = await client.getManifest(ref.reference, display)
-  await writeBlob(ctx.store, top.digest, top.bytes)
   let fetched = top
   let indexDigest: string | undefined
   let platform: Platform | undefined
   if (INDEX_TYPES.has(top.mediaType)) {
-    const index = parseJson<ImageIndex>(top.bytes, `index ${display}`)
-    if (!Array.isArray(index.manifests)) throw new IntegrityError(`index ${display} has no manifests list`)
+    const index: ImageIndex = validateIndex(parseJsonDocument(top.bytes, `index ${display}`), `index ${display}`)
     const chosen = checkDescriptor(selectManifest(index.manifests, want, `the manifest list of ${display}`), `index ${display}`)
     indexDigest = top.digest
     platform = chosen.platform ? normalizePlatform(chosen.platform) : want
     fetched = await client.getManifest(chosen.digest, `${ref.name}@${chosen.digest}`)
     if (fetched.bytes.length !== chosen.size) throw new IntegrityError(`manifest ${chosen.digest}: got ${fetched.bytes.length} bytes, index says ${chosen.size}`)
     if (INDEX_TYPES.has(fetched.mediaType)) throw new UnsupportedMediaTypeError(`${display}: nested indexes are not supported`)
-    await writeBlob(ctx.store, fetched.digest, fetched.bytes)
+    if (fetched.mediaType !== chosen.mediaType) {
+      // The index and the document must agree on what it is (CVE-2021-41190).
+      throw new IntegrityError(`manifest ${chosen.digest} of ${display}: the index says ${chosen.mediaType}, the document is ${fetched.mediaType} (refused as ambiguous)`)
+    }
   }
-  const manifest = parseJson<ImageManifest>(fetched.bytes, `manifest ${display}`)
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new IntegrityError(`manifest ${fetched.digest} of ${display} has no config or layers`)
+  const what = `manifest ${fetched.digest} of ${display}`
+  const manifest: ImageManifest = validateManifest(parseJsonDocument(fetched.bytes, what), what)
+  const documents = [{digest: fetched.digest, bytes: fetched.bytes}, ...(indexDigest ? [{digest: top.digest, bytes: top.bytes}] : [])]
   emit({type: 'resolved', ref: display, digest: indexDigest ?? fetched.digest, mediaType: fetched.mediaType, platform: platform ? formatPlatform(platform) : undefined})
-  return {manifest, manifestDigest: fetched.digest, manifestMediaType: fetched.mediaType, indexDigest, platform}
+  return {manifest, manifestDigest: fetched.digest, manifestMediaType: fetched.mediaType, indexDigest, platform, documents}
 }
 
 /**
@@ -167,17 +167,22 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     if (configDesc.size > limits.maxConfigBytes) throw new IntegrityError(`image config ${configDesc.digest} is larger than ${limits.maxConfigBytes} bytes`)
 
     await lease.add({content: [resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : []), configDesc.digest, ...layerDescs.map((l) => l.digest)]})
-    if (!(await hasBlob(ctx.store, configDesc.digest, configDesc.size))) {
-      await downloadBlob(ctx.store, registry, configDesc, limits)
+    const configWasStored = await hasBlob(ctx.store, configDesc.digest, configDesc.size)
+    if (!configWasStored) await downloadBlob(ctx.store, registry, configDesc, limits)
+    let config: ImageConfig
+    try {
+      const what = `image config ${configDesc.digest}`
+      config = validateImageConfig(parseJsonDocument(await readBlob(ctx.store, configDesc.digest), what), what)
+      if (config.rootfs.diff_ids.length !== layerDescs.length) {
+        throw new IntegrityError(`${what}: ${config.rootfs.diff_ids.length} diff ids for ${layerDescs.length} layers`)
+      }
+    } catch (err) {
+      // A config refused is not kept: the blob store holds only what an image can use.
+      if (!configWasStored) await removeBlob(ctx.store, configDesc.digest)
+      throw err
     }
-    const config = parseJson<ImageConfig>(await readBlob(ctx.store, configDesc.digest), `image config ${configDesc.digest}`)
-    const diffIds = config.rootfs?.diff_ids
-    if (!Array.isArray(diffIds) || diffIds.length !== layerDescs.length) {
-      throw new IntegrityError(`image config ${configDesc.digest}: ${Array.isArray(diffIds) ? diffIds.length : 'no'} diff ids for ${layerDescs.length} layers`)
-    }
-    for (const d of diffIds) {
-      if (!isDigest(d)) throw new IntegrityError(`image config ${configDesc.digest}: malformed diff id ${String(d)}`)
-    }
+    const diffIds = config.rootfs.diff_ids
+    for (const doc of resolved.documents) await writeBlob(ctx.store, doc.digest, doc.bytes)
     const platform = normalizePlatform({os: config.os ?? want.os, architecture: config.architecture ?? want.architecture, ...(config.variant ? {variant: config.variant} : {})})
     if (!resolved.indexDigest && opts.platform && !platformMatches(platform, want)) {
       emit({type: 'notice', message: `warning: image platform ${formatPlatform(platform)} does not match the requested ${formatPlatform(want)}`})

@@ -23,6 +23,7 @@ import {extract as tarExtract, type Header} from 'tar-stream'
 import {CtrError, IntegrityError, LayerError} from '../errors.js'
 import {decompressStreams, isDecompressionError} from './decompress.js'
 import {LayerRoot, MAX_NAME_BYTES, UnsafePathError, normalizeEntryPath, quote} from './safe-path.js'
+import {TarEndOfArchive} from './tar-end.js'
 import {OPAQUE_MARKER, parseWhiteout, whiteoutName} from './whiteout.js'
 import {parseXattrs, restoreXattrs, type Xattr} from './xattrs.js'
 
@@ -98,19 +99,32 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
       cb(null, chunk)
     },
   })
+  // The meter hashes the whole uncompressed blob (the diff_id covers trailing data too, as for
+  // containerd); the end-of-archive guard after it keeps entries after the marker from tar-stream.
+  const endGuard = new TarEndOfArchive(opts.layerName)
   const extract = tarExtract()
   const unpacker = new Unpacker(dest, opts, limits)
-  const piping = pipeline([input, ...decompressStreams(opts.mediaType ?? 'application/vnd.oci.image.layer.v1.tar', opts.layerName), meter, extract] as unknown as ReadonlyArray<NodeJS.ReadWriteStream>)
+  const piping = pipeline([input, ...decompressStreams(opts.mediaType ?? 'application/vnd.oci.image.layer.v1.tar', opts.layerName), meter, endGuard, extract] as unknown as ReadonlyArray<NodeJS.ReadWriteStream>)
   piping.catch(() => {}) // awaited below; this only prevents an unhandled rejection if the loop fails first
 
   let current: string | undefined
+  let index = 0
   try {
     for await (const entry of extract) {
       current = entry.header.name
+      // The guard and tar-stream must agree on where every entry starts, or the guard's view of
+      // the archive (and so of its end) is not the one extracted.
+      const offset = (entry as unknown as {offset?: number}).offset
+      if (offset !== endGuard.entryOffsets[index++]) {
+        throw new LayerError(`layer ${opts.layerName}: corrupt tar: inconsistent headers at offset ${offset}`)
+      }
       await unpacker.entry(entry.header, entry as unknown as EntryData)
       current = undefined
     }
     await piping
+    if (index !== endGuard.entryOffsets.length) {
+      throw new LayerError(`layer ${opts.layerName}: corrupt tar: inconsistent headers (${endGuard.entryOffsets.length} entries found, ${index} read)`)
+    }
     await unpacker.finish()
   } catch (err) {
     input.destroy()
@@ -127,6 +141,9 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     throw classify(err, opts.layerName, current)
   }
 
+  if (endGuard.trailingData) {
+    opts.onWarning(`layer ${opts.layerName}: ignored ${endGuard.trailingBytes} bytes after the tar end-of-archive marker`)
+  }
   const diffId = `sha256:${hash.digest('hex')}`
   if (opts.diffId && opts.diffId !== diffId) {
     throw new IntegrityError(`layer ${opts.layerName}: uncompressed content has digest ${diffId}, expected diff_id ${opts.diffId}`)

@@ -9,9 +9,11 @@ import {
   TimeoutError,
   TlsError,
   TransientError,
+  UnauthorizedError,
   UnreachableError,
   UnsupportedMediaTypeError,
 } from '../errors.js'
+import {manifestMediaType as checkedMediaType, parseJsonDocument} from '../oci/media-type.js'
 import {MediaType} from '../oci/types.js'
 import {DOCKER_HUB, DOCKER_HUB_ENDPOINT, registryEndpointHost} from '../reference/parse.js'
 import {Authorizer} from './authorizer.js'
@@ -108,33 +110,12 @@ function isConnectionFailure(err: unknown): boolean {
   return err instanceof TlsError || err instanceof TransientError || err instanceof UnreachableError || err instanceof TimeoutError
 }
 
-/** Strips parameters from a content type: "application/json; charset=utf-8" → "application/json". */
-function bareMediaType(value: string | undefined): string | undefined {
-  return value?.split(';')[0]?.trim().toLowerCase() || undefined
-}
-
-const KNOWN_MANIFEST_TYPES = new Set<string>([MediaType.OciIndex, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.DockerManifest])
-
-/** The media type of a manifest document: its own mediaType field, else the Content-Type, else inferred. */
+/**
+ * The media type of a manifest document (its mediaType field, the Content-Type, or inferred);
+ * ambiguous documents are refused (see oci/validate.ts).
+ */
 export function manifestMediaType(bytes: Buffer, contentType: string | undefined, what: string): string {
-  let doc: {mediaType?: unknown; schemaVersion?: unknown; manifests?: unknown; config?: unknown; layers?: unknown}
-  try {
-    doc = JSON.parse(bytes.toString('utf8'))
-  } catch {
-    throw new IntegrityError(`${what}: manifest is not valid JSON`)
-  }
-  if (typeof doc !== 'object' || doc === null) throw new IntegrityError(`${what}: manifest is not a JSON object`)
-  if (doc.schemaVersion === 1) throw new UnsupportedMediaTypeError(`${what}: Docker image manifest schema 1 is not supported`)
-  let type = typeof doc.mediaType === 'string' ? doc.mediaType : bareMediaType(contentType)
-  if (!type || !KNOWN_MANIFEST_TYPES.has(type)) {
-    if (type && type !== 'application/json' && type !== 'text/plain' && type !== 'application/octet-stream') {
-      throw new UnsupportedMediaTypeError(`${what}: unsupported manifest media type ${type}`)
-    }
-    if (Array.isArray(doc.manifests)) type = MediaType.OciIndex
-    else if (doc.config && Array.isArray(doc.layers)) type = MediaType.OciManifest
-    else throw new UnsupportedMediaTypeError(`${what}: unrecognized manifest (media type ${type ?? 'missing'})`)
-  }
-  return type
+  return checkedMediaType(parseJsonDocument(bytes, `${what}: manifest`), contentType, what)
 }
 
 /**

@@ -3,6 +3,7 @@ import {isAbsolute} from 'node:path'
 import {UsageError} from '../errors.js'
 import type {ImageConfig} from '../oci/types.js'
 import {type BindMount, type TmpfsMount, parseSignal, parseTmpfs, parseVolume, signalName} from './flags.js'
+import type {OciSeccomp} from './seccomp.js'
 import type {ResolvedUser} from './user.js'
 
 /**
@@ -53,6 +54,7 @@ export interface RuntimeSpec {
       pids?: {limit: number}
     }
     cgroupsPath?: string
+    seccomp?: OciSeccomp
   }
 }
 
@@ -94,6 +96,10 @@ export interface SpecInput {
   resources?: {memory?: number; cpus?: number; pidsLimit?: number}
   capAdd?: string[]
   capDrop?: string[]
+  /** linux.seccomp (from seccompFor()); none: unconfined. */
+  seccomp?: OciSeccomp
+  /** process.noNewPrivileges; docker's default is false. */
+  noNewPrivileges?: boolean
   /** RLIMIT_NOFILE for the container; from readNofileLimit() when absent. */
   nofile?: {soft: number; hard: number}
 }
@@ -340,7 +346,7 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
       cwd,
       capabilities: {bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: []},
       rlimits: [{type: 'RLIMIT_NOFILE', ...(input.nofile ?? readNofileLimit())}],
-      noNewPrivileges: true,
+      noNewPrivileges: input.noNewPrivileges ?? false,
     },
     root: {path: input.rootfsPath, readonly: input.readOnly},
     hostname,
@@ -349,6 +355,7 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
       namespaces,
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
+      ...(input.seccomp ? {seccomp: input.seccomp} : {}),
     },
   }
 

@@ -1,4 +1,4 @@
-import {lstatSync, readFileSync, readlinkSync, type Stats} from 'node:fs'
+import {closeSync, fstatSync, lstatSync, openSync, readSync, readlinkSync, type Stats} from 'node:fs'
 import {join} from 'node:path'
 import {UsageError} from '../errors.js'
 
@@ -27,6 +27,10 @@ interface GroupEntry {
 }
 
 const MAX_ID = 2147483647
+/** The kernel's NGROUPS_MAX: setgroups(2) refuses more supplementary groups. */
+export const MAX_GROUPS = 65536
+/** /etc/passwd and /etc/group larger than this are refused (parsing stays linear in the size read). */
+export const MAX_ID_FILE_BYTES = 16 * 1024 * 1024
 
 function parseId(s: string): number | undefined {
   if (!/^\d+$/.test(s)) return undefined
@@ -58,6 +62,28 @@ export function parseGroup(text: string | undefined): GroupEntry[] {
     out.push({name: f[0]!, gid: Number(f[2]), members: (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean)})
   }
   return out
+}
+
+/**
+ * The gids of the groups of /etc/group whose member list names `user`, in file order, without
+ * duplicates and without `primaryGid`. Linear in the size of the file: a line is split only when
+ * it mentions the name. More than MAX_GROUPS groups is one clear error, like the kernel's limit.
+ */
+export function supplementaryGroups(text: string | undefined, user: string, primaryGid: number): number[] {
+  const gids = new Set<number>()
+  for (const line of (text ?? '').split('\n')) {
+    if (!line.includes(user) || line.startsWith('#')) continue
+    const f = line.split(':', 4)
+    if (f.length < 4 || !/^\d+$/.test(f[2]!)) continue
+    const gid = Number(f[2])
+    if (gid === primaryGid || gids.has(gid)) continue
+    if (!f[3]!.split(',').some((m) => m.trim() === user)) continue
+    gids.add(gid)
+    if (gids.size > MAX_GROUPS) {
+      throw new UsageError(`user ${user} is a member of more than ${MAX_GROUPS} groups in the image's /etc/group (the kernel's limit)`)
+    }
+  }
+  return [...gids]
 }
 
 /**
@@ -95,18 +121,17 @@ export function resolveUser(spec: string | undefined, files: {passwd?: string; g
   }
 
   let additionalGids: number[] = []
-  const groups = parseGroup(files.group)
   if (groupArg !== '') {
     const numericGid = parseId(groupArg)
     if (numericGid !== undefined) {
       gid = numericGid
     } else {
-      const g = groups.find((x) => x.name === groupArg)
+      const g = parseGroup(files.group).find((x) => x.name === groupArg)
       if (!g) throw new UsageError(`unable to find group ${groupArg}: no matching entries in group file`)
       gid = g.gid
     }
   } else if (name !== undefined) {
-    additionalGids = [...new Set(groups.filter((g) => g.members.includes(name!)).map((g) => g.gid))].filter((g) => g !== gid)
+    additionalGids = supplementaryGroups(files.group, name, gid)
   }
   return {uid, gid, additionalGids, home, ...(name !== undefined ? {name} : {})}
 }
@@ -183,25 +208,46 @@ function lookupInLayers(layerDirs: string[], comps: string[]): Lookup {
  * Reads a file such as /etc/passwd from an image's unpacked layer directories (topmost first)
  * before the rootfs is mounted: `.wh.NAME` whiteouts, `.wh..wh..opq` opaque directories and
  * overlayfs 0:0 whiteout devices hide what lies below; symlinks are resolved inside the rootfs,
- * never on the host. Returns undefined when the file does not exist.
+ * never on the host. Returns undefined when the file does not exist; a file larger than
+ * `maxBytes` (default MAX_ID_FILE_BYTES) is one clear error, never read whole.
  */
-export function readRootfsFile(layerDirs: string[], path: string): string | undefined {
+export function readRootfsFile(layerDirs: string[], path: string, maxBytes = MAX_ID_FILE_BYTES): string | undefined {
   let comps = clampJoin([], splitPath(path))
   for (let hops = 0; hops < 40; hops++) {
     if (comps.length === 0) return undefined
     const found = lookupInLayers(layerDirs, comps)
     if (found.kind === 'missing') return undefined
-    if (found.kind === 'file') {
-      try {
-        return readFileSync(found.path, 'utf8')
-      } catch {
-        return undefined
-      }
-    }
+    if (found.kind === 'file') return readBounded(found.path, path, maxBytes)
     const rest = comps.slice(found.at + 1)
     const targetComps = splitPath(found.target)
     const base = found.target.startsWith('/') ? [] : comps.slice(0, found.at)
     comps = clampJoin(clampJoin(base, targetComps), rest)
   }
   return undefined
+}
+
+function readBounded(hostPath: string, imagePath: string, maxBytes: number): string | undefined {
+  let fd: number
+  try {
+    fd = openSync(hostPath, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const size = fstatSync(fd).size
+    if (size > maxBytes) throw new UsageError(`the image's ${imagePath} is larger than ${maxBytes} bytes: refusing to read it`)
+    const buf = Buffer.alloc(size)
+    let off = 0
+    while (off < size) {
+      const n = readSync(fd, buf, off, size - off, off)
+      if (n === 0) break
+      off += n
+    }
+    return buf.subarray(0, off).toString('utf8')
+  } catch (err) {
+    if (err instanceof UsageError) throw err
+    return undefined
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -3,6 +3,7 @@ import {closeSync, constants, openSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import type {CtrConfig} from '../config/schema.js'
 import {which} from '../runtime/binaries.js'
+import {DEFAULT_PROFILE_PATHS, goArch, kernelVersion, profileToOci, readProfile, resolveSeccomp} from '../spec/seccomp.js'
 import {type CgroupFacts, evaluateResourceSupport, gatherCgroupFacts} from '../spec/resources.js'
 import {packageRoot} from '../userns/helpers.js'
 import {userNsArgv, lastLine} from '../userns/exec.js'
@@ -40,7 +41,11 @@ export interface CheckEnv {
   usernsHelper: string
   /** Our container shim (shim/build/ctr-ts-shim). */
   shim: string
-  config: Pick<CtrConfig, 'runtime' | 'network' | 'init' | 'rootfs'>
+  config: Pick<CtrConfig, 'runtime' | 'network' | 'init' | 'rootfs'> & Partial<Pick<CtrConfig, 'security'>>
+  /** /proc/self/status (its Seccomp line). */
+  procSelfStatus: string
+  /** Where the default seccomp profile is looked for. */
+  seccompProfilePaths: readonly string[]
 }
 
 /**
@@ -60,6 +65,8 @@ export function defaultCheckEnv(config: CheckEnv['config'], env: NodeJS.ProcessE
     usernsHelper: join(packageRoot, 'shim', 'build', 'ctr-ts-userns'),
     shim: join(packageRoot, 'shim', 'build', 'ctr-ts-shim'),
     config,
+    procSelfStatus: '/proc/self/status',
+    seccompProfilePaths: DEFAULT_PROFILE_PATHS,
   }
 }
 
@@ -216,6 +223,9 @@ export async function runChecks(ce: CheckEnv): Promise<CheckResult[]> {
     })
   } else add({id: 'runtime', title: `OCI runtime (${rtName})`, status: 'ok', detail: rtPath, required: true})
 
+  // --- seccomp: the kernel's filter, the runtime's libseccomp, the default profile
+  add(await seccompCheck(ce, rtPath))
+
   // --- network
   const slirpRequired = ce.config.network.default === 'slirp4netns'
   const slirp = find('slirp4netns')
@@ -326,6 +336,49 @@ export async function runChecks(ce: CheckEnv): Promise<CheckResult[]> {
   })
 
   return results
+}
+
+/**
+ * Seccomp support: the kernel filters (/proc/self/status has Seccomp, and the errno action is
+ * available), the runtime is built with libseccomp (`runc --version` names it), and the default
+ * profile is installed and readable (only when the configuration uses it).
+ */
+async function seccompCheck(ce: CheckEnv, rtPath: string | undefined): Promise<CheckResult> {
+  const base = {id: 'seccomp', title: 'seccomp', required: true}
+  const status = readTrim(ce.procSelfStatus) ?? ''
+  const actions = readTrim(join(ce.procSys, 'kernel', 'seccomp', 'actions_avail'))
+  if (!/^Seccomp:/m.test(status) || (actions !== undefined && !actions.split(/\s+/).includes('errno'))) {
+    return {...base, status: 'fail', detail: 'the kernel has no seccomp filter support (CONFIG_SECCOMP_FILTER)', fix: 'use a kernel with seccomp, or run containers with --security-opt seccomp=unconfined'}
+  }
+  let libseccomp = 'unknown'
+  if (rtPath) {
+    const r = await execa(rtPath, ['--version'], {env: ce.env, extendEnv: false, reject: false, timeout: 10_000})
+    const m = /libseccomp:\s*(\S+)/.exec(String(r.stdout ?? ''))
+    if (r.exitCode === 0 && !m && ce.config.runtime.name === 'runc') {
+      return {...base, status: 'fail', detail: `${rtPath} is built without libseccomp`, fix: 'install a runc built with seccomp (Debian/Ubuntu: apt-get install runc)'}
+    }
+    if (m) libseccomp = m[1]!
+  }
+  const wanted = ce.config.security?.seccompProfile ?? 'default'
+  if (wanted === 'unconfined') {
+    return {...base, status: 'warn', detail: 'security.seccompProfile is "unconfined": containers run without a seccomp filter', fix: 'remove security.seccompProfile from the configuration', required: false}
+  }
+  try {
+    const choice = resolveSeccomp(wanted, '/', ce.seccompProfilePaths)
+    const file = choice.profile === 'unconfined' ? '' : choice.file
+    const n = profileToOci(readProfile(file), {capabilities: [], arch: goArch(), kernel: kernelVersion()}).syscalls.length
+    return {...base, status: 'ok', detail: `${wanted === 'default' ? 'default profile' : 'profile'} ${file} (${n} rules for this machine), libseccomp ${libseccomp}`}
+  } catch (err) {
+    return {
+      ...base,
+      status: 'fail',
+      detail: (err as Error).message,
+      fix:
+        wanted === 'default'
+          ? 'sudo apt-get install golang-github-containers-common (it ships /usr/share/containers/seccomp.json), or run with --security-opt seccomp=unconfined'
+          : 'fix the profile, or remove security.seccompProfile from the configuration',
+    }
+  }
 }
 
 /** True when every required prerequisite is there. */

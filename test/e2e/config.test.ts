@@ -44,7 +44,7 @@ describe('ctr-ts config (real binary)', () => {
     const r = await ctr(['ps', '--config', file], {env: t.env})
     expect(r.exitCode).toBe(125)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toBe(`ctr-ts: ${file}: netwrok: expected one of the keys registries, storage, runtime, network, platform, logs, portProxy, init, rootfs\n`)
+    expect(r.stderr).toBe(`ctr-ts: ${file}: netwrok: expected one of the keys registries, storage, runtime, network, platform, logs, portProxy, init, rootfs, security\n`)
   })
 
   it('a wrong type in a discovered project file is one line, exit 125, no stack trace', async () => {

@@ -144,7 +144,7 @@ describe('config validation', () => {
 
   it('an unknown top-level key names the file, the key and the known keys', async () => {
     const file = write(join(base, 'c.json'), '{"runtimes": {}}')
-    await reject(file, `${file}: runtimes: expected one of the keys registries, storage, runtime, network, platform, logs, portProxy, init, rootfs`)
+    await reject(file, `${file}: runtimes: expected one of the keys registries, storage, runtime, network, platform, logs, portProxy, init, rootfs, security`)
   })
 
   it('an unknown nested key', async () => {

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {UsageError} from '../../src/errors.js'
-import {readRootfsFile, resolveUser} from '../../src/spec/user.js'
+import {MAX_GROUPS, readRootfsFile, resolveUser} from '../../src/spec/user.js'
 
 const passwd = [
   'root:x:0:0:root:/root:/bin/sh',
@@ -53,6 +53,40 @@ describe('resolveUser', () => {
     expect(() => resolveUser('alice:nogroup', files)).toThrow(/unable to find group nogroup: no matching entries in group file/)
     expect(() => resolveUser('alice:', files)).toThrow(UsageError)
     expect(() => resolveUser('99999999999', files)).toThrow(/must be in range/)
+  })
+})
+
+describe('pathological /etc/group (issue 17 item 6)', () => {
+  const pw = 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n'
+  it('resolves tens of thousands of groups with megabyte member lines quickly', () => {
+    const longMembers = Array.from({length: 200_000}, (_, i) => `u${i}`).join(',')
+    const lines: string[] = []
+    // 4 megabyte lines that list alice at their very end, then 40000 groups listing her.
+    for (let i = 0; i < 4; i++) lines.push(`big${i}:x:${500_000 + i}:${longMembers},alice`)
+    for (let i = 0; i < 40_000; i++) lines.push(`g${i}:x:${10_000 + i}:bob,alice`)
+    lines.push('alice:x:1000:alice')
+    const group = lines.join('\n')
+    expect(group.length).toBeGreaterThan(4_000_000)
+    const t0 = performance.now()
+    const u = resolveUser('alice', {passwd: pw, group})
+    expect(performance.now() - t0).toBeLessThan(10_000) // generous: test machines are loaded
+    expect(u.additionalGids).toHaveLength(40_004)
+    expect(u.additionalGids).not.toContain(1000)
+    expect(u.additionalGids[0]).toBe(500_000)
+  })
+  it(`refuses more than ${MAX_GROUPS} supplementary groups with one clear line`, () => {
+    const group = Array.from({length: MAX_GROUPS + 10}, (_, i) => `g${i}:x:${10_000 + i}:alice`).join('\n')
+    const t0 = performance.now()
+    expect(() => resolveUser('alice', {passwd: pw, group})).toThrow(
+      new UsageError(`user alice is a member of more than ${MAX_GROUPS} groups in the image's /etc/group (the kernel's limit)`),
+    )
+    expect(performance.now() - t0).toBeLessThan(10_000) // generous: test machines are loaded
+    // A uid:gid or an explicit group never reads the member lists.
+    expect(resolveUser('alice:1000', {passwd: pw, group}).additionalGids).toEqual([])
+  })
+  it('does not count names that merely contain the user name', () => {
+    const group = 'a:x:10:malice,alice2\nb:x:11:alice\nc:x:12: alice \n#d:x:13:alice'
+    expect(resolveUser('alice', {passwd: pw, group}).additionalGids).toEqual([11, 12])
   })
 })
 
@@ -110,6 +144,11 @@ describe('readRootfsFile', () => {
     expect(readRootfsFile([withDirLink], '/etc/passwd')).toBe('via dir link')
     const loop = layer({'etc/passwd': {link: 'passwd'}})
     expect(readRootfsFile([loop], '/etc/passwd')).toBeUndefined()
+  })
+  it('refuses a file larger than the bound, without reading it', () => {
+    const base = layer({'etc/group': 'x'.repeat(2000)})
+    expect(readRootfsFile([base], '/etc/group', 4096)).toBe('x'.repeat(2000))
+    expect(() => readRootfsFile([base], '/etc/group', 1000)).toThrow(/the image's \/etc\/group is larger than 1000 bytes/)
   })
   it('treats a non-directory in the way as missing', () => {
     const base = layer({'etc/passwd': 'base'})

@@ -392,6 +392,78 @@ describe('unpackLayer: safety', () => {
   })
 })
 
+describe('unpackLayer: end of archive (issue 17 item 3)', () => {
+  it('stops at the end-of-archive marker: entries after it are never extracted, the diffId covers the whole blob', async () => {
+    const first = await tarball([{name: 'kept', data: 'yes'}])
+    expect(first.subarray(-1024).every((b) => b === 0)).toBe(true)
+    const hidden = await tarball([{name: 'hidden', data: 'smuggled'}, {name: 'kept', data: 'overwritten'}])
+    const blob = Buffer.concat([first, hidden])
+    const r = await unpack(blob, {diffId: sha(blob)})
+    expect(r.diffId).toBe(sha(blob))
+    expect(r.entries).toBe(1)
+    expect(readdirSync(dest)).toEqual(['kept'])
+    expect(readFileSync(join(dest, 'kept'), 'utf8')).toBe('yes')
+    expect(warnings).toEqual([`layer sha256:test: ignored ${hidden.length} bytes after the tar end-of-archive marker`])
+    // The diff_id of the archive alone (without what follows) does not match what was served.
+    await expect(unpack(blob, {diffId: sha(first)})).rejects.toThrow(IntegrityError)
+  })
+
+  it('also when the trailing entries are gzip-compressed with the rest', async () => {
+    const blob = Buffer.concat([await tarball([{name: 'kept', data: 'yes'}]), await tarball([{name: 'hidden', data: 'x'}])])
+    const r = await unpack(gzipSync(blob), {mediaType: MediaType.OciLayerGzip, diffId: sha(blob)})
+    expect(r.entries).toBe(1)
+    expect(existsSync(join(dest, 'hidden'))).toBe(false)
+  })
+
+  it('accepts zero padding after the marker (GNU tar pads to 10 KiB records) without a warning', async () => {
+    const tar = await tarball([{name: 'a', data: 'x'.repeat(700)}, {name: 'd/', type: 'directory'}, {name: 'd/b', data: 'y'}])
+    const padded = Buffer.concat([tar, Buffer.alloc(10240 - (tar.length % 10240))])
+    const r = await unpack(padded, {diffId: sha(padded)})
+    expect(r.entries).toBe(3)
+    expect(warnings).toEqual([])
+    expect(readFileSync(join(dest, 'd', 'b'), 'utf8')).toBe('y')
+  })
+
+  it('accepts an archive without a marker, or with a single zero block at its end', async () => {
+    const tar = await tarball([{name: 'a', data: 'x'}])
+    expect((await unpack(tar.subarray(0, tar.length - 1024))).entries).toBe(1)
+    rmSync(join(dest, 'a'))
+    expect((await unpack(tar.subarray(0, tar.length - 512))).entries).toBe(1)
+  })
+
+  it('refuses a header after a single zero block, like Go', async () => {
+    const a = await tarball([{name: 'a', data: 'x'}])
+    const b = await tarball([{name: 'b', data: 'y'}])
+    const blob = Buffer.concat([a.subarray(0, a.length - 512), b])
+    const err = await unpack(blob).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(LayerError)
+    expect((err as Error).message).toMatch(/^layer sha256:test: corrupt tar: a header follows a single zero block at offset 1024$/)
+    expect(existsSync(join(dest, 'b'))).toBe(false)
+  })
+
+  it('follows PAX and GNU long headers and base-256 sizes to find the marker', async () => {
+    const long = `${'d'.repeat(150)}/${'f'.repeat(120)}`
+    const tar = await tarball([
+      {name: long, data: 'long'},
+      {name: 'p', data: 'z'.repeat(1500), pax: {comment: 'c'.repeat(3000)}},
+      {name: 'l', type: 'symlink', linkname: 'x'.repeat(300)},
+    ])
+    const b256 = await tarball([{name: 'big', data: 'q'.repeat(600)}])
+    b256.fill(0, 124, 136)
+    b256[124] = 0x80
+    b256.writeUInt16BE(600, 134) // base-256 size, as tar writes sizes over 8 GiB
+    let sum = 8 * 32
+    for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += b256[i]!
+    b256.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1')
+    const blob = Buffer.concat([tar.subarray(0, tar.length - 1024), b256, await tarball([{name: 'hidden', data: 'x'}])])
+    const r = await unpack(blob)
+    expect(r.entries).toBe(4)
+    expect(readFileSync(join(dest, 'big'), 'utf8')).toBe('q'.repeat(600))
+    expect(existsSync(join(dest, 'hidden'))).toBe(false)
+    expect(readFileSync(join(dest, 'p'), 'utf8')).toBe('z'.repeat(1500))
+  })
+})
+
 describe('unpackLayer: formats refused', () => {
   it('refuses PAX sparse files rather than writing a wrong file', async () => {
     const blob = await tarball([{name: 'sparse', data: 'map+data', pax: {'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.realsize': '1000000'}}])
