@@ -1,4 +1,5 @@
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import {layerDir} from '../layer/unpack-layers.js'
@@ -56,6 +57,10 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const paths = containerPaths(ctx, id)
   const name = await reserveName(ctx, opts.name, id)
   try {
+    await mkdir(paths.dir, {recursive: true, mode: 0o700})
+    // Who is creating it: a directory without a record whose creator is gone is a leftover of a
+    // killed create (removed by `system prune` and `system check --store --repair`).
+    await writeFile(join(paths.dir, 'creating'), `${process.pid}\n`, {mode: 0o600})
     await mkdir(paths.bundle, {recursive: true, mode: 0o700})
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, {recursive: true, mode: 0o755})
 
@@ -137,6 +142,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       labels,
     }
     await saveRecord(ctx, rec)
+    await rm(join(paths.dir, 'creating'), {force: true})
     return rec
   } catch (err) {
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))

@@ -11,6 +11,7 @@ import {lastLine, userNsArgv} from '../userns/exec.js'
 import {packageRoot} from '../userns/helpers.js'
 import {currentMapping, type UserNsMapping} from '../userns/idmap.js'
 import {removeTree} from '../userns/remove.js'
+import {writeLayerMarker} from '../store/layer-marker.js'
 import type {UnpackEvent} from './unpack-job.js'
 import {shortDigest} from './unpack-job.js'
 
@@ -58,8 +59,9 @@ interface Pending {
  * ONE unpacking child inside the user namespace (unpack-main.js, a streamed job), started at
  * once so that its start-up overlaps whatever the caller does meanwhile (fetching the manifest,
  * downloading blobs), and fed layers one by one as their blobs land in the store. Each layer is
- * unpacked into `store.layers/.tmp-XXXXXX` and renamed to `store.layers/<diffid hex>` only after
- * the child reported it complete with the expected diffId: nothing half-unpacked is ever visible.
+ * unpacked into `store.layers/.tmp-PID-XXXXXX` and renamed to `store.layers/<diffid hex>` only after
+ * the child reported it complete with the expected diffId, and after its completeness marker
+ * `<diffid hex>.complete` was written (store/layer-marker.ts): nothing half-unpacked is ever visible.
  * If another process renamed the same layer first, ours is discarded. On failure (or abort())
  * the child is stopped and every temporary directory is removed (inside the user namespace: it
  * may hold sub-uid-owned files). If this process is killed, the child sees its input end without
@@ -127,7 +129,8 @@ export class UnpackSession {
     if (this.queued.has(layer.diffId) || existsSync(final)) return
     const blob = join(this.store.blobs, hex)
     if (!existsSync(blob)) throw new NotFoundError(`layer blob ${layer.digest} is not in the store: pull the image again`)
-    const dest = await mkdtemp(join(this.store.layers, '.tmp-'))
+    // .tmp-<pid>-: gc and `system check --store` know a killed pull's directory by its dead owner
+    const dest = await mkdtemp(join(this.store.layers, `.tmp-${process.pid}-`))
     this.temps.add(dest)
     if (this.failure) throw this.failure
     if (!this.mapping.full && !this.warned) {
@@ -200,6 +203,7 @@ export class UnpackSession {
     this.pending.delete(diffId)
     this.queued.add(diffId)
     try {
+      await writeLayerMarker(this.store, diffId, digest)
       await rename(p.dest, layerDir(this.store, diffId))
       this.temps.delete(p.dest)
     } catch (err) {

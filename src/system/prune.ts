@@ -6,6 +6,7 @@ import {containerStatus, isAlive} from '../container/status.js'
 import {garbageCollect} from '../store/gc.js'
 import {imagesInUse, listImages, removeImage} from '../store/images.js'
 import {removeTree} from '../userns/remove.js'
+import {removeLeftovers} from './store-check.js'
 
 export interface PruneResult {
   containers: string[]
@@ -42,6 +43,8 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<P
       }
     }
   }
+  // what killed commands left: container directories without a record, stray names, temporaries
+  await removeLeftovers(ctx)
   const gc = await garbageCollect(ctx.store)
   result.layers = gc.layersRemoved
   result.blobs = gc.blobsRemoved
