@@ -4,11 +4,12 @@
  * leftovers of a killed create are each reported; --repair removes them; pulls and runs work again.
  */
 import {createHash} from 'node:crypto'
-import {appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ctr, tempRoot, type TempRoot} from '../harness/cli.js'
 import {testEnv, type FixtureInfo} from '../harness/env.js'
+import {expectBlobsSound} from '../harness/store.js'
 
 let t: TempRoot
 let busybox: FixtureInfo
@@ -16,14 +17,6 @@ let multi: FixtureInfo
 const env = () => t.env
 const hex = (d: string) => d.slice('sha256:'.length)
 const recordFile = (ref: string) => join(t.root, 'images', `${createHash('sha256').update(ref).digest('hex')}.json`)
-
-/** Every file under blobs/ hashes to its name: no blob is half-visible or corrupt. */
-export function expectBlobsSound(root: string): void {
-  const dir = join(root, 'blobs', 'sha256')
-  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-    expect(createHash('sha256').update(readFileSync(join(dir, name))).digest('hex'), `blob ${name}`).toBe(name)
-  }
-}
 
 async function check(...extra: string[]) {
   return ctr(['system', 'check', '--store', ...extra], {env: env(), timeoutMs: 60_000})
