@@ -82,15 +82,36 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
     await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
     if (!(await waitForExit(ctx, rec, 15_000))) throw new RuntimeError(`container ${rec.name} did not exit after SIGKILL`)
   }
+  await stopUnstartedShim(ctx, rec)
   // Wait for the shim itself to be gone: it unmounts the rootfs and removes the runtime state.
   const state = readState(ctx, rec.id)
   for (let i = 0; i < 100 && isAlive(state.shimPid, state.shimStartTime); i++) await sleep(50)
   const paths = containerPaths(ctx, rec.id)
   // A shim that was killed cleaned nothing up: kill what it left running.
-  if (state.startedAt && !isAlive(state.shimPid, state.shimStartTime)) await killOrphans(ctx, rec)
+  if ((state.startedAt || state.shimPid) && !isAlive(state.shimPid, state.shimStartTime)) await killOrphans(ctx, rec)
   await rm(paths.record, {force: true})
   await removeTree(paths.dir, paths.runDir, join(ctx.run.runc, rec.id))
   await releaseName(ctx, rec.name, rec.id)
+}
+
+/**
+ * A shim that was spawned but whose container never started (the CLI was killed between the two):
+ * it waits for START until its start timeout. SIGTERM makes it delete the container, unmount and
+ * exit at once ("stopped before start"); SIGKILL if it does not within 10 s.
+ */
+export async function stopUnstartedShim(ctx: Context, rec: ContainerRecord): Promise<void> {
+  const state = readState(ctx, rec.id)
+  if (state.startedAt || !isAlive(state.shimPid, state.shimStartTime)) return
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(state.shimPid!, sig)
+    } catch {
+      // gone
+    }
+  }
+  signal('SIGTERM')
+  for (let i = 0; i < 200 && isAlive(state.shimPid, state.shimStartTime); i++) await sleep(50)
+  if (isAlive(state.shimPid, state.shimStartTime)) signal('SIGKILL')
 }
 
 function pids(): number[] {

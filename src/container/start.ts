@@ -10,6 +10,7 @@ import {spawnShim} from '../shim/spawn.js'
 import {userNsArgv} from '../userns/exec.js'
 import {helperPath} from '../userns/helpers.js'
 import {currentMapping} from '../userns/idmap.js'
+import {stopUnstartedShim} from './lifecycle.js'
 import {type ContainerRecord, containerPaths, saveState} from './record.js'
 import {relaySession, type SessionOptions, type SessionResult} from './session.js'
 import {containerStatus, processStartTime} from './status.js'
@@ -37,6 +38,8 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
     return undefined
   }
   const paths = containerPaths(ctx, rec.id)
+  // the shim of a start whose CLI was killed before the container started: stop it first
+  await stopUnstartedShim(ctx, rec)
   await rm(paths.exit, {force: true})
   await mkdir(paths.runDir, {recursive: true, mode: 0o700})
   const runtime = resolveRuntime(ctx, rec.runtime)
@@ -66,6 +69,7 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
     stdin: rec.stdin,
     exitCommand,
     diagnosticsFile: paths.shimLog,
+    onSpawned: (shimPid) => saveState(ctx, rec.id, {shimPid, shimStartTime: processStartTime(shimPid)}),
   })
   const state = {
     shimPid: started.shimPid,
