@@ -71,7 +71,7 @@ export function footprint(root: string, runRoot: string): Footprint {
 /** Containers as `ps -a --format json` lists them. */
 export interface PsEntry {
   Id: string
-  Names?: string
+  Names: string[]
   State: string
   Pid: number
 }
