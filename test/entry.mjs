@@ -2,7 +2,8 @@
 // The test entry point (`npm test`).
 //
 // As root (CI): installs missing system packages, creates the unprivileged user `ctrtest` with
-// sub-uid/sub-gid ranges, opens /dev/fuse and /dev/net/tun, copies the repository (with
+// sub-uid/sub-gid ranges, opens /dev/fuse and /dev/net/tun, mounts a small tmpfs for the full-disk
+// tests (CTR_TS_TEST_SMALLFS), copies the repository (with
 // node_modules, dist and the shim build) into the user's home and re-runs this script there as
 // that user. ctr-ts is rootless: its tests must run as a normal user.
 //
