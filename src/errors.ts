@@ -86,7 +86,10 @@ export function describeError(err: unknown): {message: string; exitCode: number}
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EACCES' || code === 'EPERM') return {message: `permission denied: ${err.message}`, exitCode: 125}
-    if (code === 'ENOSPC') return {message: `no space left on device: ${err.message}`, exitCode: 125}
+    if (code === 'ENOSPC') {
+      const path = (err as NodeJS.ErrnoException).path
+      return {message: `no space left on device${path ? ` (${path})` : ''}`, exitCode: 125}
+    }
     return {message: err.message.split('\n')[0] ?? String(err), exitCode: 125}
   }
   return {message: String(err), exitCode: 125}

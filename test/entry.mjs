@@ -2,7 +2,8 @@
 // The test entry point (`npm test`).
 //
 // As root (CI): installs missing system packages, creates the unprivileged user `ctrtest` with
-// sub-uid/sub-gid ranges, opens /dev/fuse and /dev/net/tun, copies the repository (with
+// sub-uid/sub-gid ranges, opens /dev/fuse and /dev/net/tun, mounts a small tmpfs for the full-disk
+// tests (CTR_TS_TEST_SMALLFS), copies the repository (with
 // node_modules, dist and the shim build) into the user's home and re-runs this script there as
 // that user. ctr-ts is rootless: its tests must run as a normal user.
 //
@@ -189,9 +190,11 @@ function ensureDevices() {
   }
 }
 
+// One copy (and one small filesystem) per source checkout, so runs from different clones do not trample each other.
+const checkoutTag = createHash('sha256').update(repo).digest('hex').slice(0, 8)
+
 function copyRepo(user) {
-  // One copy per source checkout, so runs from different clones do not trample each other.
-  const tag = createHash('sha256').update(repo).digest('hex').slice(0, 8)
+  const tag = checkoutTag
   const dest = join(user.home, process.env.CTR_TS_TEST_COPY || `ctr-ts-${tag}`)
   if (resolve(dest) === repo) return dest
   say(`copying ${repo} to ${dest}`)
@@ -217,11 +220,44 @@ function nodeForUser(user) {
   return copy
 }
 
+function isMountPoint(path) {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[4] === path)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A small tmpfs owned by the test user, for the full-disk fault tests (test/e2e/faults-disk.test.ts):
+ * its path goes to the tests as CTR_TS_TEST_SMALLFS. A fresh one each run.
+ */
+function mountSmallFilesystem(user) {
+  const path = `/mnt/ctr-ts-smallfs-${checkoutTag}`
+  try {
+    mkdirSync(path, {recursive: true, mode: 0o755})
+    if (isMountPoint(path)) sh('umount', ['-l', path])
+    const r = sh('mount', ['-t', 'tmpfs', '-o', `size=48m,mode=0700,uid=${user.uid},gid=${user.gid}`, 'ctr-ts-smallfs', path])
+    if (r.status !== 0) throw new Error((r.stderr || '').trim() || `mount exited ${r.status}`)
+    return path
+  } catch (err) {
+    say(`warning: could not mount a small tmpfs at ${path} for the full-disk tests: ${err.message}`)
+    return undefined
+  }
+}
+
+function unmountSmallFilesystem(path) {
+  if (path && isMountPoint(path)) sh('umount', ['-l', path])
+}
+
 async function asRoot() {
   installPackages()
   enableUserNamespaces()
   const user = ensureUser()
   ensureDevices()
+  const smallFs = mountSmallFilesystem(user)
   const dir = copyRepo(user)
   const node = nodeForUser(user)
   const path = [dirname(node), ...(process.env.PATH || '').split(':').filter((p) => p && p !== dirname(node)), ...SYSTEM_DIRS]
@@ -232,7 +268,8 @@ async function asRoot() {
     LOGNAME: user.name,
     LANG: process.env.LANG || 'C.UTF-8',
   }
-  for (const k of ['TERM', 'CI', 'GITHUB_ACTIONS', 'NO_COLOR', 'FORCE_COLOR', 'CTR_TS_TEST_VERBOSE']) if (process.env[k]) env[k] = process.env[k]
+  for (const k of ['TERM', 'CI', 'GITHUB_ACTIONS', 'NO_COLOR', 'FORCE_COLOR', 'CTR_TS_TEST_VERBOSE', 'CTR_TS_TEST_SEED']) if (process.env[k]) env[k] = process.env[k]
+  if (smallFs) env.CTR_TS_TEST_SMALLFS = smallFs
   say(`running the tests as ${user.name} (uid ${user.uid}) in ${dir}`)
   const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`)
   const child = spawn('runuser', ['-u', user.name, '--', 'env', '-i', ...envArgs, node, join(dir, 'test', 'entry.mjs'), ...args], {
@@ -240,6 +277,7 @@ async function asRoot() {
     stdio: 'inherit',
   })
   const code = await exitCodeOf(child)
+  unmountSmallFilesystem(smallFs)
   const results = join(dir, 'test-results')
   if (existsSync(results)) {
     rmSync(join(repo, 'test-results'), {recursive: true, force: true})

@@ -1,4 +1,5 @@
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import {writeEtcFiles} from '../network/etc-files.js'
@@ -73,6 +74,10 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   try {
     // The lease first: from now on gc keeps the layers, even if the image is removed meanwhile.
     await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
+    await mkdir(paths.dir, {recursive: true, mode: 0o700})
+    // Who is creating it: a directory without a record whose creator is gone is a leftover of a
+    // killed create (removed by `system prune` and `system check --store --repair`).
+    await writeFile(join(paths.dir, 'creating'), `${process.pid}\n`, {mode: 0o600})
     await mkdir(paths.bundle, {recursive: true, mode: 0o700})
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, {recursive: true, mode: 0o755})
 
@@ -158,6 +163,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       },
     }
     await saveRecord(ctx, rec)
+    await rm(join(paths.dir, 'creating'), {force: true})
     return rec
   } catch (err) {
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))

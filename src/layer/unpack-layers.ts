@@ -196,7 +196,7 @@ export class UnpackSession {
     this.queued.add(diffId)
     try {
       // false: another ctr-ts unpacked the same layer first; theirs is kept, ours removed at the end
-      if (await commitLayer(this.store, p.dest, diffId)) this.temps.delete(p.dest)
+      if (await commitLayer(this.store, p.dest, diffId, digest)) this.temps.delete(p.dest)
     } catch (err) {
       p.reject(err as Error)
       this.fail(err as Error)

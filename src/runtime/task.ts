@@ -154,6 +154,8 @@ export class ShimTask implements Task {
   }
 
   async create(opts: CreateTaskOptions): Promise<{pid: number; shimPid: number}> {
+    // the shim of a start whose CLI was killed before the container started: stop it first
+    await this.stopUnstarted()
     await rm(this.files.exitFile, {force: true})
     await mkdir(this.files.runDir, {recursive: true, mode: 0o700})
     const result = await spawnShim({
@@ -173,6 +175,8 @@ export class ShimTask implements Task {
       stdin: opts.stdin,
       exitCommand: opts.exitCommand,
       diagnosticsFile: this.files.diagnosticsFile,
+      // recorded before it reports: a CLI killed while waiting leaves a shim others can find and stop
+      onSpawned: (shimPid) => writeJsonAtomic(this.files.stateFile, {shimPid, shimStartTime: processStartTime(shimPid)}),
     })
     if ('error' in result) throw classifyRuntimeError(shimErrorMessage(result.error))
     const {shimPid, containerPid} = result
@@ -287,12 +291,13 @@ export class ShimTask implements Task {
   }
 
   async delete(): Promise<void> {
+    await this.stopUnstarted()
     const rec = this.readRecord()
     // Wait for the shim itself to be gone: it unmounts the rootfs and deletes the runtime's container.
     for (let i = 0; i < 100 && isAlive(rec.shimPid, rec.shimStartTime); i++) await sleep(50)
     if (isAlive(rec.shimPid, rec.shimStartTime)) throw new RuntimeError(`the shim of container ${this.id.slice(0, 12)} does not exit`)
     // A shim that was killed cleaned nothing up: kill what it left running.
-    if (rec.startedAt) await this.killOrphans(rec)
+    if (rec.startedAt || rec.shimPid) await this.killOrphans(rec)
     let runtimeState: string[] = []
     try {
       runtimeState = [join(this.runtime.root, this.id)]
@@ -300,6 +305,26 @@ export class ShimTask implements Task {
       // no runtime binary any more: it left no state we could find either
     }
     await removeTree(this.files.runDir, ...runtimeState)
+  }
+
+  /**
+   * A shim that was spawned but whose container never started (the CLI was killed between the
+   * two) waits for START until its start timeout. SIGTERM makes it delete the container, unmount
+   * and exit at once; SIGKILL if it does not within 10 s.
+   */
+  private async stopUnstarted(): Promise<void> {
+    const rec = this.readRecord()
+    if (rec.startedAt || !isAlive(rec.shimPid, rec.shimStartTime)) return
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(rec.shimPid!, sig)
+      } catch {
+        // gone
+      }
+    }
+    signal('SIGTERM')
+    for (let i = 0; i < 200 && isAlive(rec.shimPid, rec.shimStartTime); i++) await sleep(50)
+    if (isAlive(rec.shimPid, rec.shimStartTime)) signal('SIGKILL')
   }
 
   /** The runtime's view of the container (`runtime state ID`): status and init pid; undefined when it does not know it. */

@@ -27,6 +27,11 @@ export interface SpawnShimOptions {
   startTimeoutSeconds?: number
   /** How long to wait for the shim's `created`/`error` line (default 120 s). */
   timeoutMs?: number
+  /**
+   * Called with the shim's pid as soon as it is spawned, before it reports: the caller records
+   * it, so that a CLI killed while waiting leaves a shim others can find (and stop).
+   */
+  onSpawned?: (shimPid: number) => Promise<void>
 }
 
 /**
@@ -73,6 +78,14 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
     closeSync(diag)
   }
   const sync = child.stdio[3] as Readable
+  if (o.onSpawned && child.pid !== undefined) {
+    try {
+      await o.onSpawned(child.pid)
+    } catch (err) {
+      child.kill('SIGKILL')
+      throw err
+    }
+  }
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`))
   })

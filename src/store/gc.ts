@@ -3,6 +3,7 @@ import {removeTree} from '../userns/remove.js'
 import {cleanStaleIngest, listBlobs, removeBlob} from './content.js'
 import {listImages} from './images.js'
 import {layerDir, listLayers, staleLayerTemps} from './layers.js'
+import {layerMarkerPath} from './layer-marker.js'
 import {readLeases} from './leases.js'
 import {withStoreLock} from './lock.js'
 
@@ -48,7 +49,7 @@ export async function garbageCollect(store: StoreLayout): Promise<GcResult> {
     }
 
     const layersRemoved = (await listLayers(store)).filter((d) => !keepLayers.has(d))
-    const doomed = [...layersRemoved.map((d) => layerDir(store, d)), ...(await staleLayerTemps(store))]
+    const doomed = [...layersRemoved.flatMap((d) => [layerMarkerPath(store, d), layerDir(store, d)]), ...(await staleLayerTemps(store))]
     if (doomed.length > 0) await removeTree(...doomed)
     await cleanStaleIngest(store)
     return {blobsRemoved, layersRemoved, blobBytes}

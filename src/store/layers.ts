@@ -4,14 +4,17 @@ import {join} from 'node:path'
 import {NotFoundError} from '../errors.js'
 import {digestFromHex, isDigestHex, parseDigest} from '../oci/digest.js'
 import {ensureDir, type StoreLayout} from '../paths.js'
+import {isStaleTemp} from './temps.js'
+import {writeLayerMarker} from './layer-marker.js'
 
 /**
  * The unpacked layers of the store, and the only module that knows their layout:
  *
- *     layers/<diff id hex>/   a complete unpacked layer (its name is its completeness marker:
- *                             a layer is unpacked into a temporary directory and renamed to
- *                             its diff id only once its content was verified)
- *     layers/.tmp-XXXXXX/     an unpack in progress (or left by a killed one: see staleLayerTemps)
+ *     layers/<diff id hex>/   a complete unpacked layer: unpacked into a temporary directory and
+ *                             renamed to its diff id only once its content was verified
+ *     layers/<hex>.complete   its completeness marker (store/layer-marker.ts), written just before
+ *                             the rename: what `system check --store` verifies
+ *     layers/.tmp-PID-XXXXXX/ an unpack in progress (or left by a killed one: see staleLayerTemps)
  *     layers/.empty/          the lower directory of a container whose image has no layers
  */
 
@@ -31,15 +34,17 @@ export function hasLayer(store: StoreLayout, diffId: string): boolean {
 /** A fresh, empty temporary directory to unpack a layer into (then commitLayer or removal). */
 export async function createLayerTemp(store: StoreLayout): Promise<string> {
   ensureDir(store.layers)
-  return mkdtemp(join(store.layers, TEMP_PREFIX))
+  // the pid: gc and `system check --store` know a killed pull's directory by its dead owner
+  return mkdtemp(join(store.layers, `${TEMP_PREFIX}${process.pid}-`))
 }
 
 /**
  * Makes the verified layer unpacked in `temp` visible as `diffId`. Returns false when another
  * process committed the same layer first: theirs is kept and `temp` is left to the caller to remove.
  */
-export async function commitLayer(store: StoreLayout, temp: string, diffId: string): Promise<boolean> {
+export async function commitLayer(store: StoreLayout, temp: string, diffId: string, digest: string): Promise<boolean> {
   try {
+    await writeLayerMarker(store, diffId, digest)
     await rename(temp, layerDir(store, diffId))
     return true
   } catch (err) {
@@ -76,23 +81,18 @@ export async function listLayers(store: StoreLayout): Promise<string[]> {
   }
 }
 
-/** Temporary unpack directories older than `maxAgeMs` (left by killed pulls). */
-export async function staleLayerTemps(store: StoreLayout, maxAgeMs = 60 * 60 * 1000): Promise<string[]> {
+/** Temporary unpack directories left by killed pulls (their process is gone, or older than an hour). */
+export async function staleLayerTemps(store: StoreLayout): Promise<string[]> {
   let names: string[]
   try {
     names = await readdir(store.layers)
   } catch {
     return []
   }
-  const now = Date.now()
   const out: string[] = []
   for (const n of names.filter((x) => x.startsWith(TEMP_PREFIX))) {
     const path = join(store.layers, n)
-    try {
-      if (now - (await stat(path)).mtimeMs > maxAgeMs) out.push(path)
-    } catch {
-      // gone
-    }
+    if (await isStaleTemp(path)) out.push(path)
   }
   return out
 }

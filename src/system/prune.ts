@@ -8,6 +8,7 @@ import {garbageCollect} from '../store/gc.js'
 import {listImages, removeImage} from '../store/images.js'
 import {leasedImages} from '../store/leases.js'
 import {removeTree} from '../userns/remove.js'
+import {removeLeftovers} from './store-check.js'
 
 export interface PruneResult {
   containers: string[]
@@ -45,6 +46,8 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<P
       }
     }
   }
+  // what killed commands left: container directories without a record, stray names, temporaries
+  await removeLeftovers(ctx)
   const gc = await garbageCollect(ctx.store)
   result.layers = gc.layersRemoved
   result.blobs = gc.blobsRemoved
