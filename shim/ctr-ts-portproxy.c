@@ -60,6 +60,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -154,24 +156,10 @@ static int max_conns = MAX_TCP_CONNS; /* lowered when RLIMIT_NOFILE cannot hold 
 static int pool[POOL_MAX][2];
 static int npool, npipes;
 static int pipe_warned;
-static void warnx(const char *fmt, ...)
+/* die(): the message is on stderr; the CLI sees the proxy gone. */
+void die_exit(const char *msg)
 {
-	va_list ap;
-	fputs("ctr-ts-portproxy: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("ctr-ts-portproxy: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	(void)msg;
 	exit(1);
 }
 

@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAX_ARGS 64
 #define MAX_CLIENTS 32
 #define IO_BUF 8192
@@ -121,30 +123,14 @@ static int n_clients;
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-static void warnx(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("ctr-ts-shim: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void cleanup_and_exit(int code);
+static _Noreturn void cleanup_and_exit(int code);
 
 /* A fatal error after the sync fd is closed (or before anything exists to clean up). */
 static void sync_report(const char *fmt, ...);
 
-/* A fatal error: say why (on stderr, and on the sync fd if the CLI still waits), clean up, exit 1. */
-static void die(const char *fmt, ...)
+/* die(): the message is on stderr; also on the sync fd if the CLI still waits; clean up, exit 1. */
+void die_exit(const char *msg)
 {
-	char msg[ERRMSG_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	warnx("%s", msg);
 	sync_report("error %s", msg);
 	cleanup_and_exit(1);
 }
