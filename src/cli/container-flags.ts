@@ -28,6 +28,7 @@ export const createFlags = {
   'cap-add': Flags.string({description: 'add a capability', multiple: true, multipleNonGreedy: true}),
   'cap-drop': Flags.string({description: 'drop a capability', multiple: true, multipleNonGreedy: true}),
   label: Flags.string({char: 'l', description: 'set a label KEY=VALUE', multiple: true, multipleNonGreedy: true}),
+  'log-opt': Flags.string({description: 'log rotation: max-size=SIZE (k, m, g units), max-file=N (files kept)', multiple: true, multipleNonGreedy: true}),
 }
 
 type Parsed = {
@@ -56,6 +57,7 @@ type Parsed = {
   'cap-add'?: string[]
   'cap-drop'?: string[]
   label?: string[]
+  'log-opt'?: string[]
 }
 
 export function toCreateOptions(flags: Parsed, image: string, args: string[]): CreateOptions {
@@ -87,5 +89,6 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     capAdd: flags['cap-add'] ?? [],
     capDrop: flags['cap-drop'] ?? [],
     labels: flags.label ?? [],
+    logOpts: flags['log-opt'] ?? [],
   }
 }

@@ -1,5 +1,6 @@
 import {CtrCommand} from '../base-command.js'
 import {containerPaths, findContainer} from '../container/record.js'
+import {inspectLogConfig} from '../container/log-config.js'
 import {containerStatus, publishedPorts} from '../container/status.js'
 
 export default class Inspect extends CtrCommand {
@@ -53,6 +54,7 @@ export default class Inspect extends CtrCommand {
           NetworkMode: rec.network,
           Runtime: rec.runtime,
           PortBindings: publishedPorts(ctx, rec, s),
+          LogConfig: inspectLogConfig(rec.logConfig),
         },
         GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: rec.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
       })

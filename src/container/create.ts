@@ -13,6 +13,7 @@ import {checkResourceSupport} from '../spec/resources.js'
 import {readRootfsFile, resolveUser} from '../spec/user.js'
 import {readImageConfig, resolveImage} from '../store/images.js'
 import {findInitBinary} from './init-binary.js'
+import {resolveLogConfig} from './log-config.js'
 import type {CreateOptions} from './options.js'
 import {type ContainerRecord, containerPaths, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
@@ -38,6 +39,7 @@ export async function imageForRun(ctx: Context, ref: string, platform?: string):
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   const {network, allowHostLoopback} = networkMode(opts.network ?? ctx.config.network.default, ctx.config.network.allowHostLoopback)
   const runtime = resolveRuntime(ctx, opts.runtime)
+  const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
   const resources = {
     memory: opts.memory !== undefined ? parseMemory(opts.memory) : undefined,
     cpus: opts.cpus !== undefined ? parseCpus(opts.cpus) : undefined,
@@ -135,6 +137,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       stopSignal: imageConfig.config?.StopSignal ?? 'SIGTERM',
       ports,
       labels,
+      logConfig,
     }
     await saveRecord(ctx, rec)
     return rec

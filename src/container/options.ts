@@ -27,4 +27,6 @@ export interface CreateOptions {
   capAdd: string[]
   capDrop: string[]
   labels: string[]
+  /** --log-opt KEY=VALUE (max-size, max-file). */
+  logOpts: string[]
 }

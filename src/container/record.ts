@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import type {NetworkName} from '../network/mode.js'
+import type {LogConfig} from './log-config.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -35,6 +36,8 @@ export interface ContainerRecord {
   /** -p publications, resolved. */
   ports: PortMapping[]
   labels: Record<string, string>
+  /** Log rotation (--log-opt, logs.* defaults); absent in records of older versions: no limit. */
+  logConfig?: LogConfig
 }
 
 export interface PortMapping {

@@ -61,6 +61,7 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
     rootfs: paths.merged,
     stateDir: paths.runDir,
     logFile: paths.log,
+    logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
     exitFile: paths.exit,
     tty: rec.tty,
     stdin: rec.stdin,
