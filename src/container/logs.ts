@@ -111,12 +111,12 @@ export async function showLogs(ctx: Context, rec: ContainerRecord, opts: LogOpti
         if (current.size < end) end = 0 // truncated (max-file=1): start over
         return out
       }
+      // Rotated away: what the shim wrote to it since the read above, then the files rotated after
+      // it (all of them when it is gone already), then the new file.
+      out += (await readRest(file, end)).text
       const rotated = await rotatedLogFiles(path)
-      let newer = false
-      for (const r of rotated) {
-        if (newer) out += await readWhole(r)
-        else if ((await stat(r).catch(() => undefined))?.ino === ours.ino) newer = true
-      }
+      const inodes = await Promise.all(rotated.map(async (r) => (await stat(r).catch(() => undefined))?.ino))
+      for (const r of rotated.slice(inodes.indexOf(ours.ino) + 1)) out += await readWhole(r)
       await file.close()
       file = await open(path, 'a+')
       const fresh = await readRest(file, 0)
