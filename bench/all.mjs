@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every bench (pull, run, net, unpack) in one go and prints one summary table; the JSON
-// (every bench's details + the table) goes to bench/results/all-<time>.json and all-latest.json.
+// (every bench's details + the table) goes to bench/results/all-<time>.json and all-latest.json,
+// and, for a complete run, to the committed bench/results/LATEST.json + LATEST.md (with the
+// machine described) that the README's table is generated from (node bench/readme-table.mjs).
 //
 //   npm run bench -- [--runs N] [--quick] [--no-peers]      (or: node bench/all.mjs ...)
 import {benchNet} from './net.mjs'
@@ -40,4 +42,4 @@ async function all(options) {
   return {rows, notes, errors, benches}
 }
 
-await runStandalone('all', import.meta.url, all)
+await runStandalone('all', import.meta.url, all, {latest: true})

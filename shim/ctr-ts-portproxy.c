@@ -71,6 +71,7 @@
 #include <unistd.h>
 
 #include "portproxy-route.h"
+#include "common.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -175,24 +176,11 @@ static struct in_addr container_ip, loopback_as;
 static int transparent;
 static long long route_tried_ms = -ROUTE_RETRY_MS;
 static int route_warned;
-static void warnx(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("ctr-ts-portproxy: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
-static void die(const char *fmt, ...)
+/* die(): the message is on stderr; the CLI sees the proxy gone. */
+void die_exit(const char *msg)
 {
-	va_list ap;
-	fputs("ctr-ts-portproxy: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	(void)msg;
 	exit(1);
 }
 

@@ -5,11 +5,12 @@
  *               [--mount-program PATH [--mount-arg ARG]...] --rootfs DIR
  *               --state-dir DIR --log FILE --exit-file FILE [--tty] [--stdin]
  *               [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]
+ *               [--log-max-size BYTES [--log-max-files N]]
  *
  * It mounts the rootfs (by running the mount program, e.g. fuse-overlayfs), runs
  * `RUNTIME create`, reports `created PID` or `error MSG` on the sync fd, waits for a START frame
  * on STATEDIR/attach.sock, runs `RUNTIME start`, then relays the container's output to the log
- * file (k8s-file format) and to attach clients, and its input from them. When the container
+ * file (k8s-file format, rotated by size) and to attach clients, and its input from them. When the container
  * exits it drains the output, deletes the container, unmounts the rootfs, reaps every remaining
  * child (it is a child subreaper), writes the exit file and exits. The wire protocol is in
  * shim/PROTOCOL.md.
@@ -44,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAX_ARGS 64
 #define MAX_CLIENTS 32
 #define IO_BUF 8192
@@ -53,6 +56,7 @@
 #define DRAIN_TIMEOUT_MS 2000
 #define CHILDREN_TIMEOUT_MS 3000
 #define ERRMSG_MAX 1024
+#define MAX_LOG_FILES 100 /* --log-max-files: ctr.log plus at most 99 rotated files */
 
 /* Frame types (shim/PROTOCOL.md). */
 enum {
@@ -77,6 +81,8 @@ static int n_runtime_args, n_mount_args, n_exit_args;
 static bool opt_tty, opt_stdin;
 static int sync_fd = -1;
 static int start_timeout_ms = START_TIMEOUT_MS;
+static long long log_max_size; /* bytes; 0: no limit */
+static int log_max_files = 1;  /* files kept, the current one included */
 
 /* ---- state -------------------------------------------------------------------------------- */
 
@@ -85,6 +91,7 @@ static char console_path[sizeof attach_path];
 static char shim_pid_path[4096], container_pid_path[4096];
 
 static int sig_fd = -1, listen_fd = -1, log_fd = -1;
+static long long log_size; /* bytes in the current log file */
 static int out_fd = -1;   /* container stdout pipe, or the pty master */
 static int err_fd = -1;   /* container stderr pipe (no tty) */
 static int stdin_fd = -1; /* container stdin pipe, or the pty master (with --stdin) */
@@ -121,30 +128,14 @@ static int n_clients;
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-static void warnx(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("ctr-ts-shim: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void cleanup_and_exit(int code);
+static _Noreturn void cleanup_and_exit(int code);
 
 /* A fatal error after the sync fd is closed (or before anything exists to clean up). */
 static void sync_report(const char *fmt, ...);
 
-/* A fatal error: say why (on stderr, and on the sync fd if the CLI still waits), clean up, exit 1. */
-static void die(const char *fmt, ...)
+/* die(): the message is on stderr; also on the sync fd if the CLI still waits; clean up, exit 1. */
+void die_exit(const char *msg)
 {
-	char msg[ERRMSG_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	warnx("%s", msg);
 	sync_report("error %s", msg);
 	cleanup_and_exit(1);
 }
@@ -727,6 +718,58 @@ static void client_read(struct client *c)
 
 /* ---- container output --------------------------------------------------------------------- */
 
+/* ---- log file ------------------------------------------------------------------------------ */
+
+/* Opens the log for appending (truncated when asked) and learns its size. */
+static bool log_open(bool truncate)
+{
+	struct stat st;
+	log_fd = open(opt_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0640);
+	if (log_fd < 0) {
+		int e = errno;
+		warnx("open log %s: %s", opt_log, strerror(e));
+		errno = e;
+		return false;
+	}
+	if (fstat(log_fd, &st) < 0) {
+		warnx("fstat log %s: %s", opt_log, strerror(errno));
+		close_fd(&log_fd);
+		return false;
+	}
+	log_size = (long long)st.st_size;
+	return true;
+}
+
+/* LOG.N (LOG itself for N = 0). */
+static bool rotated_name(char *buf, size_t len, int n)
+{
+	int w = n == 0 ? snprintf(buf, len, "%s", opt_log) : snprintf(buf, len, "%s.%d", opt_log, n);
+	return w >= 0 && (size_t)w < len;
+}
+
+/*
+ * Rotation (docker's json-file rules): LOG.(N-2) -> LOG.(N-1), ..., LOG -> LOG.1, then a new LOG,
+ * N being --log-max-files; each rename replaces the oldest file at once. With N = 1 the log is
+ * truncated instead. When a rename fails the shim keeps appending to the file it has.
+ */
+static void log_rotate(void)
+{
+	char from[4096], to[4096];
+	close_fd(&log_fd);
+	for (int i = log_max_files - 1; i >= 1; i--) {
+		if (!rotated_name(from, sizeof from, i - 1) || !rotated_name(to, sizeof to, i)) {
+			warnx("log path too long: %s", opt_log);
+			break;
+		}
+		if (rename(from, to) < 0 && errno != ENOENT) {
+			warnx("rotate log %s -> %s: %s", from, to, strerror(errno));
+			break;
+		}
+	}
+	if (!log_open(log_max_files == 1) && !log_open(false))
+		warnx("the container's output is no longer logged");
+}
+
 /* One log record per line in the chunk: F for a line ended by \n, P for a trailing partial. */
 static void log_chunk(const char *stream, const char *data, size_t len)
 {
@@ -741,10 +784,18 @@ static void log_chunk(const char *stream, const char *data, size_t len)
 				       {.iov_base = (void *)data, .iov_len = line_len},
 				       {.iov_base = "\n", .iov_len = 1}};
 		size_t total = (size_t)hl + line_len + 1;
+		/* A record never straddles two files; a file outgrows the limit only by a record larger than it. */
+		if (log_max_size > 0 && log_size > 0 && log_size + (long long)total > log_max_size) {
+			log_rotate();
+			if (log_fd < 0)
+				return;
+		}
 		ssize_t n;
 		do
 			n = writev(log_fd, iov, 3);
 		while (n < 0 && errno == EINTR);
+		if (n > 0)
+			log_size += n;
 		if (n < 0 || (size_t)n != total) {
 			warnx("write log %s: %s", opt_log, n < 0 ? strerror(errno) : "short write");
 			if (n < 0)
@@ -1030,7 +1081,8 @@ static void usage(void)
 	fputs("usage: ctr-ts-shim --id ID --bundle DIR --runtime PATH [--runtime-arg ARG]...\n"
 	      "       [--mount-program PATH [--mount-arg ARG]...] --rootfs DIR --state-dir DIR\n"
 	      "       --log FILE --exit-file FILE [--tty] [--stdin]\n"
-	      "       [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]\n",
+	      "       [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]\n"
+	      "       [--log-max-size BYTES [--log-max-files N]]\n",
 	      stderr);
 	exit(2);
 }
@@ -1063,6 +1115,8 @@ static void parse_args(int argc, char **argv)
 		{"exit-arg", required_argument, NULL, 'E'},
 		{"sync-fd", required_argument, NULL, 'S'},
 		{"start-timeout", required_argument, NULL, 'T'},
+		{"log-max-size", required_argument, NULL, 'Z'},
+		{"log-max-files", required_argument, NULL, 'N'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -1093,6 +1147,18 @@ static void parse_args(int argc, char **argv)
 			errno = 0;
 			start_timeout_ms = (int)strtol(optarg, &end, 10) * 1000;
 			if (errno != 0 || *end != '\0' || start_timeout_ms <= 0)
+				usage();
+			break;
+		case 'Z':
+			errno = 0;
+			log_max_size = strtoll(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || log_max_size < 0)
+				usage();
+			break;
+		case 'N':
+			errno = 0;
+			log_max_files = (int)strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || log_max_files < 1 || log_max_files > MAX_LOG_FILES)
 				usage();
 			break;
 		default: usage();
@@ -1420,8 +1486,7 @@ int main(int argc, char **argv)
 	setup_signals();
 	if (mkdir(opt_state_dir, 0700) < 0 && errno != EEXIST)
 		die("mkdir %s: %s", opt_state_dir, strerror(errno));
-	log_fd = open(opt_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (log_fd < 0) {
+	if (!log_open(false)) {
 		sync_report("error cannot open the log file %s: %s", opt_log, strerror(errno));
 		cleanup_and_exit(1);
 	}

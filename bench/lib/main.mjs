@@ -7,7 +7,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import {BENCH, harnessBuildDir} from './harness.mjs'
-import {formatTable, log, machineInfo, writeResult} from './report.mjs'
+import {formatTable, log, machineInfo, writeLatest, writeResult} from './report.mjs'
 
 const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
 
@@ -77,9 +77,10 @@ async function reexecAsUser(script, argv, wanted) {
 
 /**
  * The `node bench/X.mjs` entry point: `fn(options)` returns {rows, ...details}; prints the
- * table, writes the JSON, sets the exit code.
+ * table, writes the JSON, sets the exit code. With `latest` (bench/all.mjs), a complete run
+ * (not --quick, with peers, no errors) also writes results/LATEST.json and LATEST.md.
  */
-export async function runStandalone(name, scriptUrl, fn) {
+export async function runStandalone(name, scriptUrl, fn, {latest = false} = {}) {
   let options
   try {
     options = parseOptions(process.argv.slice(2))
@@ -106,6 +107,13 @@ export async function runStandalone(name, scriptUrl, fn) {
   for (const note of result.notes ?? []) console.log(`note: ${note}`)
   const file = writeResult(name, doc)
   console.log(`\n[bench] ${name}: ${doc.seconds}s; results in ${file}`)
+  if (latest) {
+    if (options.quick || !options.peers || (result.errors ?? []).length > 0) {
+      log('LATEST.md not updated: only a complete run (no --quick, with peers, no errors) replaces it')
+    } else {
+      log(`committed results: ${writeLatest(doc)} and LATEST.json; then: node bench/readme-table.mjs`)
+    }
+  }
   if ((result.errors ?? []).length > 0) process.exitCode = 1
 }
 

@@ -1,10 +1,11 @@
 // Statistics, the summary table and the JSON results (bench/results/, or $CTR_TS_BENCH_OUT).
-import {execFileSync} from 'node:child_process'
-import {accessSync, constants, mkdirSync, writeFileSync} from 'node:fs'
-import {cpus, loadavg, release, tmpdir} from 'node:os'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {accessSync, constants, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpus, loadavg, release, tmpdir, totalmem} from 'node:os'
 import {join} from 'node:path'
 import {BENCH, REPO} from './harness.mjs'
 import {which} from './exec.mjs'
+import {formatValue, latestMarkdown} from './markdown.mjs'
 
 export function median(values) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
@@ -26,20 +27,6 @@ export function ratio(ours, theirs) {
   return Math.round((ours / theirs) * 100) / 100
 }
 
-const fmtNumber = (v, unit) => {
-  if (v === null || v === undefined) return 'n/a'
-  switch (unit) {
-    case 'ms':
-      return `${v.toFixed(0)} ms`
-    case 'KiB':
-      return v >= 10240 ? `${(v / 1024).toFixed(1)} MiB` : `${v.toFixed(0)} KiB`
-    case 'MiB/s':
-      return `${v.toFixed(0)} MiB/s`
-    default:
-      return `${v} ${unit}`
-  }
-}
-
 /**
  * A summary row: one metric, ctr-ts's value, the peer's value and the ratio ctr-ts/peer.
  * `better`: 'lower' (times, memory) or 'higher' (throughput), to say which way is good.
@@ -53,8 +40,8 @@ export function formatTable(rows) {
   const body = rows.map((r) => [
     r.bench,
     r.metric,
-    fmtNumber(r.ctrTs, r.unit),
-    r.peerName ? `${fmtNumber(r.peer, r.unit)} (${r.peerName})` : '',
+    formatValue(r.ctrTs, r.unit),
+    r.peerName ? `${formatValue(r.peer, r.unit)} (${r.peerName})` : '',
     r.ratio === null ? '' : `${r.ratio.toFixed(2)}x (${r.better} is better)`,
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
@@ -62,36 +49,55 @@ export function formatTable(rows) {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')
 }
 
-function version(cmd, args = ['--version']) {
+/** The first line of `cmd --version` (or the first one matching `line`: fuse-overlayfs prints fusermount3's first). */
+function version(cmd, args = ['--version'], line = /./) {
   const bin = which(cmd)
   if (!bin) return null
   try {
-    return execFileSync(bin, args, {encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe']}).split('\n')[0].trim()
+    const r = spawnSync(bin, args, {encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe']})
+    return `${r.stdout}\n${r.stderr}`.split('\n').find((l) => line.test(l))?.trim() ?? null
+  } catch {
+    return null
+  }
+}
+
+function gitDescribe() {
+  try {
+    return execFileSync('git', ['-c', `safe.directory=${REPO}`, '-C', REPO, 'describe', '--always', '--dirty'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
+  } catch {
+    return null // not a checkout, or not readable
+  }
+}
+
+/** The commit measured: read when the run starts, with the product snapshot, not when it ends. */
+const COMMIT_AT_START = gitDescribe()
+
+/** PRETTY_NAME of /etc/os-release (`Debian GNU/Linux 12 (bookworm)`), or null. */
+function osName() {
+  try {
+    return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? null
   } catch {
     return null
   }
 }
 
 export function machineInfo() {
-  let commit = null
-  try {
-    commit = execFileSync('git', ['-c', `safe.directory=${REPO}`, '-C', REPO, 'describe', '--always', '--dirty'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
-  } catch {
-    // not a checkout, or not readable
-  }
   return {
     date: new Date().toISOString(),
-    commit,
+    commit: COMMIT_AT_START,
     node: process.version,
     kernel: release(),
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+    cores: cpus().length,
+    memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    os: osName(),
     /** 1/5/15-minute load average at the end: other work on the machine skews timings. */
     loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
     uid: process.getuid?.(),
     runc: version('runc'),
     podman: version('podman'),
     skopeo: version('skopeo'),
-    fuseOverlayfs: version('fuse-overlayfs'),
+    fuseOverlayfs: version('fuse-overlayfs', ['--version'], /^fuse-overlayfs/),
     slirp4netns: version('slirp4netns'),
   }
 }
@@ -119,6 +125,18 @@ export function writeResult(name, result) {
   writeFileSync(file, body)
   writeFileSync(join(dir, `${name}-latest.json`), body)
   return file
+}
+
+/**
+ * RESULTS/LATEST.json (the whole run) and RESULTS/LATEST.md (machine, tools, table, notes): the
+ * committed results the README's table is generated from (bench/readme-table.mjs).
+ */
+export function writeLatest(doc) {
+  const dir = resultsDir()
+  mkdirSync(dir, {recursive: true})
+  writeFileSync(join(dir, 'LATEST.json'), JSON.stringify(doc, null, 2) + '\n')
+  writeFileSync(join(dir, 'LATEST.md'), latestMarkdown(doc))
+  return join(dir, 'LATEST.md')
 }
 
 export const log = (msg) => console.log(`[bench] ${msg}`)

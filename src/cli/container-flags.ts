@@ -34,6 +34,7 @@ export const createFlags = {
     multiple: true,
     multipleNonGreedy: true,
   }),
+  'log-opt': Flags.string({description: 'log rotation: max-size=SIZE (k, m, g units), max-file=N (files kept)', multiple: true, multipleNonGreedy: true}),
 }
 
 type Parsed = {
@@ -63,6 +64,7 @@ type Parsed = {
   'cap-drop'?: string[]
   label?: string[]
   'security-opt'?: string[]
+  'log-opt'?: string[]
 }
 
 export function toCreateOptions(flags: Parsed, image: string, args: string[]): CreateOptions {
@@ -96,5 +98,6 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     capDrop: flags['cap-drop'] ?? [],
     labels: flags.label ?? [],
     securityOpts: flags['security-opt'] ?? [],
+    logOpts: flags['log-opt'] ?? [],
   }
 }

@@ -1,3 +1,4 @@
+import {parseByteSize} from './sizes.js'
 import {ConfigError} from '../errors.js'
 
 /** Per-registry settings, keyed by registry host (docker.io, localhost:5000, ...). */
@@ -21,7 +22,8 @@ export interface CtrConfig {
   registries: Record<string, RegistryConfig>
   /** Default platform, e.g. linux/arm64. */
   platform?: string
-  logs: {maxSize?: number}
+  /** Defaults for new containers' log rotation (--log-opt max-size / max-file). */
+  logs: {maxSize?: number | string; maxFiles?: number}
   portProxy: {udpIdleTimeout: number}
   init: {path?: string}
   /**
@@ -53,6 +55,14 @@ export function defaultConfig(): CtrConfig {
 type Check = (value: unknown) => string | undefined
 const isString: Check = (v) => (typeof v === 'string' ? undefined : 'a string')
 const isBool: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false')
+const isLogSize: Check = (v) =>
+  (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || (typeof v === 'string' && parseByteSize(v) !== undefined)
+    ? undefined
+    : 'a size in bytes, or a string with a unit k, m, g (e.g. "10m")'
+/** The most log files a container keeps (ctr.log and 99 rotated ones): the shim's limit too. */
+export const LOG_FILES_MAX = 100
+const isLogFileCount: Check = (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= LOG_FILES_MAX ? undefined : `a whole number from 1 to ${LOG_FILES_MAX}`
 const isPositiveNumber: Check = (v) => (typeof v === 'number' && v > 0 ? undefined : 'a positive number')
 const oneOf =
   (...values: string[]): Check =>
@@ -80,7 +90,7 @@ const sections: Record<string, Record<string, Check> | Check> = {
   runtime: {name: oneOf('runc', 'crun'), path: isString},
   network: {default: oneOf('slirp4netns', 'none', 'host'), allowHostLoopback: isBool},
   platform: isPlatform,
-  logs: {maxSize: isPositiveNumber},
+  logs: {maxSize: isLogSize, maxFiles: isLogFileCount},
   portProxy: {udpIdleTimeout: isPositiveNumber},
   init: {path: isAbsolutePath},
   rootfs: {driver: oneOf('fuse-overlayfs')},
@@ -173,7 +183,8 @@ export const CONFIG_KEY_HELP: ReadonlyArray<[string, string]> = [
   ['registries.HOST.credHelper', 'docker-credential-NAME helper for HOST'],
   ['registries.HOST.username/password', 'static credentials for HOST'],
   ['platform', 'default platform, e.g. linux/arm64'],
-  ['logs.maxSize', 'container log size limit in bytes'],
+  ['logs.maxSize', 'default log size of new containers before rotation: bytes, or "10m" (--log-opt max-size)'],
+  ['logs.maxFiles', 'default number of log files a container keeps, rotated ones included (--log-opt max-file)'],
   ['portProxy.udpIdleTimeout', 'seconds before an idle UDP port-proxy flow is dropped'],
   ['init.path', 'absolute path of the --init binary (tini, catatonit)'],
   ['rootfs.driver', 'fuse-overlayfs (the only driver)'],

@@ -17,6 +17,7 @@ import {readImageConfig, resolveImage} from '../store/images.js'
 import {lowerDirs as layerLowerDirs} from '../store/layers.js'
 import {acquireLease, releaseLease} from '../store/leases.js'
 import {findInitBinary} from './init-binary.js'
+import {resolveLogConfig} from './log-config.js'
 import type {CreateOptions} from './options.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
@@ -50,6 +51,7 @@ export async function imageForRun(ctx: Context, ref: string, platform: string | 
 export async function createContainer(ctx: Context, opts: CreateOptions, events: CreateEvents = {}): Promise<ContainerRecord> {
   const {network, allowHostLoopback} = networkMode(opts.network ?? ctx.config.network.default, ctx.config.network.allowHostLoopback)
   const runtime = resolveRuntime(ctx, opts.runtime)
+  const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
   const resources = {
     memory: opts.memory !== undefined ? parseMemory(opts.memory) : undefined,
     cpus: opts.cpus !== undefined ? parseCpus(opts.cpus) : undefined,
@@ -161,6 +163,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
         ...(seccompChoice.profile === 'unconfined' ? {} : {seccompFile: seccompChoice.file}),
         noNewPrivileges,
       },
+      logConfig,
     }
     await saveRecord(ctx, rec)
     await rm(join(paths.dir, 'creating'), {force: true})

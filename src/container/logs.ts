@@ -1,5 +1,6 @@
-import {createReadStream, watch} from 'node:fs'
-import {open, stat} from 'node:fs/promises'
+import {watch} from 'node:fs'
+import {type FileHandle, open, readdir, readFile, stat} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
 import type {Context} from '../context.js'
 import {type ContainerRecord, containerPaths} from './record.js'
 import {containerStatus} from './status.js'
@@ -45,54 +46,111 @@ function emit(e: LogEntry, opts: LogOptions): void {
   opts.write(e.stream, opts.timestamps ? `${e.time} ${e.text}` : e.text)
 }
 
-async function readFrom(path: string, offset: number): Promise<{text: string; end: number}> {
-  const size = (await stat(path).catch(() => undefined))?.size ?? 0
-  if (size <= offset) return {text: '', end: offset}
-  const chunks: Buffer[] = []
-  for await (const chunk of createReadStream(path, {start: offset, end: size - 1})) chunks.push(chunk as Buffer)
-  return {text: Buffer.concat(chunks).toString('utf8'), end: size}
+/** The log's rotated files (ctr.log.1, ctr.log.2, ...), oldest first: ctr.log.N ... ctr.log.1. */
+export async function rotatedLogFiles(path: string): Promise<string[]> {
+  const base = basename(path)
+  const names = await readdir(dirname(path)).catch(() => [] as string[])
+  return names
+    .map((name) => ({name, n: name.startsWith(`${base}.`) ? Number(name.slice(base.length + 1)) : NaN}))
+    .filter((f) => Number.isInteger(f.n) && f.n > 0 && `${base}.${f.n}` === f.name)
+    .sort((a, b) => b.n - a.n)
+    .map((f) => join(dirname(path), f.name))
 }
 
-/** docker logs: prints the log, optionally only the last lines, optionally following it until the container exits. */
+/** Everything from `offset` to the current end of an open file. */
+async function readRest(file: FileHandle, offset: number): Promise<{text: string; end: number}> {
+  const chunks: Buffer[] = []
+  let end = offset
+  for (;;) {
+    const buf = Buffer.alloc(1 << 16)
+    const {bytesRead} = await file.read(buf, 0, buf.length, end)
+    if (bytesRead === 0) break
+    chunks.push(buf.subarray(0, bytesRead))
+    end += bytesRead
+  }
+  return {text: Buffer.concat(chunks).toString('utf8'), end}
+}
+
+async function readWhole(path: string): Promise<string> {
+  return readFile(path, 'utf8').catch(() => '')
+}
+
+/**
+ * docker logs: prints the log (its rotated files first, oldest first), optionally only the last
+ * lines, optionally following it until the container exits. Following holds the current file
+ * open, so when the shim rotates it the rest of it is still read before the new file.
+ */
 export async function showLogs(ctx: Context, rec: ContainerRecord, opts: LogOptions): Promise<void> {
   const path = containerPaths(ctx, rec.id).log
-  await (await open(path, 'a')).close()
-  let {text, end} = await readFrom(path, 0)
-  let carry = ''
-  const take = (chunk: string): LogEntry[] => {
-    const lines = (carry + chunk).split('\n')
-    carry = lines.pop() ?? ''
-    return lines.map(parseLogLine).filter((e): e is LogEntry => e !== undefined)
-  }
-  let entries = joinEntries(take(text))
-  if (opts.tail !== undefined && opts.tail >= 0) entries = entries.slice(Math.max(0, entries.length - opts.tail))
-  for (const e of entries) emit(e, opts)
-  if (!opts.follow) return
+  let file = await open(path, 'a+')
+  try {
+    let carry = ''
+    const take = (chunk: string): LogEntry[] => {
+      const lines = (carry + chunk).split('\n')
+      carry = lines.pop() ?? ''
+      return lines.map(parseLogLine).filter((e): e is LogEntry => e !== undefined)
+    }
+    let old = ''
+    for (const rotated of await rotatedLogFiles(path)) old += await readWhole(rotated)
+    let {text, end} = await readRest(file, 0)
+    let entries = joinEntries(take(old + text))
+    old = text = ''
+    if (opts.tail !== undefined && opts.tail >= 0) entries = entries.slice(Math.max(0, entries.length - opts.tail))
+    for (const e of entries) emit(e, opts)
+    if (!opts.follow) return
 
-  await new Promise<void>((resolve) => {
-    let busy = false
-    const pump = async () => {
-      if (busy) return
-      busy = true
-      try {
-        const next = await readFrom(path, end)
-        end = next.end
-        for (const e of take(next.text)) emit(e, opts)
-        if (!containerStatus(ctx, rec).running) {
-          const last = await readFrom(path, end)
-          for (const e of take(last.text)) emit(e, opts)
+    /** The rest of the open file; when the shim rotated it away, also the files since, then the new one. */
+    const readNew = async (): Promise<string> => {
+      const next = await readRest(file, end)
+      end = next.end
+      let out = next.text
+      const current = await stat(path).catch(() => undefined)
+      const ours = await file.stat()
+      if (current === undefined) return out
+      if (current.ino === ours.ino) {
+        if (current.size < end) end = 0 // truncated (max-file=1): start over
+        return out
+      }
+      // Rotated away: what the shim wrote to it since the read above, then the files rotated after
+      // it (all of them when it is gone already), then the new file.
+      out += (await readRest(file, end)).text
+      const rotated = await rotatedLogFiles(path)
+      const inodes = await Promise.all(rotated.map(async (r) => (await stat(r).catch(() => undefined))?.ino))
+      for (const r of rotated.slice(inodes.indexOf(ours.ino) + 1)) out += await readWhole(r)
+      await file.close()
+      file = await open(path, 'a+')
+      const fresh = await readRest(file, 0)
+      end = fresh.end
+      return out + fresh.text
+    }
+
+    await new Promise<void>((resolve, reject) => {
+      let busy = false
+      const pump = async () => {
+        if (busy) return
+        busy = true
+        try {
+          for (const e of take(await readNew())) emit(e, opts)
+          if (!containerStatus(ctx, rec).running) {
+            for (const e of take(await readNew())) emit(e, opts)
+            watcher.close()
+            clearInterval(timer)
+            resolve()
+          }
+        } catch (err) {
           watcher.close()
           clearInterval(timer)
-          resolve()
+          reject(err)
+        } finally {
+          busy = false
         }
-      } finally {
-        busy = false
       }
-    }
-    const watcher = watch(path, () => void pump())
-    // The watcher covers appends; the timer notices an exit that writes nothing.
-    const timer = setInterval(() => void pump(), 500)
-    void pump()
-  })
-  text = ''
+      // The directory watcher covers appends and rotations; the timer notices an exit that writes nothing.
+      const watcher = watch(dirname(path), () => void pump())
+      const timer = setInterval(() => void pump(), 500)
+      void pump()
+    })
+  } finally {
+    await file.close().catch(() => undefined)
+  }
 }

@@ -31,4 +31,6 @@ export interface CreateOptions {
   labels: string[]
   /** --security-opt values, as given (parsed by spec/seccomp.ts parseSecurityOpts). */
   securityOpts?: string[]
+  /** --log-opt KEY=VALUE (max-size, max-file). */
+  logOpts: string[]
 }

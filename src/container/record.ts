@@ -13,6 +13,7 @@ import type {TaskRecord} from '../runtime/task.js'
 // Moved down to where every stage can import them; re-exported for existing callers.
 export type {PortMapping} from '../network/ports.js'
 export type {ExitInfo} from '../runtime/status.js'
+import type {LogConfig} from './log-config.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -49,6 +50,8 @@ export interface ContainerRecord {
   labels: Record<string, string>
   /** Seccomp (default, unconfined or a profile's path) and no-new-privileges; absent in records of older versions. */
   security?: {seccomp: string; seccompFile?: string; noNewPrivileges: boolean}
+  /** Log rotation (--log-opt, logs.* defaults); absent in records of older versions: no limit. */
+  logConfig?: LogConfig
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

@@ -44,7 +44,13 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
   const paths = containerPaths(ctx, rec.id)
   const task = containerTask(ctx, rec)
   const mount = fuseOverlayCommand({lowerDirs: await lowerDirs(ctx.store, rec.diffIds), upper: paths.upper, work: paths.work, merged: paths.merged})
-  const created = await task.create({tty: rec.tty, stdin: rec.stdin, mount, exitCommand: autoRemoveExitCommand(ctx, rec)})
+  const created = await task.create({
+    tty: rec.tty,
+    stdin: rec.stdin,
+    mount,
+    exitCommand: autoRemoveExitCommand(ctx, rec),
+    logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
+  })
   const client = await task.attach()
   opts.beforeStart?.(client)
   try {

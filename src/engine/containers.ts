@@ -19,6 +19,7 @@ import {containerTask} from '../container/task.js'
 import {ConflictError, UsageError} from '../errors.js'
 import type {PortMapping} from '../network/ports.js'
 import {lowerDirs} from '../store/layers.js'
+import {inspectLogConfig} from '../container/log-config.js'
 
 export type {CreateEvents} from '../container/create.js'
 export type {ExecOptions} from '../container/exec.js'
@@ -180,6 +181,7 @@ export async function inspect(ctx: Context, container: string) {
       NetworkMode: rec.network,
       Runtime: rec.runtime,
       PortBindings: publishedPorts(ctx, rec, s),
+      LogConfig: inspectLogConfig(rec.logConfig),
       // docker's form; records of older versions had no filter and no-new-privileges on.
       SecurityOpt: rec.security
         ? [`seccomp=${rec.security.seccomp}`, `no-new-privileges=${rec.security.noNewPrivileges}`]

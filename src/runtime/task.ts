@@ -63,6 +63,8 @@ export interface CreateTaskOptions {
   mount?: {program: string; args: string[]}
   /** Run by the shim after the container is gone and cleaned up (--rm). */
   exitCommand?: string[]
+  /** The shim rotates the container log past maxSize bytes, keeping maxFiles files. */
+  logRotation?: {maxSize: number; maxFiles: number}
 }
 
 export interface ExecIO {
@@ -170,6 +172,7 @@ export class ShimTask implements Task {
       rootfs: this.files.rootfs,
       stateDir: this.files.runDir,
       logFile: this.files.logFile,
+      logRotation: opts.logRotation,
       exitFile: this.files.exitFile,
       tty: opts.tty,
       stdin: opts.stdin,

@@ -16,6 +16,8 @@ export interface SpawnShimOptions {
   rootfs: string
   stateDir: string
   logFile: string
+  /** Rotate the log once it would grow past maxSize bytes, keeping maxFiles files in all. */
+  logRotation?: {maxSize: number; maxFiles: number}
   exitFile: string
   tty: boolean
   stdin: boolean
@@ -49,6 +51,7 @@ export function shimArgs(o: SpawnShimOptions): string[] {
     for (const a of o.mountArgs ?? []) args.push('--mount-arg', a)
   }
   args.push('--rootfs', o.rootfs, '--state-dir', o.stateDir, '--log', o.logFile, '--exit-file', o.exitFile)
+  if (o.logRotation) args.push('--log-max-size', String(o.logRotation.maxSize), '--log-max-files', String(o.logRotation.maxFiles))
   if (o.tty) args.push('--tty')
   if (o.stdin) args.push('--stdin')
   if (o.exitCommand && o.exitCommand.length > 0) {

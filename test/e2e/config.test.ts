@@ -53,7 +53,7 @@ describe('ctr-ts config (real binary)', () => {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({name: 'x', 'ctr-ts': {logs: {maxSize: 'big'}}}))
     const r = await ctr(['config'], {env: t.env, cwd: dir})
     expect(r.exitCode).toBe(125)
-    expect(r.stderr).toBe(`ctr-ts: ${join(dir, 'package.json')}: logs.maxSize: expected a positive number\n`)
+    expect(r.stderr).toBe(`ctr-ts: ${join(dir, 'package.json')}: logs.maxSize: expected a size in bytes, or a string with a unit k, m, g (e.g. "10m")\n`)
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
   })
 
