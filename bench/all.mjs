@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// Runs every bench (pull, run, net, unpack) in one go and prints one summary table; the JSON
+// Runs every bench (startup, pull, run, net, unpack) in one go and prints one summary table; the JSON
 // (every bench's details + the table) goes to bench/results/all-<time>.json and all-latest.json.
 //
 //   npm run bench -- [--runs N] [--quick] [--no-peers]      (or: node bench/all.mjs ...)
 import {benchNet} from './net.mjs'
 import {benchPull} from './pull.mjs'
 import {benchRun} from './run.mjs'
+import {benchStartup} from './startup.mjs'
 import {benchUnpack} from './unpack.mjs'
 import {runStandalone} from './lib/main.mjs'
 import {log} from './lib/report.mjs'
 
 const BENCHES = [
+  ['startup', benchStartup],
   ['pull', benchPull],
   ['run', benchRun],
   ['net', benchNet],

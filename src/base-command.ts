@@ -1,6 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {createContext, type Context} from './context.js'
 import {describeError, ExitCodeSignal} from './errors.js'
+import {trace} from './trace.js'
 
 /**
  * Base of every ctr-ts command: a shared --config flag, a lazily created Context, and the single
@@ -14,8 +15,19 @@ export abstract class CtrCommand extends Command {
   private contextPromise?: Promise<Context>
 
   protected context(configFile?: string): Promise<Context> {
-    this.contextPromise ??= createContext({configFile})
+    this.contextPromise ??= trace.phase('config', () => createContext({configFile}))
     return this.contextPromise
+  }
+
+  // CTR_TS_TRACE=1: the start-up ends when the command starts; the command ends in finally().
+  override async init(): Promise<void> {
+    trace.mark('oclif: config, find and load the command')
+    await super.init()
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    trace.mark(`command ${this.id ?? ''}`.trimEnd())
+    return super.finally(err)
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
