@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The ctr-ts command. Every command is a fresh short-lived process, so start-up is most of what
 // `version`, `ps` or `images` cost: the CLI runs from the esbuild bundle in dist/bundle/ (oclif
-// and the dependencies in a few files; see scripts/build.mjs), and Node caches the compiled code
-// between runs. CTR_TS_TRACE=1 prints the phase timeline on stderr at exit (src/trace.ts).
+// and the dependencies in a few files, oclif's modules evaluated on first use; see
+// scripts/build.mjs), and Node caches the compiled code between runs. CTR_TS_TRACE=1 prints the
+// phase timeline on stderr at exit (src/trace.ts).
 import module from 'node:module'
 
 const started = performance.now()
@@ -13,7 +14,7 @@ const cacheHome = XDG_CACHE_HOME || (HOME && `${HOME}/.cache`)
 module.enableCompileCache?.(NODE_COMPILE_CACHE || (cacheHome ? `${cacheHome}/ctr-ts/node-compile-cache` : undefined))
 // oclif would otherwise look for tsconfig.json (loading TypeScript) when NODE_ENV is development or test.
 globalThis.oclif = {...globalThis.oclif, enableAutoTranspile: false}
-const {execute, trace} = await import('../dist/bundle/main.js')
-trace.record('node start-up', 0, started)
+const {launch, trace} = await import('../dist/bundle/main.js')
+trace.mark('node start-up', started)
 trace.mark('load the CLI bundle')
-await execute({dir: import.meta.url})
+await launch(import.meta.url)

@@ -12,6 +12,7 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {lazyRequirePlugin} from './lazy-require.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const run = (cmd, args) => execFileSync(cmd, args, {cwd: root, stdio: 'inherit'})
@@ -58,9 +59,23 @@ const mainEntry = {
   name: 'main-entry',
   setup(build) {
     build.onResolve({filter: /^ctr-ts:main$/}, () => ({path: 'main', namespace: 'ctr-ts'}))
-    build.onLoad({filter: /.*/, namespace: 'ctr-ts'}, () => ({
-      contents: "export {execute, settings} from '@oclif/core'\nexport {trace} from './trace.js'\n",
+    build.onLoad({filter: /^main$/, namespace: 'ctr-ts'}, () => ({
+      contents: "export {launch} from './cli/launch.js'\nexport {trace} from './trace.js'\n",
       resolveDir: dist,
+      loader: 'js',
+    }))
+  },
+}
+
+// oclif asks wsl-utils whether this is WSL (its config.platform, shown in help and the user agent)
+// and wsl-utils loads child_process for its other functions: the same test, without them.
+const isWsl = {
+  name: 'is-wsl',
+  setup(build) {
+    build.onResolve({filter: /^wsl-utils$/}, () => ({path: 'wsl-utils', namespace: 'ctr-ts'}))
+    build.onLoad({filter: /^wsl-utils$/, namespace: 'ctr-ts'}, () => ({
+      contents: "import {release} from 'node:os'\nexport const isWsl = process.platform === 'linux' && release().toLowerCase().includes('microsoft')\n" +
+        "export async function powerShellPath() { return 'powershell.exe' }\n",
       loader: 'js',
     }))
   },
@@ -81,7 +96,19 @@ const result = await esbuild.build({
   external: ['typescript', 'ts-node', 'tsx'],
   // CommonJS dependencies call require(): give every output file a real one.
   banner: {js: "import {createRequire as __ctrTsCreateRequire} from 'node:module';\nconst require = __ctrTsCreateRequire(import.meta.url);"},
-  plugins: [mainEntry, metaUrlPlugin],
+  plugins: [
+    mainEntry,
+    isWsl,
+    metaUrlPlugin,
+    // oclif's engine check cannot find its package.json inside the bundle: it would only load semver.
+    lazyRequirePlugin({
+      packages: ['@oclif/core'],
+      drop: ['checkNodeVersion();'],
+      // The first String#localeCompare of a process sets up ICU's collator: 30-50 ms, to sort
+      // the command ids (ASCII: code unit order is the same).
+      patches: [['.sort((a, b) => a.id.localeCompare(b.id));', '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));']],
+    }),
+  ],
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',

@@ -54,12 +54,12 @@ export class Trace {
     return result
   }
 
-  /** Records the step of the main sequence that ends now: from the previous mark (or the process's start). */
-  mark(name: string): void {
+  /** Records the step of the main sequence that ends now (or at `end`): from the previous mark, or the process's start. */
+  mark(name: string, end?: number): void {
     if (!this.enabled) return
-    const now = this.now()
-    this.record(name, this.lastMark, now)
-    this.lastMark = now
+    const at = end ?? this.now()
+    this.record(name, this.lastMark, at)
+    this.lastMark = at
   }
 
   /** Records a phase with explicit times (ms since the process started). */
