@@ -1,4 +1,4 @@
-import {Command, Flags} from '@oclif/core'
+import {Command, Config, Flags, type Interfaces} from '@oclif/core'
 import {createContext, type Context} from './context.js'
 import {describeError, ExitCodeSignal} from './errors.js'
 import {trace} from './trace.js'
@@ -13,6 +13,17 @@ export abstract class CtrCommand extends Command {
   }
 
   private contextPromise?: Promise<Context>
+
+  /**
+   * oclif's Config.runCommand calls this with its loaded Config, and oclif's own version loads
+   * that configuration a second time (plugins, platform, shell, theme file) in case the command
+   * came from another copy of oclif. Ours share the CLI's copy: the Config is used as it is.
+   */
+  static override async run<T extends Command>(this: new (argv: string[], config: Config) => T, argv?: string[], opts?: Interfaces.LoadOptions): Promise<ReturnType<T['run']>> {
+    if (!(opts instanceof Config)) return Command.run.call(this, argv, opts) as Promise<ReturnType<T['run']>>
+    const cmd = new this(argv ?? process.argv.slice(2), opts)
+    return (cmd as unknown as {_run(): Promise<ReturnType<T['run']>>})._run()
+  }
 
   protected context(configFile?: string): Promise<Context> {
     this.contextPromise ??= trace.phase('config', () => createContext({configFile}))
