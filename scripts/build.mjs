@@ -92,6 +92,10 @@ const result = await esbuild.build({
   platform: 'node',
   target: 'node22',
   chunkNames: 'chunks/[name]-[hash]',
+  // Less source for Node to read and hash at each start (the compile cache is keyed on it);
+  // identifiers are kept: error classes name themselves after new.target.name.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Optional packages oclif and cosmiconfig look for at run time (TypeScript configs): never bundled.
   external: ['typescript', 'ts-node', 'tsx'],
   // CommonJS dependencies call require(): give every output file a real one.

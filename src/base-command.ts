@@ -1,5 +1,5 @@
 import {Command, Config, Flags, type Interfaces} from '@oclif/core'
-import {createContext, type Context} from './context.js'
+import type {Context} from './context.js'
 import {describeError, ExitCodeSignal} from './errors.js'
 import {trace} from './trace.js'
 
@@ -26,7 +26,8 @@ export abstract class CtrCommand extends Command {
   }
 
   protected context(configFile?: string): Promise<Context> {
-    this.contextPromise ??= trace.phase('config', () => createContext({configFile}))
+    // Loaded here, not at the top: commands that need no context (version, help) skip cosmiconfig.
+    this.contextPromise ??= trace.phase('config', async () => (await import('./context.js')).createContext({configFile}))
     return this.contextPromise
   }
 
