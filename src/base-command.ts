@@ -1,4 +1,5 @@
 import {Command, Config, Flags, type Interfaces} from '@oclif/core'
+import {format, inspect} from 'node:util'
 import type {Context} from './context.js'
 import {describeError, ExitCodeSignal} from './errors.js'
 import {trace} from './trace.js'
@@ -29,6 +30,13 @@ export abstract class CtrCommand extends Command {
     // Loaded here, not at the top: commands that need no context (version, help) skip cosmiconfig.
     this.contextPromise ??= trace.phase('config', async () => (await import('./context.js')).createContext({configFile}))
     return this.contextPromise
+  }
+
+  /** oclif's log, without loading oclif's whole ux module (spinners, colors, prompts) for one console.log. */
+  override log(message: unknown = '', ...args: unknown[]): void {
+    if (this.jsonEnabled()) return
+    const text = typeof message === 'string' ? message : inspect(message)
+    console.log(text ? format(text, ...args) : format(...args))
   }
 
   // CTR_TS_TRACE=1: the start-up ends when the command starts; the command ends in finally().
