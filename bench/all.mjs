@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every bench (pull, run, net, unpack) in one go and prints one summary table; the JSON
+// Runs every bench (startup, pull, run, net, unpack) in one go and prints one summary table; the JSON
 // (every bench's details + the table) goes to bench/results/all-<time>.json and all-latest.json,
 // and, for a complete run, to the committed bench/results/LATEST.json + LATEST.md (with the
 // machine described) that the README's table is generated from (node bench/readme-table.mjs).
@@ -8,11 +8,13 @@
 import {benchNet} from './net.mjs'
 import {benchPull} from './pull.mjs'
 import {benchRun} from './run.mjs'
+import {benchStartup} from './startup.mjs'
 import {benchUnpack} from './unpack.mjs'
 import {runStandalone} from './lib/main.mjs'
 import {log} from './lib/report.mjs'
 
 const BENCHES = [
+  ['startup', benchStartup],
   ['pull', benchPull],
   ['run', benchRun],
   ['net', benchNet],

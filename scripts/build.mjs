@@ -1,18 +1,137 @@
 #!/usr/bin/env node
-// Builds everything: TypeScript to dist/, the C programs in shim/ with the system compiler, and
-// oclif.manifest.json from the compiled commands.
+// Builds everything: TypeScript to dist/, the C programs in shim/ with the system compiler, the
+// CLI bundle in dist/bundle/ and oclif.manifest.json from the bundled commands.
+//
+// The bundle (esbuild, ESM, code splitting) is what bin/run.js runs: one entry (`main.js`:
+// oclif's execute + the trace) and one per command file under dist/commands/ (found here, so a
+// new command needs no list), sharing chunks in dist/bundle/chunks/. oclif and the npm
+// dependencies are inside, so a command loads a handful of files instead of ~200 modules, and a
+// command loads only what it imports (dynamic imports stay lazy chunks). dist/ (tsc's output)
+// stays: separate Node processes (dist/layer/unpack-main.js) run from it.
 import {execFileSync} from 'node:child_process'
-import {writeFileSync, existsSync, rmSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {lazyRequirePlugin} from './lazy-require.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const run = (cmd, args) => execFileSync(cmd, args, {cwd: root, stdio: 'inherit'})
+const dist = join(root, 'dist')
+const outdir = join(dist, 'bundle')
 
-rmSync(join(root, 'dist'), {recursive: true, force: true})
+rmSync(dist, {recursive: true, force: true})
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'])
 if (existsSync(join(root, 'shim', 'Makefile'))) run('make', ['-s', '-C', 'shim'])
 
+/** Every compiled command module: dist/commands/**\/*.js, by entry name (`commands/image/ls`). */
+function commandEntries() {
+  const entries = {}
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, {withFileTypes: true})) {
+      const p = join(dir, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (e.name.endsWith('.js') && !e.name.startsWith('_')) entries[relative(dist, p).slice(0, -3).split(sep).join('/')] = p
+    }
+  }
+  walk(join(dist, 'commands'))
+  return entries
+}
+
+// `import.meta.url` in a bundled module must still name its file in dist/ (paths next to it:
+// dist/layer/unpack-main.js, the package root): replaced by a marker at load, and the marker by
+// `new URL(<dist file relative to the output file>, import.meta.url)` once esbuild has decided
+// which output file holds the module.
+const META = '__ctrTsImportMetaUrl'
+const metaUrlPlugin = {
+  name: 'import-meta-url',
+  setup(build) {
+    build.onLoad({filter: /\.js$/}, (args) => {
+      if (!args.path.startsWith(dist + sep)) return undefined
+      const text = readFileSync(args.path, 'utf8')
+      if (!text.includes('import.meta.url')) return undefined
+      const rel = relative(dist, args.path).split(sep).join('/')
+      return {contents: text.replaceAll('import.meta.url', `${META}(${JSON.stringify(rel)})`), loader: 'js'}
+    })
+  },
+}
+
+const mainEntry = {
+  name: 'main-entry',
+  setup(build) {
+    build.onResolve({filter: /^ctr-ts:main$/}, () => ({path: 'main', namespace: 'ctr-ts'}))
+    build.onLoad({filter: /^main$/, namespace: 'ctr-ts'}, () => ({
+      contents: "export {launch} from './cli/launch.js'\nexport {trace} from './trace.js'\n",
+      resolveDir: dist,
+      loader: 'js',
+    }))
+  },
+}
+
+// oclif asks wsl-utils whether this is WSL (its config.platform, shown in help and the user agent)
+// and wsl-utils loads child_process for its other functions: the same test, without them.
+const isWsl = {
+  name: 'is-wsl',
+  setup(build) {
+    build.onResolve({filter: /^wsl-utils$/}, () => ({path: 'wsl-utils', namespace: 'ctr-ts'}))
+    build.onLoad({filter: /^wsl-utils$/, namespace: 'ctr-ts'}, () => ({
+      contents: "import {release} from 'node:os'\nexport const isWsl = process.platform === 'linux' && release().toLowerCase().includes('microsoft')\n" +
+        "export async function powerShellPath() { return 'powershell.exe' }\n",
+      loader: 'js',
+    }))
+  },
+}
+
+const esbuild = await import('esbuild')
+const result = await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: {main: 'ctr-ts:main', ...commandEntries()},
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Less source for Node to read and hash at each start (the compile cache is keyed on it);
+  // identifiers are kept: error classes name themselves after new.target.name.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // Optional packages oclif and cosmiconfig look for at run time (TypeScript configs): never bundled.
+  external: ['typescript', 'ts-node', 'tsx'],
+  // CommonJS dependencies call require(): give every output file a real one.
+  banner: {js: "import {createRequire as __ctrTsCreateRequire} from 'node:module';\nconst require = __ctrTsCreateRequire(import.meta.url);"},
+  plugins: [
+    mainEntry,
+    isWsl,
+    metaUrlPlugin,
+    // oclif's engine check cannot find its package.json inside the bundle: it would only load semver.
+    lazyRequirePlugin({
+      packages: ['@oclif/core'],
+      drop: ['checkNodeVersion();'],
+      // The first String#localeCompare of a process sets up ICU's collator: 30-50 ms, to sort
+      // the command ids (ASCII: code unit order is the same).
+      patches: [['.sort((a, b) => a.id.localeCompare(b.id));', '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));']],
+    }),
+  ],
+  metafile: true,
+  logLevel: 'warning',
+  legalComments: 'none',
+})
+
+for (const out of Object.keys(result.metafile.outputs)) {
+  const file = join(root, out)
+  if (!file.endsWith('.js')) continue
+  const text = readFileSync(file, 'utf8')
+  if (!text.includes(META)) continue
+  const fixed = text.replace(new RegExp(`${META}\\("([^"]+)"\\)`, 'g'), (_, rel) => {
+    const target = relative(dirname(file), join(dist, rel)).split(sep).join('/')
+    return `new URL(${JSON.stringify(target.startsWith('.') ? target : `./${target}`)}, import.meta.url).href`
+  })
+  if (fixed.includes(META)) throw new Error(`${out}: an import.meta.url marker was not replaced`)
+  writeFileSync(file, fixed)
+}
+
+globalThis.oclif = {...globalThis.oclif, enableAutoTranspile: false} // the manifest describes dist/bundle, never src/
 const {Plugin} = await import('@oclif/core')
 const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
 await plugin.load()

@@ -1,7 +1,8 @@
-import {Command, Flags} from '@oclif/core'
+import {Command, Config, Flags, type Interfaces} from '@oclif/core'
+import {format, inspect} from 'node:util'
 import type {Context} from './context.js'
-import {openContext} from './engine/open.js'
 import {describeError, ExitCodeSignal} from './errors.js'
+import {trace} from './trace.js'
 
 /**
  * Base of every ctr-ts command: a shared --config flag, a lazily created Context, and the single
@@ -14,9 +15,39 @@ export abstract class CtrCommand extends Command {
 
   private contextPromise?: Promise<Context>
 
+  /**
+   * oclif's Config.runCommand calls this with its loaded Config, and oclif's own version loads
+   * that configuration a second time (plugins, platform, shell, theme file) in case the command
+   * came from another copy of oclif. Ours share the CLI's copy: the Config is used as it is.
+   */
+  static override async run<T extends Command>(this: new (argv: string[], config: Config) => T, argv?: string[], opts?: Interfaces.LoadOptions): Promise<ReturnType<T['run']>> {
+    if (!(opts instanceof Config)) return Command.run.call(this, argv, opts) as Promise<ReturnType<T['run']>>
+    const cmd = new this(argv ?? process.argv.slice(2), opts)
+    return (cmd as unknown as {_run(): Promise<ReturnType<T['run']>>})._run()
+  }
+
   protected context(configFile?: string): Promise<Context> {
-    this.contextPromise ??= openContext({configFile})
+    // Loaded here, not at the top: commands that need no context (version, help) skip cosmiconfig.
+    this.contextPromise ??= trace.phase('config', async () => (await import('./engine/open.js')).openContext({configFile}))
     return this.contextPromise
+  }
+
+  /** oclif's log, without loading oclif's whole ux module (spinners, colors, prompts) for one console.log. */
+  override log(message: unknown = '', ...args: unknown[]): void {
+    if (this.jsonEnabled()) return
+    const text = typeof message === 'string' ? message : inspect(message)
+    console.log(text ? format(text, ...args) : format(...args))
+  }
+
+  // CTR_TS_TRACE=1: the start-up ends when the command starts; the command ends in finally().
+  override async init(): Promise<void> {
+    trace.mark('oclif: config, find and load the command')
+    await super.init()
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    trace.mark(`command ${this.id ?? ''}`.trimEnd())
+    return super.finally(err)
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

@@ -1,0 +1,56 @@
+import {execute, Plugin} from '@oclif/core'
+import type {Interfaces} from '@oclif/core'
+import {setLogger} from '@oclif/core/logger'
+import {readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {trace} from '../trace.js'
+
+/**
+ * The id of the ctr-ts command `argv` names, when it is one of ours (`ids`, from the manifest):
+ * the longest run of leading words that is an id, with oclif's space-separated topics (`image ls
+ * -q` is image:ls). undefined for flags first (`--help`, `--version`), the plugins' commands
+ * (`help`, `autocomplete`) and anything unknown.
+ */
+export function ownCommand(argv: readonly string[], ids: ReadonlySet<string>): string | undefined {
+  const words: string[] = []
+  for (const arg of argv) {
+    if (arg.startsWith('-')) break
+    words.push(arg)
+  }
+  for (let n = words.length; n > 0; n--) {
+    const id = words.slice(0, n).join(':')
+    if (ids.has(id)) return id
+  }
+  return undefined
+}
+
+/** oclif's logger when DEBUG is not set: its default one loads the `debug` package only to print nothing. */
+function silentLogger(namespace = 'oclif'): Interfaces.Logger {
+  const nothing = () => {}
+  return {namespace, child: (ns: string) => silentLogger(`${namespace}:${ns}`), debug: nothing, error: nothing, info: nothing, trace: nothing, warn: nothing}
+}
+
+/**
+ * Runs the CLI (`bin`: the URL of bin/run.js) with oclif, minus the work a command does not need:
+ * - our package.json is read once, synchronously, and handed to oclif;
+ * - oclif loads its plugins (help, autocomplete, not-found) before it looks at argv: finding each
+ *   package, reading its package.json and manifest. Our own commands need none of them (their only
+ *   hooks are for `plugins install` and unknown commands), so oclif gets the root plugin alone;
+ *   anything else (`--help`, `help`, `autocomplete`, typos) loads all of them as usual;
+ * - without DEBUG, a logger that prints nothing (oclif's default loads the `debug` package).
+ */
+export async function launch(bin: string, argv: string[] = process.argv.slice(2)): Promise<unknown> {
+  const root = dirname(dirname(fileURLToPath(bin)))
+  const logger = process.env.DEBUG ? undefined : silentLogger()
+  if (logger) setLogger({root, logger})
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
+  const plugin = await trace.phase('oclif: root plugin and manifest', async () => {
+    const p = new Plugin({root, pjson, isRoot: true, type: 'core'})
+    await p.load()
+    return p
+  })
+  const ids = new Set(plugin.commands.flatMap((c) => [c.id, ...(c.aliases ?? [])]))
+  const own = ownCommand(argv, ids) !== undefined
+  return execute({dir: bin, args: argv, loadOptions: {root, pjson, logger, ...(own ? {plugins: new Map([[plugin.name, plugin]])} : {})}})
+}
