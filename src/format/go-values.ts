@@ -153,3 +153,21 @@ export function goTime(d: Date): string {
   const frac = iso.slice(20, 23).replace(/0+$/, '')
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ''} +0000 UTC`
 }
+
+/**
+ * A copy of plain data (JSON-like objects) in which every plain object is a struct except the
+ * values of the keys named in `mapFields` (a key `K`, or `P.K` for the key K of an object found
+ * under key P), which stay maps; their values follow the same rule. Arrays are copied element by
+ * element; class instances and other values are kept as they are.
+ */
+export function goView(value: unknown, mapFields: ReadonlySet<string>): unknown {
+  const view = (v: unknown, key: string, parentKey: string): unknown => {
+    if (Array.isArray(v)) return v.map((e) => view(e, key, parentKey))
+    if (v === null || typeof v !== 'object' || kindOf(v) !== 'map' || v instanceof Map) return v
+    const isMap = mapFields.has(key) || mapFields.has(`${parentKey}.${key}`)
+    const copy: Record<string, unknown> = {}
+    for (const [k, e] of Object.entries(v)) copy[k] = isMap ? view(e, '', key) : view(e, k, key)
+    return isMap ? copy : goStruct(copy)
+  }
+  return view(value, '', '')
+}
