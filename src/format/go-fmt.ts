@@ -10,6 +10,8 @@
 import {goTime, kindOf, mapEntries, structFields, typeName} from './go-values.js'
 
 interface Spec {
+  /** %+v: field names in structs (the + flag itself is cleared, as in Go). */
+  plusV?: boolean
   minus: boolean
   plus: boolean
   sharp: boolean
@@ -113,6 +115,10 @@ export function sprintf(format: string, args: unknown[]): string {
       continue
     }
     const arg = args[argNum++]
+    if (verb === 'v' && spec.plus) {
+      spec.plus = false
+      spec.plusV = true
+    }
     out += verb === 'T' ? pad(typeName(arg), spec) : fmtArg(arg, verb, spec, 0)
   }
   if (!reordered && argNum < args.length) {
@@ -152,7 +158,7 @@ function fmtArg(v: unknown, verb: string, spec: Spec, depth: number): string {
     case 'struct': {
       if (v instanceof Date) return fmtString(goTime(v), verb === 'v' ? 's' : verb, spec) ?? badVerb(v, verb)
       const o = v as Record<string, unknown>
-      const fields = structFields(o).map((f) => (spec.plus && verb === 'v' ? `${f}:` : '') + fmtArg(o[f], verb, spec, depth + 1))
+      const fields = structFields(o).map((f) => (spec.plusV && verb === 'v' ? `${f}:` : '') + fmtArg(o[f], verb, spec, depth + 1))
       return `{${fields.join(' ')}}`
     }
     case 'func':
