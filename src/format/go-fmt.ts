@@ -57,6 +57,7 @@ export function sprintf(format: string, args: unknown[]): string {
     out += format.slice(i, pct)
     i = pct + 1
     const spec: Spec = {...plain}
+    let goodArgNum = true
     for (; i < format.length; i++) {
       const c = format[i]
       if (c === '-') {
@@ -69,11 +70,13 @@ export function sprintf(format: string, args: unknown[]): string {
       else break
     }
     const argIndex = () => {
-      const m = /^\[(\d+)\]/.exec(format.slice(i))
+      const m = /^\[(\d*)\]/.exec(format.slice(i))
       if (!m) return
       i += m[0].length
-      argNum = Number(m[1]) - 1
       reordered = true
+      const n = Number(m[1] || 0)
+      if (n < 1 || n > args.length) goodArgNum = false
+      else argNum = n - 1
     }
     const number = (): number | undefined => {
       argIndex()
@@ -108,6 +111,10 @@ export function sprintf(format: string, args: unknown[]): string {
     i += verb.length
     if (verb === '%') {
       out += '%'
+      continue
+    }
+    if (!goodArgNum) {
+      out += `%!${verb}(BADINDEX)`
       continue
     }
     if (argNum >= args.length) {
@@ -272,15 +279,15 @@ function fmtFloat(x: number, verb: string, spec: Spec): string | undefined {
     case 'v':
     case 'g':
     case 'G':
-      body = formatG(a, spec.prec, spec.sharp)
+      body = formatG(a, spec.prec)
       break
     case 'e':
     case 'E':
-      body = expForm(a.toExponential(spec.prec ?? 6))
+      body = formatE(decimal(a), spec.prec ?? 6)
       break
     case 'f':
     case 'F':
-      body = a.toFixed(spec.prec ?? 6)
+      body = formatF(decimal(a), spec.prec ?? 6)
       break
     default:
       return undefined
@@ -291,28 +298,85 @@ function fmtFloat(x: number, verb: string, spec: Spec): string | undefined {
   return pad(sign + body, spec, false)
 }
 
-/** JavaScript's 1.5e+0 as Go's 1.5e+00. */
-function expForm(s: string): string {
-  return s.replace(/e([+-])(\d)$/, 'e$10$2')
+/** A non-negative number as decimal digits: value = 0.DIGITS × 10^dp (no leading or trailing zeros). */
+interface Decimal {
+  digits: string
+  dp: number
 }
 
-/** %g: shortest (or `prec` significant digits); exponent form below 1e-4 or from 1e(prec or 21). */
-function formatG(a: number, prec: number | undefined, sharp: boolean): string {
-  if (a === 0) return '0'
-  const p = prec === 0 ? 1 : prec
-  const exp = p === undefined ? a.toExponential() : a.toExponential(p - 1)
-  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(exp)!
-  let digits = m[1]! + (m[2] ?? '')
-  const e = Number(m[3])
-  const eprec = p === undefined ? 21 : p
-  if (!sharp) digits = digits.replace(/0+$/, '') || '0'
-  if (e < -4 || e >= eprec) {
-    const mant = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits
-    return expForm(`${mant}e${e < 0 ? '-' : '+'}${Math.abs(e)}`)
+/** The exact decimal expansion of a double (toFixed and BigInt compute it exactly). */
+function decimal(a: number): Decimal {
+  if (a === 0) return {digits: '', dp: 0}
+  let intPart: string
+  let frac: string
+  if (a >= 1e21) {
+    intPart = BigInt(a).toString()
+    frac = ''
+  } else if (a >= 1e-90) {
+    ;[intPart, frac] = a.toFixed(100).split('.') as [string, string]
+  } else {
+    const [m, e] = a.toExponential(40).split('e') as [string, string]
+    const mant = m.replace('.', '')
+    return trim({digits: mant, dp: Number(e) + 1})
   }
-  if (e < 0) return `0.${'0'.repeat(-e - 1)}${digits}`
-  if (digits.length <= e + 1) return digits + '0'.repeat(e + 1 - digits.length)
-  return `${digits.slice(0, e + 1)}.${digits.slice(e + 1)}`
+  return trim({digits: intPart + frac, dp: intPart.length})
+}
+
+function trim(d: Decimal): Decimal {
+  const lead = /^0*/.exec(d.digits)![0].length
+  return {digits: d.digits.slice(lead).replace(/0+$/, ''), dp: d.digits.slice(lead) === '' ? 0 : d.dp - lead}
+}
+
+/** Keeps `n` digits, rounding half to even on exact ties as Go's strconv does. */
+function roundDigits(d: Decimal, n: number): Decimal {
+  if (n < 0) return {digits: '', dp: 0}
+  if (d.digits.length <= n) return d
+  const keep = d.digits.slice(0, n)
+  const rest = d.digits.slice(n)
+  const up = rest[0]! > '5' || (rest[0] === '5' && (rest.length > 1 || (keep.length > 0 && Number(keep.at(-1)) % 2 === 1)))
+  if (!up) return trim({digits: keep, dp: d.dp})
+  const arr = keep.split('')
+  let i = arr.length - 1
+  while (i >= 0 && arr[i] === '9') arr[i--] = '0'
+  if (i < 0) return {digits: '1', dp: d.dp + 1}
+  arr[i] = String(Number(arr[i]) + 1)
+  return trim({digits: arr.join(''), dp: d.dp})
+}
+
+/** %e: one digit, `prec` decimals, an exponent of at least two digits. */
+function formatE(d: Decimal, prec: number): string {
+  const r = roundDigits(d, prec + 1)
+  const m = r.digits.padEnd(prec + 1, '0')
+  const exp = r.digits === '' ? 0 : r.dp - 1
+  return `${m[0]}${prec > 0 ? `.${m.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
+}
+
+/** %f: `prec` decimals. */
+function formatF(d: Decimal, prec: number): string {
+  const r = roundDigits(d, d.dp + prec)
+  const intPart = r.dp > 0 ? r.digits.slice(0, r.dp).padEnd(r.dp, '0') : '0'
+  const frac = (r.dp >= 0 ? r.digits.slice(r.dp) : '0'.repeat(-r.dp) + r.digits).padEnd(prec, '0').slice(0, prec)
+  return prec > 0 ? `${intPart}.${frac}` : intPart
+}
+
+/** %g: the shortest representation (or `prec` significant digits); %e form for large and small exponents. */
+function formatG(a: number, prec: number | undefined): string {
+  if (a === 0) return '0'
+  let d: Decimal
+  let eprec: number
+  if (prec === undefined) {
+    // The shortest digits that read back as the same double (JavaScript's own algorithm).
+    const [m, e] = a.toExponential().split('e') as [string, string]
+    d = trim({digits: m.replace('.', ''), dp: Number(e) + 1})
+    eprec = 6
+  } else {
+    d = roundDigits(decimal(a), prec === 0 ? 1 : prec)
+    eprec = prec === 0 ? 1 : prec
+    if (eprec > d.digits.length && d.digits.length >= d.dp) eprec = d.digits.length
+  }
+  const exp = d.dp - 1
+  if (exp < -4 || exp >= eprec) return formatE(d, d.digits.length - 1)
+  return formatF(d, Math.max(d.digits.length - d.dp, 0))
 }
 
 /** Go's strconv.Quote (ascii: QuoteToASCII). */

@@ -74,16 +74,11 @@ export function typeName(v: unknown): string {
     case 'func':
       return 'func'
     case 'slice': {
-      const a = v as unknown[]
       if (v instanceof Uint8Array) return '[]uint8'
-      const kinds = new Set(Array.from(a, (e) => typeName(e)))
-      return kinds.size === 1 && a.length > 0 ? `[]${[...kinds][0]}` : '[]interface {}'
+      return `[]${elementType(Array.from(v as ArrayLike<unknown>))}`
     }
-    case 'map': {
-      const vals = mapEntries(v as object).map(([, e]) => typeName(e))
-      const kinds = new Set(vals)
-      return kinds.size === 1 ? `map[string]${[...kinds][0]}` : 'map[string]interface {}'
-    }
+    case 'map':
+      return `map[string]${elementType(mapEntries(v as object).map(([, e]) => e))}`
     case 'struct': {
       if (v instanceof Date) return 'time.Time'
       const o = v as Record<symbol, unknown>
@@ -91,6 +86,14 @@ export function typeName(v: unknown): string {
       return (v as object).constructor?.name || 'struct'
     }
   }
+}
+
+/** A collection's element type: a basic type when all elements have it, else interface {}. */
+function elementType(values: unknown[]): string {
+  const kinds = new Set(values.map(kindOf))
+  const [k] = kinds
+  if (kinds.size !== 1 || k === undefined) return 'interface {}'
+  return k === 'string' || k === 'bool' || k === 'int' ? k : k === 'float' ? 'float64' : 'interface {}'
 }
 
 /** A map's entries, keys sorted the way Go's fmt and text/template sort them. */

@@ -174,7 +174,7 @@ class Parser {
         case 'break':
         case 'continue':
           if (this.rangeDepth === 0) this.fail(`{{${t.value}}} outside {{range}}`)
-          this.expect('rightDelim', t.value)
+          this.expect('rightDelim', `{{${t.value}}}`)
           return {kind: t.value, pos: t.pos}
         case 'template':
         case 'block':
@@ -229,7 +229,7 @@ class Parser {
 
   private stringValue(t: Token): string {
     const s = unquote(t.value)
-    return s ?? this.fail(`invalid syntax: ${t.value}`)
+    return s ?? this.fail('invalid syntax')
   }
 
   private itemList(): [Node[], ControlEnd] {
@@ -258,8 +258,8 @@ class Parser {
         this.next()
         pipe.isAssign = after.type === 'assign'
         pipe.decl.push(v.value)
+        // An assignment to an undeclared variable fails when run, as in Go.
         if (!pipe.isAssign) this.vars.push(v.value)
-        else if (!this.vars.includes(v.value)) this.fail(`undefined variable ${JSON.stringify(v.value)}`)
         break
       }
       if (after.type === 'char' && after.value === ',') {

@@ -235,6 +235,130 @@ describe('Go templates, compared with what Go prints', () => {
   })
 })
 
+/** Second data set: printf verbs, quoting, escaping functions, comparisons, scoping, parse errors. */
+const DATA2 = {"S": "héllo", "N": 42, "F": 3.14159, "Neg": -7, "B": true, "L": ["x", "y"], "M": {"k": "v", "a": "b"}, "E": "", "Z": 0, "Nested": {"A": {"B": {"C": "deep"}}}, "Arr": [[1, 2], [3]], "Q": "a\"b\\c\n\t\u0001é😀"}
+
+/** Expected outputs produced the same way as GO_CASES (Go's text/template, docker's functions). */
+const GO_CASES_2: [string, string | {error: string}][] = [
+  ["{{printf \"%q\" .Q}}", "\"a\\\"b\\\\c\\n\\t\\x01é😀\""],
+  ["{{printf \"%+q\" .Q}}", "\"a\\\"b\\\\c\\n\\t\\x01\\u00e9\\U0001f600\""],
+  ["{{printf \"%#q\" .S}}", "`héllo`"],
+  ["{{printf \"%#q\" .Q}}", "\"a\\\"b\\\\c\\n\\t\\x01é😀\""],
+  ["{{printf \"%x\" .S}} {{printf \"% x\" .S}} {{printf \"%X\" .S}} {{printf \"%#x\" .S}}", "68c3a96c6c6f 68 c3 a9 6c 6c 6f 68C3A96C6C6F 0x68c3a96c6c6f"],
+  ["{{printf \"%10.3s|%-10.3s|\" .S .S}}", "       hél|hél       |"],
+  ["{{printf \"%05s|%-05s|%05d|%-05d|%+05d\" \"ab\" \"ab\" .Neg .Neg .N}}", "000ab|ab   |-0007|-7   |+0042"],
+  ["{{printf \"%g|%g|%g\" 1e21 1e20 123456789.0}}", "1e+21|1e+20|1.23456789e+08"],
+  ["{{printf \"%o|%O|%b|%#b|%#o|%x|%#X\" .N .N .N .N .N .Neg .N}}", "52|0o52|101010|0b101010|052|-7|0X2A"],
+  ["{{printf \"%c|%q|%U|%#U\" 9731 9731 9731 128512}}", "☃|'☃'|U+2603|U+1F600 '😀'"],
+  ["{{printf \"%t|%t\" .B .N}}", "true|%!t(int=42)"],
+  ["{{printf \"%v|%d|%s\" .L .L .L}}", "[x y]|[%!d(string=x) %!d(string=y)]|[x y]"],
+  ["{{printf \"%v|%s|%q\" .M .M .M}}", "map[a:b k:v]|map[a:b k:v]|map[\"a\":\"b\" \"k\":\"v\"]"],
+  ["{{printf \"%v\" .Arr}} {{printf \"%d\" .Arr}}", "[[1 2] [3]] [[1 2] [3]]"],
+  ["{{printf \"%6.2v|%.0f|%.0f|%.0f\" .F 0.5 1.5 2.5}}", "   3.1|0|2|2"],
+  ["{{printf \"%3c|%-3c|%03d\" 65 65 7}}", "  A|A  |007"],
+  ["{{printf \"%!\"}}", "%!!(MISSING)"],
+  ["{{printf \"%\"}}", "%!(NOVERB)"],
+  ["{{printf \"%z\" 1}}", "%!z(int=1)"],
+  ["{{printf \"%[3]d %[1]d\" 1 2}}", "%!d(BADINDEX) 1"],
+  ["{{printf \"%[0]d\" 1}}", "%!d(BADINDEX)"],
+  ["{{printf \"%d %[1]d %d\" 1 2}}", "1 1 2"],
+  ["{{printf \"%.*f|%*s|%-*s|\" 2 3.14159 6 \"ab\" 4 \"c\"}}", "3.14|    ab|c   |"],
+  ["{{printf \"%s\" nil}} {{printf \"%v\" nil}} {{printf \"%d\" nil}}", "%!s(<nil>) <nil> %!d(<nil>)"],
+  ["{{printf \"%T|%T|%T|%T|%T\" .B .E .Nested nil .L}}", "bool|string|map[string]interface {}|<nil>|[]string"],
+  ["{{print 1 2 \"a\" 3 \"b\" \"c\" 4 .B .L}}", "1 2a3bc4 true [x y]"],
+  ["{{println}}", "\n"],
+  ["{{print}}", ""],
+  ["{{printf \"%5t|%-6v|\" .B .B}}", " true|true  |"],
+  ["{{printf \"%08.3f|%-8.3f|%+08d\" -3.14159 -3.14159 42}}", "-003.142|-3.142  |+0000042"],
+  ["{{printf \"%.3s\" \"😀😀😀😀\"}} {{printf \"%5s|\" \"😀\"}}", "😀😀😀     😀|"],
+  ["{{printf \"%v %v\" .Nested.A .Nested.A.B.C}}", "map[B:map[C:deep]] deep"],
+  ["{{html .Q}} {{js .Q}} {{urlquery .Q}}", "a&#34;b\\c\n\t\u0001é😀 a\\\"b\\\\c\\u000A\\u0009\\u0001é😀 a%22b%5Cc%0A%09%01%C3%A9%F0%9F%98%80"],
+  ["{{html 1 \"<\" 2}} {{urlquery \"a\" 1}}", "1&lt;2 a1"],
+  ["{{len .Q}} {{len .S}} {{index .S 1}} {{slice .S 1 3}}", "14 6 195 é"],
+  ["{{title \"hello wORLD x-y z_z é-é 1a\"}} {{upper .S}} {{lower \"ÀB\"}}", "Hello WORLD X-Y Z_z É-É 1a HÉLLO àb"],
+  ["{{split \"a b c\" \" \"}} {{split \"abc\" \"\"}} {{join (split \"a,b\" \",\") \"-\"}}", "[a b c] [a b c] a-b"],
+  ["{{eq nil nil}}", "true"],
+  ["{{ne .N 1}} {{le \"a\" \"b\"}} {{gt 2 1}} {{ge 1 1}}", "true true true true"],
+  ["{{and}}", err("template: :1:2: executing \"\" at <and>: wrong number of args for and: want at least 1 got 0")],
+  ["{{not 1 2}}", err("template: :1:2: executing \"\" at <not>: wrong number of args for not: want 1 got 2")],
+  ["{{index .Arr 1 0}} {{index .M \"k\"}} {{index .Nested \"A\" \"B\" \"C\"}}", "3 v deep"],
+  ["{{slice .L}} {{slice .L 1 1}} {{slice .L 0 1 2}} {{slice .S 2 1}}", err("template: :1:51: executing \"\" at <slice .S 2 1>: error calling slice: invalid slice index: 2 > 1")],
+  ["{{range $i, $e := .L}}{{$i}}{{$e}}{{else}}none{{end}}", "0x1y"],
+  ["{{range $e := .M}}{{$e}}{{end}} {{range $k, $v := .M}}{{$k}}{{$v}}{{end}}", "bv abkv"],
+  ["{{range .E}}x{{end}}", err("template: :1:8: executing \"\" at <.E>: range can't iterate over ")],
+  ["{{if .N}}{{$x := 1}}{{end}}{{$x}}", err("template: :1: undefined variable \"$x\"")],
+  ["{{$x := 1}}{{$x := 2}}{{$x}}", "2"],
+  ["{{$x = 1}}", err("template: :1:7: executing \"\" at <1>: undefined variable: $x")],
+  ["{{if 1}}a{{else if 2}}b{{else}}c{{end}}{{if 0}}a{{else if 2}}b{{else}}c{{end}}{{if 0}}a{{else if 0}}b{{else}}c{{end}}", "abc"],
+  ["{{if 1}}{{end}}{{if (1)}}x{{end}}", "x"],
+  ["{{ .S | len | printf \"%d\" | printf \"[%s]\" }}", "[6]"],
+  ["{{(printf \"%s\" .S) | upper}}", "HÉLLO"],
+  ["{{.Nested.A.B.C | upper | lower | printf \"%s!\"}}", "deep!"],
+  ["{{ .S }}{{ \"\\u00e9\" }}{{ '\\n' }}{{ '\\'' }}{{ \"\\101\" }}", "hélloé1039A"],
+  ["{{\"\\q\"}}", err("template: :1: invalid syntax")],
+  ["{{'ab'}}", err("template: :1: malformed character constant: 'ab'")],
+  ["{{0x1p4}} {{0b101}} {{0o17}} {{017}} {{1e-3}} {{.5}} {{-.5}} {{+5}}", "16 5 15 15 0.001 0.5 -0.5 5"],
+  ["{{- 1 -}} {{- 2 -}}", "12"],
+  ["x {{- 3}} y", "x3 y"],
+  ["x {{3 -}} y", "x 3y"],
+  ["x {{-3}} y", "x -3 y"],
+  ["{{/**/}}a{{- /* x */}}", "a"],
+  ["{{/* x */ -}}   b", "b"],
+  ["{{$.N}}", "42"],
+  ["{{$.Nested.A.B}}", "map[C:deep]"],
+  ["{{.M.k.x}}", err("template: :1:4: executing \"\" at <.M.k.x>: can't evaluate field x in type string")],
+  ["{{. .}}", err("template: :1:2: executing \"\" at <.>: can't give argument to non-function .")],
+  ["{{3 3}}", err("template: :1:2: executing \"\" at <3>: can't give argument to non-function 3")],
+  ["{{\"a\" | printf}}", "a"],
+  ["{{.N | .N}}", err("template: :1:7: executing \"\" at <.N>: N is not a method but has arguments")],
+  ["{{printf \"%d\" | len}}", "12"],
+  ["{{(1) 2}}", err("template: :1:2: executing \"\" at <(1) 2>: can't give argument to non-function 1")],
+  ["{{range .L}}{{break}}{{end}}{{range .L}}{{.}}{{continue}}x{{end}}", "xy"],
+  ["{{range .L}}{{break 1}}{{end}}", err("template: :1: unexpected \"1\" in {{break}}")],
+  ["{{continue}}", err("template: :1: {{continue}} outside {{range}}")],
+  ["{{if true}}{{break}}{{end}}", err("template: :1: {{break}} outside {{range}}")],
+  ["{{with .Missing}}x{{else}}y{{end}}", "y"],
+  ["{{range .Missing}}x{{else}}y{{end}}", "y"],
+  ["{{template \"t\"}}{{define \"t\"}}T{{end}}", "T"],
+  ["{{define \"t\"}}T{{.}}{{end}}{{template \"t\" 5}}{{template \"t\" .N | printf \"%d\"}}", "T5T42"],
+  ["{{block \"b\" .S}}{{.}}{{end}}", "héllo"],
+  ["{{define \"x\"}}{{$}}{{end}}{{template \"x\" 7}}", "7"],
+  ["{{else}}", err("template: :1: unexpected {{else}}")],
+  ["{{end}}x", err("template: :1: unexpected {{end}}")],
+  ["{{if true}}", err("template: :1: unexpected EOF")],
+  ["{{if true}}{{else}}{{else}}{{end}}", err("template: :1: expected end; found {{else}}")],
+  ["{{range .L}}{{else}}{{else}}{{end}}", err("template: :1: expected end; found {{else}}")],
+  ["{{with}}{{end}}", err("template: :1: missing value for with")],
+  ["{{range $i, $j, $k := .L}}{{end}}", err("template: :1: too many declarations in range")],
+  ["{{range $i, 3}}{{end}}", err("template: :1: range can only initialize variables")],
+  ["{{$a, $b := 1}}", err("template: :1: too many declarations in command")],
+  ["{{.S | 1}}", err("template: :1: non executable command in pipeline stage 2")],
+  ["{{.S | nil}}", err("template: :1: non executable command in pipeline stage 2")],
+  ["{{nil | printf}}", err("template: :1:2: executing \"\" at <nil>: nil is not a command")],
+  ["{{nil}}", err("template: :1:2: executing \"\" at <nil>: nil is not a command")],
+  ["{{true.X}}", err("template: :1: unexpected . after term \"true\"")],
+  ["{{$x.Y}}", err("template: :1: undefined variable \"$x\"")],
+  ["{{.X .Y | printf}}", err("template: :1:2: executing \"\" at <.X>: X is not a method but has arguments")],
+  ["{{len}}", err("template: :1:2: executing \"\" at <len>: wrong number of args for len: want 1 got 0")],
+  ["{{index}}", err("template: :1:2: executing \"\" at <index>: wrong number of args for index: want at least 1 got 0")],
+  ["{{printf 1}}", err("template: :1:9: executing \"\" at <1>: expected string; found 1")],
+  ["{{printf \"%d\" \"a\" | printf \"%s\"}}", "%!d(string=a)"],
+  ["{{\"unterminated", err("template: :1: unterminated quoted string")],
+  ["{{`raw", err("template: :1: unterminated raw quoted string")],
+  ["multi`}}", "multi`}}"],
+  ["{{'a}}", err("template: :1: unterminated character constant")],
+  ["{{.S}} {{.S} }", err("template: :1: bad character U+007D '}'")],
+  ["{{$x := 1}}{{range .L}}{{$x = .}}{{end}}{{$x}}", "y"],
+  ["{{range $x := .L}}{{$x}}{{end}}", "xy"],
+  ["{{with $x := 5}}{{$x}}{{end}}{{$x}}", err("template: :1: undefined variable \"$x\"")],
+]
+
+describe('Go templates, second set, compared with what Go prints', () => {
+  it.each(GO_CASES_2)('%j', (template, expected) => {
+    expect(run(template, DATA2)).toEqual(expected)
+  })
+})
+
 describe('deliberate differences from Go on plain JS data', () => {
   it("prints null as <nil> (a nil pointer in docker's typed structs), a missing key as <no value>", () => {
     expect(run('{{.State.Health}}|{{.Nope}}', DATA)).toBe('<nil>|<no value>')
@@ -242,8 +366,12 @@ describe('deliberate differences from Go on plain JS data', () => {
   it('names the JS type in errors (Go says interface {} for raw JSON data)', () => {
     expect(run('{{.Names.Foo}}', DATA)).toEqual(err('template: :1:8: executing "" at <.Names.Foo>: can\'t evaluate field Foo in type string'))
   })
-  it('has one number type: an integral float literal prints as an int', () => {
-    expect(run('{{1e6}} {{printf "%.1f" 3}}', DATA)).toBe('1000000 3.0')
+  it('has one number type: an integral float prints as an int, an int takes float verbs', () => {
+    expect(run('{{1e6}} {{printf "%.1f|%v|%g" 3 1000000.0 1000000.0}}', DATA)).toBe('1000000 3.0|1000000|1e+06')
+    expect(run('{{eq 1 1.0}}', DATA)).toBe('true')
+  })
+  it('truncates by characters, not bytes (Go can cut a UTF-8 sequence in half)', () => {
+    expect(run('{{truncate "héllo" 2}}', DATA)).toBe('hé')
   })
   it('ranges over an integer as Go >= 1.22 does', () => {
     expect(run('{{range $i := 3}}{{$i}}{{end}}', DATA)).toBe('012')
