@@ -398,6 +398,7 @@ class State {
         const isFloat = n.kind === 'number' && typeof n.value === 'number' && !Number.isInteger(n.value)
         const fits =
           (param !== 'string' || n.kind === 'string') && (param !== 'int' || (n.kind === 'number' && !isFloat)) && (param !== 'bool' || n.kind === 'bool')
+        if (param === 'strings') this.fail(`can't handle ${n.kind === 'bool' ? String(n.value) : n.text} for arg of type []string`)
         if (!fits) this.fail(`expected ${param === 'int' ? 'integer' : param}; found ${n.kind === 'bool' ? String(n.value) : n.text}`)
         v = n.value
         break

@@ -223,6 +223,12 @@ export function lex(src: string): Token[] {
         pos++
         continue
       }
+      if (c >= ' ' && c <= '~') {
+        // Any other printable ASCII character: the parser reports it as unexpected.
+        emit('char', c, start)
+        pos++
+        continue
+      }
       return fail(`unrecognized character in action: ${goRune(c)}`, start)
     }
   }

@@ -359,6 +359,49 @@ describe('Go templates, second set, compared with what Go prints', () => {
   })
 })
 
+/** Third set: spacing, trim markers, delimiters inside strings, comments (checked against Go). */
+const GO_CASES_3: [string, string | {error: string}][] = [
+  ["{{print \"}}\"}}", "}}"],
+  ["{{`}}{{`}}", "}}{{"],
+  ["{{/* }} */}}x", "x"],
+  ["{{- /* a */}} x", " x"],
+  ["a {{-  /* a */}}", err("template: :1: unexpected \"/\" in command")],
+  ["{{\"a\"}}{{- \"b\" -}} {{\"c\"}}", "abc"],
+  [" {{- \"x\" }} \n ", "x \n "],
+  ["a\r\n{{- \"b\"}}", "ab"],
+  ["{{ .A}}{{.A }}", "aaaa"],
+  ["{{.A|printf \"%s\"}}", "aa"],
+  ["{{.A| printf \"%s\" |printf \"%s\"}}", "aa"],
+  ["{{if .A -}} x {{- end}}", "x"],
+  ["{{range $i,$v:=.L}}{{$i}}{{end}}", "01"],
+  ["{{$x:=1}}{{$x}}", "1"],
+  ["{{ $x := 1 }}{{ $x = 2 }}{{ $x }}", "2"],
+  ["{{(.A)}}", "aa"],
+  ["{{ ( .A ) }}", "aa"],
+  ["{{(.M).k}}", "v"],
+  ["{{(index .L 0)}}", "p"],
+  ["{{with .M}}{{.k}}{{end}}", "v"],
+  ["{{.M.k}}{{.M.k2}}", "v<no value>"],
+  ["{{index .M \"k\" | len}}", "1"],
+  ["{{ len .L | printf \"%d items\" }}", "2 items"],
+  ["{{\"\\\"quoted\\\"\"}}", "\"quoted\""],
+  ["{{'\\x41'}}{{'\\u00e9'}}", "65233"],
+  ["{{\"tab\\there\"}}", "tab\there"],
+  ["{{printf \"%s\" `a\\nb`}}", "a\\nb"],
+  ["{{.L | join \",\"}}", err("template: :1:12: executing \"\" at <\",\">: can't handle \",\" for arg of type []string")],
+  ["{{.L | len}}", "2"],
+  ["{{$l := .L}}{{range $l}}{{.}}{{end}}", "pq"],
+  ["{{range .L}}{{$.A}}{{end}}", "aaaa"],
+  ["{{range $i, $_ := .L}}{{$i}}{{end}}", "01"],
+  ["{{$_x1 := 3}}{{$_x1}}", "3"],
+]
+
+describe('Go templates, lexing details, compared with what Go prints', () => {
+  it.each(GO_CASES_3)('%j', (template, expected) => {
+    expect(run(template, {A: 'aa', L: ['p', 'q'], M: {k: 'v'}})).toEqual(expected)
+  })
+})
+
 describe('deliberate differences from Go on plain JS data', () => {
   it("prints null as <nil> (a nil pointer in docker's typed structs), a missing key as <no value>", () => {
     expect(run('{{.State.Health}}|{{.Nope}}', DATA)).toBe('<nil>|<no value>')
