@@ -16,6 +16,8 @@ export class CtrError extends Error {
 export class UsageError extends CtrError {}
 /** An invalid image reference. */
 export class ReferenceError extends UsageError {}
+/** A --format Go template that does not parse or cannot be executed on the data. */
+export class TemplateError extends UsageError {}
 /** Configuration file or value that does not validate. */
 export class ConfigError extends CtrError {}
 
