@@ -74,12 +74,12 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const name = await reserveName(ctx, opts.name, id)
   const diffIds = image.layers.map((l) => l.diffId)
   try {
-    // The lease first: from now on gc keeps the layers, even if the image is removed meanwhile.
-    await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
     await mkdir(paths.dir, {recursive: true, mode: 0o700})
     // Who is creating it: a directory without a record whose creator is gone is a leftover of a
     // killed create (removed by `system prune` and `system check --store --repair`).
     await writeFile(join(paths.dir, 'creating'), `${process.pid}\n`, {mode: 0o600})
+    // Then the lease: from now on gc keeps the layers, even if the image is removed meanwhile.
+    await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
     await mkdir(paths.bundle, {recursive: true, mode: 0o700})
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, {recursive: true, mode: 0o755})
 

@@ -7,6 +7,7 @@ import type {Context} from '../context.js'
 import type {ImageRecord} from '../oci/types.js'
 import {cleanStaleIngest} from '../store/content.js'
 import {imageRecordPath} from '../store/images.js'
+import {diffIdOfLegacyLowerDir} from '../store/layers.js'
 import {MARKER_SUFFIX, readLayerMarker} from '../store/layer-marker.js'
 import {readLeases} from '../store/leases.js'
 import {withStoreLock} from '../store/lock.js'
@@ -226,7 +227,7 @@ class Checker {
     const ids = new Set<string>()
     for (const id of await names(store.containers)) {
       const dir = join(store.containers, id)
-      let rec: {id?: unknown; name?: unknown; lowerDirs?: unknown}
+      let rec: {id?: unknown; name?: unknown; diffIds?: unknown; lowerDirs?: unknown}
       try {
         rec = JSON.parse(await readFile(join(dir, 'container.json'), 'utf8')) as typeof rec
       } catch {
@@ -240,11 +241,15 @@ class Checker {
       ids.add(id)
       this.counts.containers++
       const name = typeof rec.name === 'string' ? rec.name : id.slice(0, 12)
-      const lower = Array.isArray(rec.lowerDirs) ? rec.lowerDirs.filter((d): d is string => typeof d === 'string') : []
-      for (const d of this.layersChecked ? lower : []) {
-        const hex = d.startsWith(store.layers + '/') ? d.slice(store.layers.length + 1) : undefined
-        const broken = hex !== undefined ? HEX64.test(hex) && !this.goodLayers.has(`sha256:${hex}`) : !(await stat(d).then((s) => s.isDirectory()).catch(() => false))
-        if (broken) this.report({kind: 'container', subject: name, problem: `its layer ${hex ? `sha256:${hex}` : d} is missing or incomplete`}, 'remove the container (rm -f) and run it again')
+      // records keep diff ids; records of ctr-ts 0.x kept absolute lower directories
+      const diffIds = Array.isArray(rec.diffIds)
+        ? rec.diffIds.filter((d): d is string => typeof d === 'string')
+        : (Array.isArray(rec.lowerDirs) ? rec.lowerDirs : []).flatMap((d) => {
+            const id = typeof d === 'string' ? diffIdOfLegacyLowerDir(d) : undefined
+            return id ? [id] : []
+          })
+      for (const diffId of this.layersChecked ? diffIds : []) {
+        if (!this.goodLayers.has(diffId)) this.report({kind: 'container', subject: name, problem: `its layer ${diffId} is missing or incomplete`}, 'remove the container (rm -f) and run it again')
       }
       const nameFile = join(store.names, name)
       const owner = await readFile(nameFile, 'utf8').then((s) => s.trim(), () => undefined)

@@ -46,8 +46,8 @@ async function storeLayer(s: StoreLayout, entries: TarEntry[], compression: 'gzi
   return {digest, mediaType, size: blob.length, diffId: diffId ?? sha256(tar)}
 }
 
-/** Everything in the layer store that is not a complete layer (temporary directories). */
-const leftovers = (s: StoreLayout) => (existsSync(s.layers) ? readdirSync(s.layers).filter((n) => !/^[a-f0-9]{64}$/.test(n)) : [])
+/** What is in the layer store besides complete layers and their completeness markers. */
+const leftovers = (s: StoreLayout) => (existsSync(s.layers) ? readdirSync(s.layers).filter((n) => !/^[a-f0-9]{64}(\.complete)?$/.test(n)) : [])
 
 /** What image/pull.ts does with the layers whose blobs it has: one session, one unpack() per new diff id. */
 async function unpackLayers(s: StoreLayout, layers: LayerRecord[], onEvent?: (e: LayerEvent) => void): Promise<void> {
