@@ -71,13 +71,20 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
 
   const id = newContainerId()
   const paths = containerPaths(ctx, id)
-  const name = await reserveName(ctx, opts.name, id)
   const diffIds = image.layers.map((l) => l.diffId)
+  // Who is creating it, before anything else names the id: a directory without a record whose
+  // creator is gone is a leftover of a killed create (removed by `system prune` and `system check
+  // --store --repair`), and a name reserved for it may be taken over (reserveName).
+  await mkdir(paths.dir, {recursive: true, mode: 0o700})
+  await writeFile(join(paths.dir, 'creating'), `${process.pid}\n`, {mode: 0o600})
+  let name: string
   try {
-    await mkdir(paths.dir, {recursive: true, mode: 0o700})
-    // Who is creating it: a directory without a record whose creator is gone is a leftover of a
-    // killed create (removed by `system prune` and `system check --store --repair`).
-    await writeFile(join(paths.dir, 'creating'), `${process.pid}\n`, {mode: 0o600})
+    name = await reserveName(ctx, opts.name, id)
+  } catch (err) {
+    await rm(paths.dir, {recursive: true, force: true})
+    throw err
+  }
+  try {
     // Then the lease: from now on gc keeps the layers, even if the image is removed meanwhile.
     await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
     await mkdir(paths.bundle, {recursive: true, mode: 0o700})

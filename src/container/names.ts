@@ -1,8 +1,10 @@
 import {randomInt} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
 import {mkdir, open, readFile, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {ConflictError, UsageError} from '../errors.js'
+import {isAlive} from '../runtime/process.js'
 
 const adjectives = ['brave', 'calm', 'eager', 'fervent', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'proud', 'sharp', 'swift', 'tender', 'upbeat', 'vivid', 'witty', 'zealous']
 const nouns = ['turing', 'hopper', 'lovelace', 'ritchie', 'thompson', 'torvalds', 'knuth', 'liskov', 'dijkstra', 'hamilton', 'shannon', 'noether', 'curie', 'babbage', 'lamport', 'goldberg', 'kay', 'pike', 'wirth', 'backus']
@@ -30,10 +32,31 @@ export async function reserveName(ctx: Context, name: string | undefined, id: st
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       if (name !== undefined) {
         const owner = (await readFile(join(ctx.store.names, candidate), 'utf8').catch(() => '')).trim()
+        if (attempt === 0 && owner && !ownerExists(ctx, owner)) {
+          // reserved by a create that was killed before it wrote its directory or record
+          await unlink(join(ctx.store.names, candidate)).catch(() => undefined)
+          continue
+        }
         throw new ConflictError(`the container name "${name}" is already in use by ${owner.slice(0, 12) || 'another container'}`)
       }
       if (attempt > 50) throw new ConflictError('could not find a free container name')
     }
+  }
+}
+
+/**
+ * Whether the container a name is reserved for exists or is being created: its record, or its
+ * directory with a `creating` file whose process is alive (create writes both before it reserves).
+ */
+function ownerExists(ctx: Context, id: string): boolean {
+  if (!/^[a-f0-9]{64}$/.test(id)) return true // not ours to judge
+  const dir = join(ctx.store.containers, id)
+  if (existsSync(join(dir, 'container.json'))) return true
+  try {
+    const pid = Number(readFileSync(join(dir, 'creating'), 'utf8').trim())
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid, undefined)
+  } catch {
+    return false
   }
 }
 
