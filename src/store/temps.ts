@@ -1,15 +1,7 @@
 import {stat} from 'node:fs/promises'
+import {isAlive} from './lock.js'
 
 const STALE_TMP_MS = 60 * 60 * 1000
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * A temporary file or directory (`.tmp-PID-...`) left by a killed process: its owner is gone, or
@@ -17,7 +9,7 @@ function pidAlive(pid: number): boolean {
  */
 export async function isStaleTemp(path: string): Promise<boolean> {
   const m = /^\.tmp-(?:marker-)?(\d+)-/.exec(path.slice(path.lastIndexOf('/') + 1))
-  if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) return true
+  if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) return true
   try {
     return Date.now() - (await stat(path)).mtimeMs > STALE_TMP_MS
   } catch {

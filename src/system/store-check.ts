@@ -10,7 +10,7 @@ import {imageRecordPath} from '../store/images.js'
 import {diffIdOfLegacyLowerDir} from '../store/layers.js'
 import {MARKER_SUFFIX, readLayerMarker} from '../store/layer-marker.js'
 import {readLeases} from '../store/leases.js'
-import {withStoreLock} from '../store/lock.js'
+import {isAlive, withStoreLock} from '../store/lock.js'
 import {isStaleTemp} from '../store/temps.js'
 import {removeTree} from '../userns/remove.js'
 
@@ -69,15 +69,6 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex')
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 class Checker {
   readonly issues: StoreIssue[] = []
@@ -137,7 +128,7 @@ class Checker {
       const path = join(this.ctx.store.ingest, name)
       if (!/\.(\d+)\.[a-f0-9]+\.part$/.test(name)) continue
       const pid = Number(/\.(\d+)\.[a-f0-9]+\.part$/.exec(name)![1])
-      if (pid !== process.pid && !pidAlive(pid)) {
+      if (pid !== process.pid && !isAlive(pid)) {
         await this.fix({kind: 'leftover', subject: path, problem: 'partial download of a process that is gone'}, () => cleanStaleIngest(this.ctx.store))
       }
     }
@@ -281,7 +272,7 @@ class Checker {
   private async creating(dir: string): Promise<boolean> {
     try {
       const [pid] = readFileSync(join(dir, 'creating'), 'utf8').trim().split(' ')
-      return pidAlive(Number(pid))
+      return isAlive(Number(pid))
     } catch {
       // no creator file: young directories are given the benefit of the doubt
     }

@@ -8,22 +8,16 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {CLI, ctr, ctrSpawn, REPO_ROOT, tempRoot, type TempRoot} from '../harness/cli.js'
-import {testEnv} from '../harness/env.js'
+import {CLI, ctr, ctrSpawn, REPO_ROOT, type TempRoot} from '../harness/cli.js'
+import {fileRootWithImage} from '../harness/file-root.js'
 
 let t: TempRoot
 let busybox: string
 const env = () => t.env
 
-beforeAll(async () => {
-  t = tempRoot()
-  busybox = testEnv().fixtures.busybox!.ref
-  const pulled = await ctr(['pull', '-q', busybox], {env: env()})
-  expect(pulled.exitCode).toBe(0)
-}, 120_000)
-
-afterAll(async () => {
-  await t?.cleanup()
+fileRootWithImage('busybox', (root, ref) => {
+  t = root
+  busybox = ref
 })
 
 /** Processes whose command line mentions `needle` (this test process excluded). */

@@ -7,23 +7,17 @@
 import {type ChildProcess} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ctr, ctrSpawn, defaultTestConfig, tempRoot, type TempRoot} from '../harness/cli.js'
-import {testEnv} from '../harness/env.js'
+import {describe, expect, it} from 'vitest'
+import {ctr, ctrSpawn, defaultTestConfig, type TempRoot} from '../harness/cli.js'
+import {fileRootWithImage} from '../harness/file-root.js'
 
 let t: TempRoot
 let busybox: string
 const env = () => t.env
 
-beforeAll(async () => {
-  t = tempRoot()
-  busybox = testEnv().fixtures.busybox!.ref
-  const pulled = await ctr(['pull', '-q', busybox], {env: env()})
-  expect(pulled.exitCode).toBe(0)
-}, 120_000)
-
-afterAll(async () => {
-  await t?.cleanup()
+fileRootWithImage('busybox', (root, ref) => {
+  t = root
+  busybox = ref
 })
 
 interface Inspected {

@@ -6,22 +6,17 @@
  */
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ctr, tempRoot, type TempRoot} from '../harness/cli.js'
-import {testEnv} from '../harness/env.js'
+import {describe, expect, it} from 'vitest'
+import {ctr, type TempRoot} from '../harness/cli.js'
+import {fileRootWithImage} from '../harness/file-root.js'
 
 let t: TempRoot
 let busybox: string
 const env = () => t.env
 
-beforeAll(async () => {
-  t = tempRoot()
-  busybox = testEnv().fixtures.busybox!.ref
-  const pulled = await ctr(['pull', '-q', busybox], {env: env()})
-  expect(pulled.exitCode).toBe(0)
-}, 120_000)
-afterAll(async () => {
-  await t?.cleanup()
+fileRootWithImage('busybox', (root, ref) => {
+  t = root
+  busybox = ref
 })
 
 /** Runs `script` in a throw-away container (no network: faster) and returns its output. */
