@@ -1,7 +1,7 @@
 import {Command, Config, Flags, type Interfaces} from '@oclif/core'
 import {format, inspect} from 'node:util'
 import type {Context} from './context.js'
-import {describeError, ExitCodeSignal} from './errors.js'
+import {commandExitCode, describeError, ExitCodeSignal} from './errors.js'
 import {trace} from './trace.js'
 
 /**
@@ -62,13 +62,16 @@ export abstract class CtrCommand extends Command {
       this.parsed = true
       if (err.oclif.exit === 0) return
       process.stderr.write(`ctr-ts: ${oneLine(err.message)} (see ctr-ts ${this.id ?? ''} --help)\n`.replace(' ctr-ts  --help', ' ctr-ts --help'))
-      process.exitCode = 125
+      // docker: a flag its parser refuses is 125 for every command; a wrong argument count is the
+      // command's own error (1 outside run/create/exec).
+      const flagError = /^(Nonexistent flags?:|Expected --|Parsing --|Flag --|--\S+ )/.test(err.message)
+      process.exitCode = flagError ? 125 : commandExitCode(125, this.id)
       return
     }
     const {message, exitCode} = describeError(err)
     if (process.env.CTR_TS_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
     process.stderr.write(`ctr-ts: ${message}\n`)
-    process.exitCode = exitCode
+    process.exitCode = commandExitCode(exitCode, this.id)
   }
 }
 

@@ -96,3 +96,16 @@ export function describeError(err: unknown): {message: string; exitCode: number}
   }
   return {message: String(err), exitCode: 125}
 }
+
+/** The commands that keep docker's 125/126/127 (their own errors vs. the container command's). */
+const RUN_FAMILY: ReadonlySet<string> = new Set(['run', 'create', 'exec', 'container:run', 'container:create', 'container:exec'])
+
+/**
+ * The exit code a command ends with for an error's code: docker's 125/126/127 belong to
+ * run/create/exec; every other command exits 1 on an error (as docker and podman do), except for
+ * a flag docker's parser refuses (unknown flag, bad flag value), which is 125 everywhere.
+ */
+export function commandExitCode(code: number, commandId: string | undefined, flagError = false): number {
+  if (flagError || code === 0 || RUN_FAMILY.has(commandId ?? '')) return code
+  return code === 125 || code === 126 || code === 127 ? 1 : code
+}

@@ -1,19 +1,22 @@
-import {CtrCommand} from '../base-command.js'
-import * as containers from '../engine/containers.js'
+import {Flags} from '@oclif/core'
+import {INSPECT_FORMAT_FLAG, InspectBase} from '../cli/inspect-base.js'
 
-export default class Inspect extends CtrCommand {
-  static override description = 'Show low-level information on containers as JSON'
-  static override examples = ['<%= config.bin %> inspect web']
-  static override strict = false
+export default class Inspect extends InspectBase {
+  static override description = "Show low-level information on containers and images (docker's inspect JSON, or a Go template per object)"
+  static override examples = [
+    '<%= config.bin %> inspect web',
+    "<%= config.bin %> inspect -f '{{.State.Status}} {{.State.ExitCode}}' web db",
+    "<%= config.bin %> inspect --type image -f '{{.Config.Cmd}}' busybox",
+    "<%= config.bin %> inspect -f '{{json .NetworkSettings.Ports}}' web",
+  ]
+  static override flags = {
+    format: INSPECT_FORMAT_FLAG,
+    type: Flags.string({description: 'only look for this kind of object', options: ['container', 'image']}),
+    size: Flags.boolean({char: 's', description: 'accepted for docker compatibility'}),
+  }
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Inspect)
-    if (argv.length === 0) this.error('inspect needs at least one container', {exit: 125})
-    const ctx = await this.context(flags.config)
-    const out = []
-    for (const name of argv as string[]) {
-      out.push(await containers.inspect(ctx, name))
-    }
-    this.log(JSON.stringify(out, null, 2))
+    await this.inspect(argv as string[], flags.format, flags.type as 'container' | 'image' | undefined, flags.config)
   }
 }

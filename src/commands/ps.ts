@@ -1,65 +1,50 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
-import {ago, humanDuration, renderTable} from '../cli/table.js'
+import {PS_FORMAT, PS_SIZE_TABLE, PsRow} from '../cli/ps-row.js'
 import * as containers from '../engine/containers.js'
-import type {ContainerStatus, PortMapping} from '../engine/containers.js'
-
-export function statusText(s: ContainerStatus): string {
-  if (s.running) return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt ?? new Date().toISOString()))}`
-  if (s.status === 'exited') return `Exited (${s.exit?.exitCode ?? 0}) ${ago(s.exit?.finishedAt)}`
-  return 'Created'
-}
-
-export function portsText(ports: PortMapping[]): string {
-  return ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ')
-}
+import {formatOutput} from '../format/output.js'
 
 export default class Ps extends CtrCommand {
   static override description = 'List containers (running ones, or all with -a)'
-  static override examples = ['<%= config.bin %> ps', '<%= config.bin %> ps -a --format json']
+  static override examples = [
+    '<%= config.bin %> ps',
+    '<%= config.bin %> ps -a --format json',
+    "<%= config.bin %> ps -a --format 'table {{.Names}}\\t{{.Status}}\\t{{.Label \"tier\"}}'",
+    '<%= config.bin %> ps -q --filter status=exited --filter label=tier=web',
+    '<%= config.bin %> ps -n 2 --no-trunc',
+  ]
   static override flags = {
     all: Flags.boolean({char: 'a', description: 'show all containers, not only running ones'}),
     quiet: Flags.boolean({char: 'q', description: 'only print container ids'}),
     'no-trunc': Flags.boolean({description: 'do not truncate ids and commands'}),
-    format: Flags.string({description: 'output format: table or json', options: ['table', 'json'], default: 'table'}),
+    filter: Flags.string({
+      char: 'f',
+      description: 'filter: id, name, label, status, ancestor, exited, before, since, network, volume (KEY=VALUE; repeat: same key OR, keys AND)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    last: Flags.integer({char: 'n', description: 'show the n last created containers (all states)', default: -1}),
+    latest: Flags.boolean({char: 'l', description: 'show the latest created container (all states)'}),
+    size: Flags.boolean({char: 's', description: 'show the size of each writable layer'}),
+    format: Flags.string({description: "output: table, json (one object per line), 'table TEMPLATE' or a Go template"}),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Ps)
     const ctx = await this.context(flags.config)
-    const rows = (await containers.list(ctx, {all: flags.all})).map(({record, status, ports}) => ({rec: record, status, ports}))
-    const id = (full: string) => (flags['no-trunc'] ? full : full.slice(0, 12))
+    const last = flags.latest ? 1 : flags.last
+    const summaries = await containers.list(ctx, {all: flags.all, filters: flags.filter, last})
+    const trunc = !flags['no-trunc']
     if (flags.quiet) {
-      for (const {rec} of rows) this.log(id(rec.id))
+      for (const s of summaries) this.log(trunc ? s.record.id.slice(0, 12) : s.record.id)
       return
     }
-    if (flags.format === 'json') {
-      const out = rows.map(({rec, status, ports}) => ({
-        Id: rec.id,
-        Names: [rec.name],
-        Image: rec.imageRef,
-        ImageID: rec.image,
-        Command: rec.args,
-        Created: rec.created,
-        State: status.status,
-        Status: statusText(status),
-        ExitCode: status.exit?.exitCode ?? null,
-        Pid: status.running ? status.containerPid : 0,
-        Ports: ports,
-        Labels: rec.labels,
-      }))
-      this.log(JSON.stringify(out, null, 2))
-      return
+    const wantsSize = flags.size || /\.Size\b/.test(flags.format ?? '')
+    const rows: PsRow[] = []
+    for (const s of summaries) {
+      rows.push(new PsRow(s, {trunc, size: wantsSize ? await containers.writableLayerSize(ctx, s.record) : undefined}))
     }
-    const cmd = (args: string[]) => {
-      const s = args.join(' ')
-      return flags['no-trunc'] || s.length <= 20 ? `"${s}"` : `"${s.slice(0, 19)}…"`
-    }
-    this.log(
-      renderTable(
-        ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-        rows.map(({rec, status, ports}) => [id(rec.id), rec.imageRef, cmd(rec.args), ago(rec.created), statusText(status), portsText(ports), rec.name]),
-      ),
-    )
+    const format = flags.size && (flags.format === undefined || flags.format === 'table') ? `table ${PS_SIZE_TABLE}` : flags.format
+    process.stdout.write(formatOutput(format, rows, PS_FORMAT))
   }
 }

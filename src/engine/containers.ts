@@ -20,6 +20,12 @@ import {ConflictError, UsageError} from '../errors.js'
 import type {PortMapping} from '../network/ports.js'
 import {lowerDirs} from '../store/layers.js'
 import {inspectLogConfig} from '../container/log-config.js'
+import {containerMatches, parsePsFilters, type ResolvedPsFilters} from '../container/filter.js'
+import {diskUsage} from '../system/info.js'
+import type {Filters} from '../format/filters.js'
+import {readImageConfig, resolveImage} from '../store/images.js'
+import {containerInspect, type ContainerInspect, type SpecMountLike} from '../container/inspect.js'
+import {readFile} from 'node:fs/promises'
 
 export type {CreateEvents} from '../container/create.js'
 export type {ExecOptions} from '../container/exec.js'
@@ -124,14 +130,55 @@ export interface ContainerSummary {
   ports: PortMapping[]
 }
 
-/** docker ps: running containers, or all with `all`; newest first. */
-export async function list(ctx: Context, opts: {all: boolean}): Promise<ContainerSummary[]> {
+export interface ListOptions {
+  /** Stopped containers too. */
+  all: boolean
+  /** docker's `--filter key=value` values (see container/filter.ts). */
+  filters?: readonly string[]
+  /** Only the `last` newest containers (any state), after filtering: `ps -n`/`-l`. */
+  last?: number
+}
+
+/** docker ps: running containers, or all with `all`; newest first; filtered as docker does. */
+export async function list(ctx: Context, opts: ListOptions): Promise<ContainerSummary[]> {
+  const f = parsePsFilters(opts.filters)
+  const last = opts.last !== undefined && opts.last > 0 ? opts.last : undefined
+  // docker: a status filter or -n/-l lists stopped containers too.
+  const all = opts.all || f.has('status') || last !== undefined
+  const records = await listContainers(ctx)
+  const resolved = await resolvePsFilters(ctx, f, records)
   const out: ContainerSummary[] = []
-  for (const record of await listContainers(ctx)) {
+  for (const record of records) {
     const status = containerStatus(ctx, record)
-    if (opts.all || status.running) out.push({record, status, ports: publishedPorts(ctx, record, status)})
+    if (!all && !status.running) continue
+    if (!containerMatches(f, record, status, resolved)) continue
+    out.push({record, status, ports: publishedPorts(ctx, record, status)})
+    if (last !== undefined && out.length >= last) break
   }
   return out
+}
+
+async function resolvePsFilters(ctx: Context, f: Filters, records: ContainerRecord[]): Promise<ResolvedPsFilters> {
+  const ancestorIds = new Set<string>()
+  for (const v of f.get('ancestor') ?? []) {
+    try {
+      ancestorIds.add((await resolveImage(ctx.store, v)).id)
+    } catch {
+      // not a local image: matched by the reference the container was created from
+    }
+  }
+  const createdOf = async (key: string): Promise<string | undefined> => {
+    const v = f.get(key)?.at(-1)
+    if (v === undefined) return undefined
+    const rec = records.find((r) => r.id === v || r.name === v) ?? (await findContainer(ctx, v))
+    return rec.created
+  }
+  return {ancestorIds, before: await createdOf('before'), since: await createdOf('since')}
+}
+
+/** The bytes a container's writable layer holds (`ps -s`): what the user can read of it. */
+export async function writableLayerSize(ctx: Context, container: ContainerRecord): Promise<number> {
+  return diskUsage(containerPaths(ctx, container.id).upper)
 }
 
 /** Published ports: the host ports actually bound while it runs, else what was asked for. */
@@ -139,56 +186,30 @@ export async function ports(ctx: Context, container: string): Promise<PortMappin
   return publishedPorts(ctx, await findContainer(ctx, container))
 }
 
-/** docker inspect's document for one container. */
-export async function inspect(ctx: Context, container: string) {
+/** docker inspect's document for one container (docker's ContainerJSON, container/inspect.ts). */
+export async function inspect(ctx: Context, container: string): Promise<ContainerInspect> {
   const rec = await findContainer(ctx, container)
-  const s = containerStatus(ctx, rec)
+  const status = containerStatus(ctx, rec)
   const paths = containerPaths(ctx, rec.id)
-  // booleans the record left out (flags not given) are false, never missing
-  return {
-    Id: rec.id,
-    Name: rec.name,
-    Created: rec.created,
-    Path: rec.args[0],
-    Args: rec.args.slice(1),
-    State: {
-      Status: s.status,
-      Running: s.running,
-      Pid: s.running ? (s.containerPid ?? 0) : 0,
-      ShimPid: s.running ? (s.shimPid ?? 0) : 0,
-      ExitCode: s.exit?.exitCode ?? 0,
-      StartedAt: s.startedAt ?? '',
-      FinishedAt: s.exit?.finishedAt ?? '',
-    },
-    Image: rec.image,
-    ImageName: rec.imageRef,
-    LogPath: paths.log,
-    Config: {
-      Hostname: rec.hostname,
-      User: rec.user,
-      Env: rec.env,
-      Cmd: rec.args,
-      WorkingDir: rec.cwd,
-      Tty: rec.tty === true,
-      OpenStdin: rec.stdin === true,
-      StopSignal: rec.stopSignal,
-      Labels: rec.labels,
-    },
-    HostConfig: {
-      AutoRemove: rec.autoRemove === true,
-      Init: rec.init === true,
-      ReadonlyRootfs: rec.readOnly === true,
-      NetworkMode: rec.network,
-      Runtime: rec.runtime,
-      PortBindings: publishedPorts(ctx, rec, s),
-      LogConfig: inspectLogConfig(rec.logConfig),
-      // docker's form; records of older versions had no filter and no-new-privileges on.
-      SecurityOpt: rec.security
-        ? [`seccomp=${rec.security.seccomp}`, `no-new-privileges=${rec.security.noNewPrivileges}`]
-        : ['seccomp=unconfined', 'no-new-privileges=true'],
-      Seccomp: rec.security ? {Profile: rec.security.seccomp, File: rec.security.seccompFile ?? ''} : {Profile: 'unconfined', File: ''},
-    },
-    GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: (await lowerDirs(ctx.store, rec.diffIds).catch(() => [])).join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
+  const spec = await readFile(paths.spec, 'utf8')
+    .then((t) => JSON.parse(t) as {mounts?: SpecMountLike[]})
+    .catch(() => ({mounts: []}))
+  let imageEntrypoint: string[] | null | undefined
+  try {
+    const image = await resolveImage(ctx.store, rec.image)
+    imageEntrypoint = (await readImageConfig(ctx.store, image)).config?.Entrypoint ?? null
+  } catch {
+    // the image was removed since: Path and Args still tell the command
   }
+  return containerInspect({
+    rec,
+    status,
+    boundPorts: publishedPorts(ctx, rec, status),
+    paths,
+    specMounts: spec.mounts ?? [],
+    imageEntrypoint,
+    lowerDirs: await lowerDirs(ctx.store, rec.diffIds).catch(() => []),
+    logConfig: inspectLogConfig(rec.logConfig),
+  })
 }
-export type ContainerInspect = Awaited<ReturnType<typeof inspect>>
+export type {ContainerInspect}

@@ -12,7 +12,8 @@
  * and the template is trimmed of surrounding spaces, as docker does.
  *
  * Inspect commands (inspect, image inspect, container inspect), docker/cli inspect.Inspector:
- * - no --format or `json`: the items as an indented JSON array (four spaces, map keys sorted);
+ * - no --format or `json`: the items as an indented JSON array (four spaces, fields in their
+ *   order, the keys of docker's map fields sorted);
  * - a template: run once per item, each followed by a newline. Plain objects given to
  *   formatInspect are seen as docker's typed structs (an unknown field is an error, as
  *   `docker inspect -f '{{.Nope}}'` is) except under the keys that are maps in docker's schema
@@ -111,7 +112,8 @@ export const DOCKER_MAP_FIELDS: ReadonlySet<string> = new Set([
 
 /** The text an inspect command prints for `-f/--format`. */
 export function formatInspect(format: string | undefined, items: readonly unknown[], mapFields: ReadonlySet<string> = DOCKER_MAP_FIELDS): string {
-  if (format === undefined || format === '' || format === 'json') return `${indentJson(goJson(items))}\n`
+  // docker indents the API's JSON: struct fields in their order, map keys sorted.
+  if (format === undefined || format === '' || format === 'json') return `${indentJson(goJson(goView(items, mapFields)))}\n`
   const tmpl = parseForOutput(format)
   return items.map((item) => `${run(tmpl, goView(item, mapFields))}\n`).join('')
 }

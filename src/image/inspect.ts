@@ -3,22 +3,80 @@ import type {StoreLayout} from '../paths.js'
 import {parseReference} from '../reference/parse.js'
 import {listImages, readImageConfig} from '../store/images.js'
 
-/** `image inspect` output for one image (docker's field names where they exist). */
+/**
+ * `image inspect` output for one image: docker's ImageInspect (Engine API v1.41), in its field
+ * order, then the fields ctr-ts adds (Digest, Layers, MediaType, PulledAt).
+ */
 export interface ImageInspect {
   Id: string
   RepoTags: string[]
   RepoDigests: string[]
-  Digest: string
-  Created?: string
+  Parent: string
+  Comment: string
+  Created: string
+  DockerVersion: string
+  Author: string
+  Config: DockerImageConfig
   Architecture: string
-  Os: string
   Variant?: string
-  Config: NonNullable<ImageConfig['config']>
-  RootFS: {Type: string; Layers: string[]}
-  Layers: Array<{Digest: string; MediaType: string; Size: number; DiffID: string}>
+  Os: string
   Size: number
+  VirtualSize: number
+  GraphDriver: {Name: string; Data: null}
+  RootFS: {Type: string; Layers: string[]}
+  Metadata: {LastTagTime: string}
+  Digest: string
+  Layers: Array<{Digest: string; MediaType: string; Size: number; DiffID: string}>
   MediaType: string
   PulledAt: string
+}
+
+/** docker's container.Config as `image inspect` shows an image's configuration. */
+export interface DockerImageConfig {
+  Hostname: string
+  Domainname: string
+  User: string
+  AttachStdin: boolean
+  AttachStdout: boolean
+  AttachStderr: boolean
+  ExposedPorts?: Record<string, object>
+  Tty: boolean
+  OpenStdin: boolean
+  StdinOnce: boolean
+  Env: string[] | null
+  Cmd: string[] | null
+  Image: string
+  Volumes: Record<string, object> | null
+  WorkingDir: string
+  Entrypoint: string[] | null
+  OnBuild: string[] | null
+  Labels: Record<string, string> | null
+  StopSignal?: string
+}
+
+/** The OCI image config's `config` in docker's shape (every field present, docker's zero values). */
+export function dockerImageConfig(c: ImageConfig['config'] = {}): DockerImageConfig {
+  return {
+    Hostname: '',
+    Domainname: '',
+    User: c.User ?? '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    ...(c.ExposedPorts ? {ExposedPorts: c.ExposedPorts} : {}),
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: c.Env ?? null,
+    Cmd: c.Cmd ?? null,
+    Image: '',
+    Volumes: c.Volumes ?? null,
+    WorkingDir: c.WorkingDir ?? '',
+    Entrypoint: c.Entrypoint ?? null,
+    OnBuild: null,
+    Labels: c.Labels ?? null,
+    ...(c.StopSignal ? {StopSignal: c.StopSignal} : {}),
+  }
 }
 
 export async function inspectImage(store: StoreLayout, record: ImageRecord): Promise<ImageInspect> {
@@ -39,15 +97,22 @@ export async function inspectImage(store: StoreLayout, record: ImageRecord): Pro
     Id: record.id,
     RepoTags: [...repoTags],
     RepoDigests: [...repoDigests],
-    Digest: record.indexDigest ?? record.manifestDigest,
-    Created: config.created ?? record.created,
+    Parent: '',
+    Comment: '',
+    Created: config.created ?? record.created ?? '',
+    DockerVersion: '',
+    Author: config.author ?? '',
+    Config: dockerImageConfig(config.config),
     Architecture: config.architecture ?? record.platform.architecture,
-    Os: config.os ?? record.platform.os,
     ...((config.variant ?? record.platform.variant) ? {Variant: config.variant ?? record.platform.variant} : {}),
-    Config: config.config ?? {},
-    RootFS: {Type: config.rootfs?.type ?? 'layers', Layers: config.rootfs?.diff_ids ?? record.layers.map((l) => l.diffId)},
-    Layers: record.layers.map((l) => ({Digest: l.digest, MediaType: l.mediaType, Size: l.size, DiffID: l.diffId})),
+    Os: config.os ?? record.platform.os,
     Size: record.size,
+    VirtualSize: record.size,
+    GraphDriver: {Name: 'fuse-overlayfs', Data: null},
+    RootFS: {Type: config.rootfs?.type ?? 'layers', Layers: config.rootfs?.diff_ids ?? record.layers.map((l) => l.diffId)},
+    Metadata: {LastTagTime: '0001-01-01T00:00:00Z'},
+    Digest: record.indexDigest ?? record.manifestDigest,
+    Layers: record.layers.map((l) => ({Digest: l.digest, MediaType: l.mediaType, Size: l.size, DiffID: l.diffId})),
     MediaType: record.manifestMediaType,
     PulledAt: record.pulledAt,
   }

@@ -139,7 +139,9 @@ describe('formatInspect: docker inspect -f', () => {
   }
   it('prints the items as an indented JSON array with no format or `json`', () => {
     const out = formatInspect(undefined, [{B: 1, A: {y: [1, 2], x: {}}}])
-    expect(out).toBe('[\n    {\n        "A": {\n            "x": {},\n            "y": [\n                1,\n                2\n            ]\n        },\n        "B": 1\n    }\n]\n')
+    expect(out).toBe('[\n    {\n        "B": 1,\n        "A": {\n            "y": [\n                1,\n                2\n            ],\n            "x": {}\n        }\n    }\n]\n')
+    // docker's map fields (Labels, ...) print their keys sorted
+    expect(formatInspect(undefined, [{Labels: {b: '1', a: '2'}}])).toBe('[\n    {\n        "Labels": {\n            "a": "2",\n            "b": "1"\n        }\n    }\n]\n')
     expect(formatInspect('json', [])).toBe('[]\n')
   })
   it('runs docker\'s documented inspect templates', () => {

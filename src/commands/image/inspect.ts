@@ -1,24 +1,12 @@
-import {Args} from '@oclif/core'
-import {CtrCommand} from '../../base-command.js'
-import {describeError, NotFoundError} from '../../errors.js'
-import {inspectImages} from '../../engine/images.js'
+import {INSPECT_FORMAT_FLAG, InspectBase} from '../../cli/inspect-base.js'
 
-export default class ImageInspectCommand extends CtrCommand {
-  static override description = 'Show details of images as a JSON array'
-  static override strict = false
-  static override examples = ['<%= config.bin %> image inspect alpine']
-  static override args = {
-    image: Args.string({ignoreStdin: true, description: 'image name or id', required: true}),
-  }
+export default class ImageInspectCommand extends InspectBase {
+  static override description = "Show details of images (docker's image inspect JSON, or a Go template per image)"
+  static override examples = ['<%= config.bin %> image inspect alpine', "<%= config.bin %> image inspect -f '{{.Os}}/{{.Architecture}} {{.Size}}' alpine"]
+  static override flags = {format: INSPECT_FORMAT_FLAG}
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(ImageInspectCommand)
-    const ctx = await this.context(flags.config)
-    const {images, errors} = await inspectImages(ctx, argv as string[])
-    this.log(JSON.stringify(images, null, 2))
-    if (errors.length > 0) {
-      for (const err of errors.slice(0, -1)) process.stderr.write(`ctr-ts: ${describeError(err).message}\n`)
-      throw errors.at(-1) ?? new NotFoundError('no such image')
-    }
+    const {flags, argv} = await this.parse(ImageInspectCommand)
+    await this.inspect(argv as string[], flags.format, 'image', flags.config)
   }
 }

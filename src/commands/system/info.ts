@@ -1,15 +1,21 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
 import {humanSize} from '../../cli/table.js'
+import {DOCKER_MAP_FIELDS, formatInspect} from '../../format/output.js'
+import {dockerInfo} from '../../system/docker-info.js'
 import {systemInfo} from '../../system/info.js'
 
 export default class SystemInfo extends CtrCommand {
   static override summary = 'Show versions, the store location and size, and object counts'
   static override description =
-    'Prints the versions of ctr-ts, node and the tools it drives (runc/crun, fuse-overlayfs, slirp4netns), where the store and the runtime state live, the store size, and how many images, containers and unpacked layers it holds.'
-  static override examples = ['<%= config.bin %> system info', '<%= config.bin %> system info --format json']
+    "Prints the versions of ctr-ts, node and the tools it drives (runc/crun, fuse-overlayfs, slirp4netns), where the store and the runtime state live, the store size, and how many images, containers and unpacked layers it holds. --format takes json or a Go template on docker's info fields ({{.Containers}}, {{.Images}}, {{.Driver}}, {{.DockerRootDir}}, {{.NCPU}} ...) and ctr-ts's (versions, store, runtime)."
+  static override examples = [
+    '<%= config.bin %> system info',
+    '<%= config.bin %> system info --format json',
+    "<%= config.bin %> system info --format '{{.ContainersRunning}} running, store {{.DockerRootDir}}'",
+  ]
   static override flags = {
-    format: Flags.string({description: 'output format', options: ['text', 'json'], default: 'text'}),
+    format: Flags.string({char: 'f', description: 'output: text (default), json, or a Go template'}),
   }
 
   async run(): Promise<void> {
@@ -17,7 +23,11 @@ export default class SystemInfo extends CtrCommand {
     const ctx = await this.context(flags.config)
     const info = await systemInfo(ctx, this.config.version)
     if (flags.format === 'json') {
-      this.log(JSON.stringify(info, null, 2))
+      this.log(JSON.stringify(dockerInfo(info), null, 2))
+      return
+    }
+    if (flags.format !== undefined && flags.format !== 'text' && flags.format !== '') {
+      process.stdout.write(formatInspect(flags.format, [dockerInfo(info)], new Set([...DOCKER_MAP_FIELDS, 'versions', 'Runtimes'])))
       return
     }
     const lines = [
