@@ -1,4 +1,5 @@
 import {Command, Config, Flags, type Interfaces} from '@oclif/core'
+import {type FlagDef, lastFlagWins} from './cli/last-flag-wins.js'
 import {format, inspect} from 'node:util'
 import type {Context} from './context.js'
 import {commandExitCode, describeError, ExitCodeSignal} from './errors.js'
@@ -30,6 +31,15 @@ export abstract class CtrCommand extends Command {
     // Loaded here, not at the top: commands that need no context (version, help) skip cosmiconfig.
     this.contextPromise ??= trace.phase('config', async () => (await import('./engine/open.js')).openContext({configFile}))
     return this.contextPromise
+  }
+
+  /** Parses as oclif does, after dropping earlier occurrences of single-value flags (docker: the last one wins). */
+  protected override async parse<F extends Interfaces.OutputFlags<Interfaces.FlagInput>, B extends Interfaces.OutputFlags<Interfaces.FlagInput>, A extends Interfaces.OutputArgs<Interfaces.ArgInput>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const defs = {...(options?.baseFlags ?? {}), ...(options?.flags ?? {})} as Record<string, FlagDef>
+    return super.parse(options, lastFlagWins(argv, defs))
   }
 
   /** oclif's log, without loading oclif's whole ux module (spinners, colors, prompts) for one console.log. */

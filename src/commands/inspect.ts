@@ -9,6 +9,7 @@ export default class Inspect extends InspectBase {
     "<%= config.bin %> inspect --type image -f '{{.Config.Cmd}}' busybox",
     "<%= config.bin %> inspect -f '{{json .NetworkSettings.Ports}}' web",
   ]
+  static override strict = false
   static override flags = {
     format: INSPECT_FORMAT_FLAG,
     type: Flags.string({description: 'only look for this kind of object', options: ['container', 'image']}),

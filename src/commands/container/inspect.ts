@@ -4,6 +4,7 @@ import {INSPECT_FORMAT_FLAG, InspectBase} from '../../cli/inspect-base.js'
 export default class ContainerInspect extends InspectBase {
   static override description = "Show low-level information on containers (docker's inspect JSON, or a Go template per container)"
   static override examples = ['<%= config.bin %> container inspect web', "<%= config.bin %> container inspect -f '{{.State.Pid}}' web"]
+  static override strict = false
   static override flags = {
     format: INSPECT_FORMAT_FLAG,
     size: Flags.boolean({char: 's', description: 'accepted for docker compatibility'}),
