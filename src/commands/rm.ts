@@ -1,23 +1,26 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import * as containers from '../engine/containers.js'
-import {NotFoundError} from '../errors.js'
+import {NotFoundError, UsageError} from '../errors.js'
 
 export default class Rm extends CtrCommand {
   static override description = 'Remove containers (their writable layer, logs and state)'
-  static override examples = ['<%= config.bin %> rm box', '<%= config.bin %> rm -f web']
+  static override examples = ['<%= config.bin %> rm box', '<%= config.bin %> rm -f web', '<%= config.bin %> rm -a -f']
   static override strict = false
   static override flags = {
     force: Flags.boolean({char: 'f', description: 'kill a running container first; no error for missing ones'}),
+    all: Flags.boolean({char: 'a', description: 'remove every container (as podman; running ones only with -f)'}),
     volumes: Flags.boolean({char: 'v', description: 'remove anonymous volumes too (ctr-ts creates none)'}),
   }
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Rm)
-    if (argv.length === 0) this.error('rm needs at least one container', {exit: 125})
+    if (argv.length === 0 && !flags.all) this.error('rm needs at least one container', {exit: 125})
+    if (argv.length > 0 && flags.all) throw new UsageError('--all and container names cannot be used together')
     const ctx = await this.context(flags.config)
+    const names = flags.all ? (await containers.list(ctx, {all: true})).map((c) => c.record.id) : (argv as string[])
     let failed: unknown
-    for (const name of argv as string[]) {
+    for (const name of names) {
       try {
         await containers.remove(ctx, name, {force: flags.force})
         this.log(name)

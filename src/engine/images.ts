@@ -110,7 +110,7 @@ export async function removeImages(ctx: Context, names: string[], opts: {force?:
 }
 
 /** `image prune`: unreferenced content; with `all`, also every image no container uses. */
-export async function pruneImages(ctx: Context, opts: {all?: boolean} = {}): Promise<{lines: string[]; gc: GcResult}> {
+export async function pruneImages(ctx: Context, opts: {all?: boolean; filters?: readonly string[]} = {}): Promise<{lines: string[]; gc: GcResult}> {
   await releaseOrphanLeases(ctx)
   return pruneStore(ctx.store, opts)
 }

@@ -141,3 +141,29 @@ export function globRegExp(pattern: string): RegExp {
   }
   return new RegExp(`^${re}$`)
 }
+
+/** The filters docker's prune commands take. */
+export const PRUNE_FILTER_KEYS = ['until', 'label', 'label!'] as const
+
+/** Parses prune `--filter` values, checking `until` timestamps at once. */
+export function parsePruneFilters(args: readonly string[] | undefined, now: number = Date.now()): Filters {
+  const f = parseFilters(args, PRUNE_FILTER_KEYS)
+  for (const v of filterValues(f, 'until')) parseTimestamp(v, now)
+  return f
+}
+
+/**
+ * docker's prune filters on one object: created before every `until`, carrying every `label`,
+ * carrying none of the `label!` ones. An object whose creation time is unknown is kept when
+ * `until` is given.
+ */
+export function pruneMatches(f: Filters, created: string | undefined, labels: Readonly<Record<string, string>> | undefined, now: number = Date.now()): boolean {
+  const until = filterValues(f, 'until')
+  if (until.length > 0) {
+    const t = created ? Date.parse(created) : NaN
+    if (Number.isNaN(t) || !until.every((u) => t < parseTimestamp(u, now))) return false
+  }
+  if (!labelsMatch(f.get('label'), labels)) return false
+  if (!labelsMatch(f.get('label!'), labels, true)) return false
+  return true
+}

@@ -3,6 +3,15 @@ import {garbageCollect, type GcResult} from '../store/gc.js'
 import {listImages, removeImage} from '../store/images.js'
 import {leasedImages} from '../store/leases.js'
 import {parseReference} from '../reference/parse.js'
+import {type Filters, parsePruneFilters, pruneMatches} from '../format/filters.js'
+import type {ImageRecord} from '../oci/types.js'
+import {readImageConfig} from '../store/images.js'
+
+/** docker's prune filters (until, label, label!) on an image: its creation time and its config's labels. */
+export async function imagePruneMatches(store: StoreLayout, f: Filters, r: ImageRecord): Promise<boolean> {
+  const config = await readImageConfig(store, r).catch(() => undefined)
+  return pruneMatches(f, config?.created ?? r.created, config?.config?.Labels)
+}
 
 export interface RemoveImagesResult {
   /** Lines like docker's: "Untagged: alpine:latest", "Deleted: sha256:…". */
@@ -42,12 +51,14 @@ export async function removeImages(store: StoreLayout, names: string[], opts: {f
  * re-tagged or interrupted pulls: ctr-ts's dangling images); with `all`, also every image no
  * container uses.
  */
-export async function pruneImages(store: StoreLayout, opts: {all?: boolean} = {}): Promise<{lines: string[]; gc: GcResult}> {
+export async function pruneImages(store: StoreLayout, opts: {all?: boolean; filters?: readonly string[]} = {}): Promise<{lines: string[]; gc: GcResult}> {
+  const f = parsePruneFilters(opts.filters)
   const lines: string[] = []
   if (opts.all) {
     const used = await leasedImages(store)
     for (const r of await listImages(store)) {
       if (used.has(r.id)) continue
+      if (f.size > 0 && !(await imagePruneMatches(store, f, r))) continue
       try {
         const res = await removeImage(store, r.ref, {force: false})
         for (const ref of res.untagged) lines.push(`Untagged: ${familiar(ref)}`)

@@ -6,6 +6,8 @@ import {listContainers, readState} from '../container/record.js'
 import {containerStatus, isAlive} from '../container/status.js'
 import {garbageCollect} from '../store/gc.js'
 import {listImages, removeImage} from '../store/images.js'
+import {imagePruneMatches} from '../image/remove.js'
+import {parsePruneFilters, pruneMatches} from '../format/filters.js'
 import {leasedImages} from '../store/leases.js'
 import {removeTree} from '../userns/remove.js'
 import {removeLeftovers} from './store-check.js'
@@ -25,10 +27,12 @@ export interface PruneResult {
  * (garbageCollect: also keeps what running pulls have leased). Running containers and the images
  * and layers they use are left alone.
  */
-export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<PruneResult> {
+export async function pruneSystem(ctx: Context, opts: {all: boolean; filters?: readonly string[]}): Promise<PruneResult> {
+  const f = parsePruneFilters(opts.filters)
   const result: PruneResult = {containers: [], untagged: [], deletedImages: [], layers: [], blobs: [], blobBytes: 0}
   for (const rec of await listContainers(ctx)) {
     if (containerStatus(ctx, rec).running) continue
+    if (!pruneMatches(f, rec.created, rec.labels)) continue
     await removeContainer(ctx, rec, false)
     result.containers.push(rec.id)
   }
@@ -37,6 +41,7 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<P
     const used = await leasedImages(ctx.store)
     for (const img of await listImages(ctx.store)) {
       if (used.has(img.id)) continue
+      if (f.size > 0 && !(await imagePruneMatches(ctx.store, f, img))) continue
       try {
         const r = await removeImage(ctx.store, img.ref)
         result.untagged.push(...r.untagged)

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
+import {parsePruneFilters} from '../../format/filters.js'
 import {humanSize} from '../../cli/table.js'
 import {pruneSystem} from '../../system/prune.js'
 import {confirmOnTerminal} from '../../system/prompt.js'
@@ -11,14 +12,16 @@ export default class SystemPrune extends CtrCommand {
     'With --all, also every image no remaining container uses. Running containers and their images are left alone.',
     'Asks for confirmation on a terminal; elsewhere --force is required.',
   ].join('\n')
-  static override examples = ['<%= config.bin %> system prune', '<%= config.bin %> system prune -a -f']
+  static override examples = ['<%= config.bin %> system prune', '<%= config.bin %> system prune -a -f', '<%= config.bin %> system prune -f --filter until=1h --filter label=ci']
   static override flags = {
     all: Flags.boolean({char: 'a', description: 'also remove all images not used by a container'}),
     force: Flags.boolean({char: 'f', description: 'do not ask for confirmation'}),
+    filter: Flags.string({description: 'only what matches: until=TIMESTAMP|DURATION, label=KEY[=VALUE], label!=KEY[=VALUE]', multiple: true, multipleNonGreedy: true}),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(SystemPrune)
+    parsePruneFilters(flags.filter) // a bad filter fails before anything is asked or removed
     const ctx = await this.context(flags.config)
     if (!flags.force) {
       const what = flags.all ? 'all stopped containers, all images without a container, and unused layers and blobs' : 'all stopped containers and unused layers and blobs'
@@ -27,7 +30,7 @@ export default class SystemPrune extends CtrCommand {
         return
       }
     }
-    const r = await pruneSystem(ctx, {all: flags.all})
+    const r = await pruneSystem(ctx, {all: flags.all, filters: flags.filter})
     if (r.containers.length) this.log(['Deleted Containers:', ...r.containers].join('\n'))
     if (r.untagged.length || r.deletedImages.length) {
       this.log(['Deleted Images:', ...r.untagged.map((u) => `untagged: ${u}`), ...r.deletedImages.map((d) => `deleted: ${d}`)].join('\n'))
