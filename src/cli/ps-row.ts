@@ -2,7 +2,7 @@
  * One `ps` row as docker's --format sees it (docker/cli formatter.ContainerContext): the fields
  * `{{.ID}}`, `{{.Names}}`, `{{.Label "k"}}` ... and what `--format json` prints for it.
  */
-import type {ContainerSummary} from '../engine/containers.js'
+import {containerCommand, type ContainerSummary} from '../engine/containers.js'
 import type {ListingFormat} from '../format/output.js'
 import {goTime} from '../format/go-values.js'
 import {ago, humanDuration, humanSize} from './table.js'
@@ -72,7 +72,7 @@ export class PsRow {
     return ref
   }
   get Command(): string {
-    const cmd = this.#c.record.args.join(' ')
+    const cmd = containerCommand(this.#c.record).join(' ')
     return JSON.stringify(this.#trunc ? ellipsis(cmd, 20) : cmd)
   }
   get CreatedAt(): string {

@@ -71,9 +71,14 @@ function userMounts(specMounts: SpecMountLike[]) {
   return {binds, tmpfs, mounts}
 }
 
+/** The container's command as the user sees it: without the `/dev/init --` that --init puts in front. */
+export function containerCommand(rec: Pick<ContainerRecord, 'args' | 'init'>): string[] {
+  return rec.init && rec.args[0] === '/dev/init' && rec.args[1] === '--' ? rec.args.slice(2) : rec.args
+}
+
 /** The command split as docker records it: Path + Args, and Config.Entrypoint + Config.Cmd. */
 function commandParts(rec: ContainerRecord, imageEntrypoint: string[] | null | undefined) {
-  const args = rec.init && rec.args[0] === '/dev/init' && rec.args[1] === '--' ? rec.args.slice(2) : rec.args
+  const args = containerCommand(rec)
   const ep = imageEntrypoint ?? []
   const hasEp = ep.length > 0 && ep.length <= args.length && ep.every((a, i) => args[i] === a)
   return {path: args[0] ?? '', args: args.slice(1), entrypoint: hasEp ? ep : null, cmd: hasEp ? args.slice(ep.length) : args}

@@ -213,3 +213,4 @@ export async function inspect(ctx: Context, container: string): Promise<Containe
   })
 }
 export type {ContainerInspect}
+export {containerCommand} from '../container/inspect.js'

@@ -38,21 +38,21 @@ describe('ctr-ts config (real binary)', () => {
     expect(r.stdout).toMatch(/^storage\.root\s+.*env CTR_TS_ROOT$/m)
   })
 
-  it('an unknown key is one line naming the file and the key, exit 125', async () => {
+  it('an unknown key is one line naming the file and the key, exit 1', async () => {
     const file = join(t.home, 'bad-key.json')
     writeFileSync(file, JSON.stringify({netwrok: {default: 'none'}}))
     const r = await ctr(['ps', '--config', file], {env: t.env})
-    expect(r.exitCode).toBe(125)
+    expect(r.exitCode).toBe(1)
     expect(r.stdout).toBe('')
     expect(r.stderr).toBe(`ctr-ts: ${file}: netwrok: expected one of the keys registries, storage, runtime, network, platform, logs, portProxy, init, rootfs, security\n`)
   })
 
-  it('a wrong type in a discovered project file is one line, exit 125, no stack trace', async () => {
+  it('a wrong type in a discovered project file is one line, exit 1, no stack trace', async () => {
     const dir = join(t.home, 'other')
     mkdirSync(dir, {recursive: true})
     writeFileSync(join(dir, 'package.json'), JSON.stringify({name: 'x', 'ctr-ts': {logs: {maxSize: 'big'}}}))
     const r = await ctr(['config'], {env: t.env, cwd: dir})
-    expect(r.exitCode).toBe(125)
+    expect(r.exitCode).toBe(1)
     expect(r.stderr).toBe(`ctr-ts: ${join(dir, 'package.json')}: logs.maxSize: expected a size in bytes, or a string with a unit k, m, g (e.g. "10m")\n`)
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
   })
@@ -62,7 +62,7 @@ describe('ctr-ts config (real binary)', () => {
     try {
       writeFileSync(join(t2.env.XDG_CONFIG_HOME!, 'ctr-ts', 'config.json'), '{"registries": ')
       const r = await ctr(['config'], {env: t2.env})
-      expect(r.exitCode).toBe(125)
+      expect(r.exitCode).toBe(1)
       expect(r.stderr.startsWith(`ctr-ts: ${join(t2.env.XDG_CONFIG_HOME!, 'ctr-ts', 'config.json')}: `)).toBe(true)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
     } finally {

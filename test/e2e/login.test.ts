@@ -21,7 +21,7 @@ describe('login / logout against the token-auth registry', () => {
   it('refuses a wrong password and stores nothing', async () => {
     const {authRegistry} = testEnv()
     const r = await ctr(['login', '-u', 'tester', '--password-stdin', authRegistry], {env: t.env, input: 'wrong\n'})
-    expect(r.exitCode).toBe(125)
+    expect(r.exitCode).toBe(1)
     expect(r.stderr).toBe('ctr-ts: login failed: unauthorized\n')
     expect(existsSync(dockerConfig)).toBe(false)
   })
@@ -74,7 +74,7 @@ describe('login / logout against the token-auth registry', () => {
   it('without a terminal, a missing password is a usage error', async () => {
     const {authRegistry} = testEnv()
     const r = await ctr(['login', '-u', 'tester', authRegistry], {env: t.env})
-    expect(r.exitCode).toBe(125)
+    expect(r.exitCode).toBe(1)
     expect(r.stderr).toBe('ctr-ts: no password given: use --password-stdin (stdin is not a terminal)\n')
   })
 

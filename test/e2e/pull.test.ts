@@ -114,7 +114,7 @@ describe('pull from the plain registry', () => {
   it('says which platforms exist when none matches', async () => {
     const t = newRoot()
     const res = await ctr(['pull', '--platform', 'linux/s390x', env.fixtures.index!.ref], {env: t.env})
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr.trim().split('\n').at(-1)).toMatch(/^ctr-ts: no matching manifest for linux\/s390x .*available: linux\/amd64, linux\/arm64\/v8\)$/)
     expect(records(t)).toEqual([])
   })
@@ -168,7 +168,7 @@ describe('errors', () => {
   it('rejects a bad reference', async () => {
     const t = newRoot()
     const res = await ctr(['pull', 'Not/Valid::ref'], {env: t.env})
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr.trim().split('\n')).toHaveLength(1)
     expect(res.stderr).toMatch(/^ctr-ts: invalid reference format/)
   })
@@ -177,7 +177,7 @@ describe('errors', () => {
     const t = newRoot()
     const ref = `${env.plainRegistry}/fixtures/busybox:nope`
     const res = await ctr(['pull', ref], {env: t.env})
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr.trim().split('\n').at(-1)).toBe(`ctr-ts: manifest unknown: ${ref}`)
     const res2 = await ctr(['pull', `${env.plainRegistry}/no/such/repo`], {env: t.env})
     expect(res2.stderr).toContain(`manifest unknown: ${env.plainRegistry}/no/such/repo:latest`)
@@ -189,7 +189,7 @@ describe('errors', () => {
     const t = newRoot()
     const started = Date.now()
     const res = await ctr(['pull', `127.0.0.1:${port}/a/b`], {env: t.env})
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr.trim().split('\n').at(-1)).toBe(`ctr-ts: registry 127.0.0.1:${port} unreachable: ECONNREFUSED`)
     expect(Date.now() - started).toBeLessThan(15_000)
   })
@@ -206,11 +206,11 @@ describe('token auth', () => {
   it('refuses private/* without credentials and with a wrong password', async () => {
     const t = newRoot()
     const res = await ctr(['pull', env.fixtures.private!.ref], {env: t.env})
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr.trim().split('\n').at(-1)).toMatch(/^ctr-ts: unauthorized: /)
     t.writeConfig({registries: {[env.authRegistry]: {insecure: true, username: 'tester', password: 'wrong'}}})
     const res2 = await ctr(['pull', env.fixtures.private!.ref], {env: t.env})
-    expect(res2.exitCode).toBe(125)
+    expect(res2.exitCode).toBe(1)
     expect(res2.stderr).toMatch(/unauthorized: .*tester/)
     expect(records(t)).toEqual([])
   })
@@ -421,7 +421,7 @@ describe('a misbehaving registry', () => {
 
   it('stalls: a clear timeout after the stall limit', async () => {
     const {t, res, ms} = await pullHostile('stall')
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr.trim().split('\n').at(-1)).toMatch(/^ctr-ts: registry 127\.0\.0\.1:\d+ stalled: no data for 1500 ms/)
     expect(ms).toBeLessThan(15_000)
     assertNothingVisible(t)
@@ -429,7 +429,7 @@ describe('a misbehaving registry', () => {
 
   it('trickles: aborted when the average speed stays under the floor', async () => {
     const {t, res, ms} = await pullHostile('trickle', {CTR_TS_MIN_SPEED_BPS: '1000', CTR_TS_SPEED_WINDOW_MS: '1500', CTR_TS_STALL_TIMEOUT_MS: '10000'})
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr).toMatch(/ctr-ts: registry 127\.0\.0\.1:\d+ too slow: \d+ B\/s/)
     expect(ms).toBeLessThan(15_000)
     assertNothingVisible(t)
@@ -437,7 +437,7 @@ describe('a misbehaving registry', () => {
 
   it('sends more than the descriptor size: aborted at once', async () => {
     const {t, res, ms} = await pullHostile('oversize')
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr).toMatch(/ctr-ts: blob sha256:[a-f0-9]{64} from 127\.0\.0\.1:\d+: more than the \d+ bytes announced/)
     expect(ms).toBeLessThan(15_000)
     assertNothingVisible(t)
@@ -445,21 +445,21 @@ describe('a misbehaving registry', () => {
 
   it('sends fewer bytes than the descriptor size: an integrity error', async () => {
     const {t, res} = await pullHostile('short')
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr).toMatch(/ctr-ts: blob sha256:[a-f0-9]{64} from 127\.0\.0\.1:\d+: got \d+ bytes, expected \d+/)
     assertNothingVisible(t)
   })
 
   it('sends corrupt content: a digest mismatch', async () => {
     const {t, res} = await pullHostile('corrupt')
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr).toMatch(/ctr-ts: digest mismatch: expected sha256:/)
     assertNothingVisible(t)
   })
 
   it('sends an endless manifest: refused at 4 MiB', async () => {
     const {t, res, ms} = await pullHostile('huge-manifest')
-    expect(res.exitCode).toBe(125)
+    expect(res.exitCode).toBe(1)
     expect(res.stderr).toMatch(/ctr-ts: manifest for 127\.0\.0\.1:\d+\/hostile\/busybox:latest from 127\.0\.0\.1:\d+ is larger than 4194304 bytes/)
     expect(ms).toBeLessThan(15_000)
     expect(records(t)).toEqual([])

@@ -96,9 +96,12 @@ describe('detached containers', () => {
 
     // The CLI has exited; the container still runs and logs.
     expect(await waitFor(async () => (await ctr(['logs', 'ticker'], {env: env()})).stdout.includes('tick 3'))).toBe(true)
-    const ps = await ctr(['ps', '--format', 'json'], {env: env()})
-    const listed = JSON.parse(ps.stdout) as Array<{Id: string; State: string}>
-    expect(listed.find((c) => c.Id === id)?.State).toBe('running')
+    const ps = await ctr(['ps', '--no-trunc', '--format', 'json'], {env: env()})
+    const listed = ps.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as {ID: string; State: string})
+    expect(listed.find((c) => c.ID === id)?.State).toBe('running')
 
     // logs -f follows new output
     const follower = ctrSpawn(['logs', '-f', '--tail', '1', 'ticker'], {env: env()})

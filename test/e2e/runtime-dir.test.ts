@@ -46,7 +46,7 @@ describe('runtime directory', () => {
     mkdirSync(planted)
     chmodSync(planted, 0o777)
     const r = await ctr(['ps'], {env: noXdg(tmp)})
-    expect(r.exitCode).toBe(125)
+    expect(r.exitCode).toBe(1)
     expect(r.stdout).toBe('')
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(/^ctr-ts: runtime directory .*ctr-ts-run-\d+ is writable by others .*XDG_RUNTIME_DIR/)
@@ -62,7 +62,7 @@ describe('runtime directory', () => {
     mkdirSync(elsewhere, {mode: 0o700})
     symlinkSync(elsewhere, join(tmp, `ctr-ts-run-${uid}`))
     const r = await ctr(['ps'], {env: noXdg(tmp)})
-    expect(r.exitCode).toBe(125)
+    expect(r.exitCode).toBe(1)
     expect(r.stderr).toMatch(/^ctr-ts: runtime directory .* is a symbolic link/)
     expect(existsSync(join(elsewhere, 'runc'))).toBe(false)
   })
@@ -70,7 +70,7 @@ describe('runtime directory', () => {
   it('refuses a runtime directory owned by another user', async () => {
     // /tmp belongs to root: as a runtime directory it is someone else's
     const r = await ctr(['ps'], {env: {...t.env, CTR_TS_RUNROOT: '/tmp'}})
-    expect(r.exitCode).toBe(125)
+    expect(r.exitCode).toBe(1)
     expect(r.stderr).toMatch(/^ctr-ts: runtime directory \/tmp belongs to uid 0, not to you/)
   })
 
@@ -79,7 +79,7 @@ describe('runtime directory', () => {
     mkdirSync(open)
     chmodSync(open, 0o777)
     const r = await ctr(['ps'], {env: {...t.env, CTR_TS_RUNROOT: join(open, 'run')}})
-    expect(r.exitCode).toBe(125)
+    expect(r.exitCode).toBe(1)
     expect(r.stderr).toMatch(/^ctr-ts: runtime directory path .*\/open is writable by others without the sticky bit/)
     expect(existsSync(join(open, 'run'))).toBe(false)
   })

@@ -83,8 +83,11 @@ describe('exit code of a container killed by a signal', () => {
       expect(waited.stdout.trim(), `kill -s ${signal}`).toBe(String(code))
       expect(await stateOf(name)).toMatchObject({Status: 'exited', ExitCode: code})
       const ps = await ctr(['ps', '-a', '--format', 'json'], {env: env()})
-      const row = (JSON.parse(ps.stdout) as {Names: string[]; ExitCode: number; Status: string}[]).find((r) => r.Names[0] === name)!
-      expect(row.ExitCode).toBe(code)
+      const row = ps.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as {Names: string; Status: string})
+        .find((r) => r.Names === name)!
       expect(row.Status).toMatch(new RegExp(`^Exited \\(${code}\\) `))
       expect((await ctr(['rm', name], {env: env()})).exitCode).toBe(0)
     }

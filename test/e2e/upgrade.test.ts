@@ -37,12 +37,17 @@ function downgrade(id: string): void {
 }
 
 interface PsRow {
-  Id: string
-  Names: string[]
+  ID: string
+  Names: string
   State: string
-  ExitCode: number | null
+  Status: string
 }
-const ps = async () => JSON.parse((await run(['ps', '-a', '--no-trunc', '--format', 'json'])).stdout) as PsRow[]
+/** `ps --format json`: one object per line, as docker. */
+const ps = async () =>
+  (await run(['ps', '-a', '--no-trunc', '--format', 'json'])).stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as PsRow)
 
 beforeAll(async () => {
   t = tempRoot()
@@ -65,8 +70,8 @@ afterAll(async () => {
 describe('a store of ctr-ts 0.x', () => {
   it('is upgraded once by the first command: each container leases its layers, records keep diff ids', async () => {
     const rows = await ps()
-    expect(rows.map((r) => r.Names[0]).sort()).toEqual(['old-bb', 'old-ml'])
-    expect(rows.find((r) => r.Names[0] === 'old-ml')).toMatchObject({State: 'exited', ExitCode: 0})
+    expect(rows.map((r) => r.Names).sort()).toEqual(['old-bb', 'old-ml'])
+    expect(rows.find((r) => r.Names === 'old-ml')).toMatchObject({State: 'exited', Status: expect.stringMatching(/^Exited \(0\) /)})
     expect(readFileSync(join(t.root, 'store-format'), 'utf8').trim()).toBe('2')
     expect(leases()).toEqual([`container-${ids.bb}.json`, `container-${ids.ml}.json`].sort())
     const lease = JSON.parse(readFileSync(join(t.root, 'leases', `container-${ids.ml}.json`), 'utf8')) as {image: string; holder: string; layers: string[]}

@@ -68,7 +68,7 @@ export function footprint(root: string, runRoot: string): Footprint {
   return {processes, mounts, fds, dirs}
 }
 
-/** Containers as `ps -a --format json` lists them. */
+/** Containers as `ps -a` and `inspect` report them (the name without docker's leading slash). */
 export interface PsEntry {
   Id: string
   Names: string[]
@@ -77,10 +77,14 @@ export interface PsEntry {
 }
 
 export async function psAll(env: Record<string, string>): Promise<PsEntry[]> {
-  const r = await ctr(['ps', '-a', '--format', 'json'], {env})
+  const r = await ctr(['ps', '-a', '-q', '--no-trunc'], {env})
   if (r.exitCode !== 0) throw new Error(`ps -a failed: ${r.stderr}`)
-  const text = r.stdout.trim()
-  return text ? (JSON.parse(text) as PsEntry[]) : []
+  const ids = r.stdout.split('\n').filter(Boolean)
+  if (ids.length === 0) return []
+  // a container removed meanwhile is missing from inspect's array (and inspect exits 1)
+  const i = await ctr(['inspect', '--type', 'container', ...ids], {env})
+  const docs = JSON.parse(i.stdout || '[]') as Array<{Id: string; Name: string; State: {Status: string; Pid: number}}>
+  return docs.map((d) => ({Id: d.Id, Names: [d.Name.replace(/^\//, '')], State: d.State.Status, Pid: d.State.Pid}))
 }
 
 /** Alive and not a zombie. */
