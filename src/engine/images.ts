@@ -94,3 +94,16 @@ export async function pruneImages(ctx: Context, opts: {all?: boolean} = {}): Pro
   await releaseOrphanLeases(ctx)
   return pruneStore(ctx.store, opts)
 }
+
+export type {PushEvent, PushEventSink} from '../progress/push-events.js'
+export type {PushResult, LayerCompression} from '../image/push.js'
+
+/** `push`: uploads an image of the store (and its index when complete) to its registry or to `dest`. */
+export async function pushImage(
+  ctx: Context,
+  image: string,
+  opts: {dest?: string; onEvent?: import('../progress/push-events.js').PushEventSink; compression?: import('../image/push.js').LayerCompression; env?: NodeJS.ProcessEnv} = {},
+): Promise<import('../image/push.js').PushResult> {
+  const push = await import('../image/push.js')
+  return push.pushImage(ctx, image, opts)
+}
