@@ -107,3 +107,18 @@ export async function pushImage(
   const push = await import('../image/push.js')
   return push.pushImage(ctx, image, opts)
 }
+
+export type {ArchiveFormat} from '../image/archive-save.js'
+export type {LoadResult} from '../image/archive-load.js'
+
+/** `save`: writes images as a docker-archive or oci-archive tar to `out`. */
+export async function saveImages(ctx: Context, names: string[], out: NodeJS.WritableStream, format: import('../image/archive-save.js').ArchiveFormat): Promise<void> {
+  const save = await import('../image/archive-save.js')
+  await save.saveImages(ctx, names, out, format)
+}
+
+/** `load`: reads a docker-archive or oci-archive (gzip-compressed or not) into the store. */
+export async function loadImages(ctx: Context, input: NodeJS.ReadableStream): Promise<import('../image/archive-load.js').LoadResult> {
+  const load = await import('../image/archive-load.js')
+  return load.loadImages(ctx, input)
+}
