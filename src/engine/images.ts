@@ -122,3 +122,13 @@ export async function loadImages(ctx: Context, input: NodeJS.ReadableStream): Pr
   const load = await import('../image/archive-load.js')
   return load.loadImages(ctx, input)
 }
+
+/** `import`: a root filesystem tar (file, URL or stdin; plain or gzip) as a one-layer image. */
+export async function importImage(
+  ctx: Context,
+  input: import('node:stream').Readable,
+  opts: import('../image/commit.js').CommitOptions,
+): Promise<import('../image/commit.js').CommittedImage> {
+  const commit = await import('../image/commit.js')
+  return commit.importTarball(ctx, input, opts)
+}

@@ -26,13 +26,20 @@ export interface LocalImage {
   refs: string[]
 }
 
+/** Docker layer media types and their OCI names (same bytes). */
+const OCI_EQUIVALENT: Record<string, string> = {
+  [MediaType.DockerLayerGzip]: MediaType.OciLayerGzip,
+  [MediaType.DockerLayerForeignGzip]: MediaType.OciLayerNondistGzip,
+  'application/vnd.docker.image.rootfs.diff.tar': MediaType.OciLayer,
+}
+
 /** An OCI image manifest for a config and layers in the store. */
 export function ociManifest(config: Buffer, layers: LayerRecord[]): Buffer {
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
     config: {mediaType: MediaType.OciConfig, digest: sha256(config), size: config.length},
-    layers: layers.map((l) => ({mediaType: l.mediaType, digest: l.digest, size: l.size})),
+    layers: layers.map((l) => ({mediaType: OCI_EQUIVALENT[l.mediaType] ?? l.mediaType, digest: l.digest, size: l.size})),
   }
   return Buffer.from(JSON.stringify(manifest))
 }
