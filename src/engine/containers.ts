@@ -214,3 +214,22 @@ export async function inspect(ctx: Context, container: string): Promise<Containe
 }
 export type {ContainerInspect}
 export {containerCommand} from '../container/inspect.js'
+
+export type {CommitOptions, CommittedImage} from '../image/commit.js'
+
+/** `commit`: the container's changes as a new image layer on top of its image. */
+export async function commitContainer(ctx: Context, container: string, opts: import('../image/commit.js').CommitOptions): Promise<import('../image/commit.js').CommittedImage> {
+  const rec = await findContainer(ctx, container)
+  const commit = await import('../image/commit.js')
+  return commit.commitContainer(ctx, {name: rec.name, image: rec.image, diffIds: rec.diffIds, upper: containerPaths(ctx, rec.id).upper}, opts)
+}
+
+/** `export`: the container's root filesystem (its image's layers and its changes, merged) as a tar to `out`. */
+export async function exportContainer(ctx: Context, container: string, out: NodeJS.WritableStream): Promise<void> {
+  const rec = await findContainer(ctx, container)
+  const {startDiffTar} = await import('../layer/diff-tar-run.js')
+  const {pipeline} = await import('node:stream/promises')
+  const dirs = [containerPaths(ctx, rec.id).upper, ...(await lowerDirs(ctx.store, rec.diffIds))]
+  const writer = startDiffTar({mode: 'rootfs', dirs})
+  await Promise.all([pipeline(writer.tar, out as import('node:stream').Writable), writer.done])
+}

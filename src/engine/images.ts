@@ -114,3 +114,41 @@ export async function pruneImages(ctx: Context, opts: {all?: boolean; filters?: 
   await releaseOrphanLeases(ctx)
   return pruneStore(ctx.store, opts)
 }
+
+export type {PushEvent, PushEventSink} from '../progress/push-events.js'
+export type {PushResult, LayerCompression} from '../image/push.js'
+
+/** `push`: uploads an image of the store (and its index when complete) to its registry or to `dest`. */
+export async function pushImage(
+  ctx: Context,
+  image: string,
+  opts: {dest?: string; onEvent?: import('../progress/push-events.js').PushEventSink; compression?: import('../image/push.js').LayerCompression; env?: NodeJS.ProcessEnv} = {},
+): Promise<import('../image/push.js').PushResult> {
+  const push = await import('../image/push.js')
+  return push.pushImage(ctx, image, opts)
+}
+
+export type {ArchiveFormat} from '../image/archive-save.js'
+export type {LoadResult} from '../image/archive-load.js'
+
+/** `save`: writes images as a docker-archive or oci-archive tar to `out`. */
+export async function saveImages(ctx: Context, names: string[], out: NodeJS.WritableStream, format: import('../image/archive-save.js').ArchiveFormat): Promise<void> {
+  const save = await import('../image/archive-save.js')
+  await save.saveImages(ctx, names, out, format)
+}
+
+/** `load`: reads a docker-archive or oci-archive (gzip-compressed or not) into the store. */
+export async function loadImages(ctx: Context, input: NodeJS.ReadableStream): Promise<import('../image/archive-load.js').LoadResult> {
+  const load = await import('../image/archive-load.js')
+  return load.loadImages(ctx, input)
+}
+
+/** `import`: a root filesystem tar (file, URL or stdin; plain or gzip) as a one-layer image. */
+export async function importImage(
+  ctx: Context,
+  input: import('node:stream').Readable,
+  opts: import('../image/commit.js').CommitOptions,
+): Promise<import('../image/commit.js').CommittedImage> {
+  const commit = await import('../image/commit.js')
+  return commit.importTarball(ctx, input, opts)
+}

@@ -47,7 +47,7 @@ function checkDescriptor(d: unknown, what: string): Descriptor {
 }
 
 /** Runs `fn` over `items` with at most `limit` running at once; the first failure is thrown after all settle. */
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   let failure: unknown
   const worker = async () => {

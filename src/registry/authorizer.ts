@@ -115,7 +115,8 @@ export class Authorizer {
       const params: Record<string, string> = {}
       const asked = scheme.challenge.params.scope
       // The scope the registry named, when it is about this repository; ours otherwise.
-      const wanted = asked && scope && asked.includes(scope.split(':')[1] ?? scope) ? asked : scope
+      // A scope of several parts (a push that mounts from another repository) is always ours.
+      const wanted = asked && scope && !scope.includes(' ') && asked.includes(scope.split(':')[1] ?? scope) ? asked : scope
       if (wanted) params.scope = wanted
       if (creds) params.account = creds.username
       const {token, expiresIn} = await fetchToken(this.opts.pool, ep, scheme.challenge, {

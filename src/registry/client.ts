@@ -27,7 +27,9 @@ import {
   sendRequest,
   statusError,
   type Endpoint,
+  type HttpMethod,
   type HttpResponse,
+  type RequestBody,
 } from './http.js'
 import {transferLimits, type TransferLimits} from './limits.js'
 import {withRetry} from './retry.js'
@@ -55,6 +57,21 @@ export interface RegistryClientOptions {
   env?: NodeJS.ProcessEnv
   /** Called when a request is retried or a mirror is skipped (for progress/debug output). */
   onNotice?: (message: string) => void
+  /**
+   * A client that pushes: its token scope is `repository:NAME:pull,push` (plus `pull` on each
+   * repository of `mountFrom`, the sources of cross-repository mounts) and it never talks to a
+   * mirror.
+   */
+  push?: {mountFrom?: string[]}
+}
+
+/** What a push request sends (uploads go through RegistryClient.send). */
+export interface SendOptions {
+  method: HttpMethod
+  headers?: Record<string, string>
+  /** Called for each attempt (a stream is read once). */
+  body?: () => RequestBody
+  what: string
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -132,10 +149,14 @@ export class RegistryClient {
 
   constructor(private readonly opts: RegistryClientOptions) {
     this.limits = opts.limits ?? transferLimits(opts.env)
-    this.endpoints = endpointsFor(opts.config, opts.registry)
+    const endpoints = endpointsFor(opts.config, opts.registry)
+    this.endpoints = opts.push ? endpoints.filter((ep) => !ep.mirror) : endpoints
     this.pool = new AgentPool(this.limits)
     this.authorizer = new Authorizer({pool: this.pool, limits: this.limits, credentials: opts.credentials})
-    this.scope = opts.repository ? `repository:${opts.repository}:pull` : ''
+    const from = (opts.push?.mountFrom ?? []).filter((r) => r !== opts.repository)
+    this.scope = opts.repository
+      ? [`repository:${opts.repository}:${opts.push ? 'pull,push' : 'pull'}`, ...[...new Set(from)].map((r) => `repository:${r}:pull`)].join(' ')
+      : ''
   }
 
   async close(): Promise<void> {
@@ -202,12 +223,22 @@ export class RegistryClient {
   private readonly answered = new Set<string>()
 
   /** GET with authentication: on a 401, answer the challenge once and ask again. */
-  private async get(ep: Endpoint, path: string, headers: Record<string, string>, what: string, scope = this.scope): Promise<HttpResponse> {
+  private async get(
+    ep: Endpoint,
+    path: string,
+    headers: Record<string, string>,
+    what: string,
+    scope = this.scope,
+    method: HttpMethod = 'GET',
+    body?: () => RequestBody,
+  ): Promise<HttpResponse> {
     const url = new URL(path, ep.origin)
     let authorization = await this.authorizer.authorize(ep, scope, what)
     for (let attempt = 0; ; attempt++) {
       const res = await sendRequest(this.pool, ep, url, {
+        method,
         headers: {...headers, ...(authorization ? {authorization} : {})},
+        ...(body ? {body: body()} : {}),
         stallMs: this.limits.stallTimeoutMs,
       })
       this.answered.add(ep.origin)
@@ -288,6 +319,25 @@ export class RegistryClient {
       const mediaType = manifestMediaType(bytes, responseHeader(res.headers, 'content-type'), display)
       return {bytes, digest, mediaType, host: ep.host}
     })
+  }
+
+  /**
+   * One authenticated request of a push (`path`: relative to the registry, or an absolute upload
+   * URL from a Location header), retried on connection failures when `retry` (the body factory
+   * is called again). The response is the caller's, whatever its status.
+   */
+  async send(path: string, opts: SendOptions, retry = true): Promise<HttpResponse> {
+    const attempt = (ep: Endpoint) => this.get(ep, path, opts.headers ?? {}, opts.what, this.scope, opts.method, opts.body)
+    if (retry) return this.onEndpoints(opts.what, attempt)
+    const ep = this.endpoints.find((e) => !this.fellBack.has(e.origin))
+    if (!ep) throw new RegistryError(`registry ${this.opts.registry}: no endpoint left`)
+    return attempt(this.upgraded.get(ep.origin) ?? ep)
+  }
+
+  /** Throws the typed error for a response that is not 2xx (its body is consumed). */
+  async expectOk(res: HttpResponse, what: string, notFound?: () => CtrError): Promise<void> {
+    const ep = this.endpoints.find((e) => e.host === res.url.host) ?? this.endpoints[this.endpoints.length - 1]!
+    await this.checkStatus(res, ep, what, notFound)
   }
 
   /**

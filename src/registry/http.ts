@@ -27,6 +27,11 @@ export interface Endpoint {
 
 export type Headers = Record<string, string>
 
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** A request body (uploads): bytes in memory or a stream read once. */
+export type RequestBody = Buffer | Readable
+
 export interface HttpResponse {
   statusCode: number
   headers: Record<string, string | string[] | undefined>
@@ -146,7 +151,7 @@ export async function sendRequest(
   pool: AgentPool,
   endpoint: Endpoint,
   url: URL,
-  opts: {method?: 'GET' | 'HEAD'; headers?: Headers; signal?: AbortSignal; stallMs: number},
+  opts: {method?: HttpMethod; headers?: Headers; body?: RequestBody; signal?: AbortSignal; stallMs: number},
 ): Promise<HttpResponse> {
   let current = url
   for (let hop = 0; ; hop++) {
@@ -158,13 +163,15 @@ export async function sendRequest(
       res = await request(current, {
         method: opts.method ?? 'GET',
         headers,
+        ...(opts.body !== undefined ? {body: opts.body} : {}),
         dispatcher: pool.agentFor(endpoint),
         signal: opts.signal,
       })
     } catch (err) {
       throw classifyNetworkError(err, {host: current.host}, opts.stallMs)
     }
-    if ([301, 302, 303, 307, 308].includes(res.statusCode)) {
+    const method = opts.method ?? 'GET'
+    if ((method === 'GET' || method === 'HEAD') && [301, 302, 303, 307, 308].includes(res.statusCode)) {
       const location = header(res.headers, 'location')
       discardBody(res.body)
       if (!location) throw new RegistryError(`registry ${current.host} sent a redirect without a location`)

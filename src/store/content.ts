@@ -1,5 +1,6 @@
 import {createHash, randomBytes, type Hash} from 'node:crypto'
-import {constants} from 'node:fs'
+import {constants, createReadStream} from 'node:fs'
+import {Readable} from 'node:stream'
 import {open, readdir, readFile, rename, stat, unlink, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 import {IntegrityError, NotFoundError} from '../errors.js'
@@ -205,5 +206,43 @@ export async function removeBlob(store: StoreLayout, digest: string): Promise<nu
     return size
   } catch {
     return undefined
+  }
+}
+
+/** Streams the bytes [start, end) of a blob in the store. */
+export function openBlob(store: StoreLayout, digest: string, start = 0, end?: number): Readable {
+  if (end !== undefined && end <= start) return Readable.from([])
+  return createReadStream(blobPath(store, digest), {start, ...(end !== undefined ? {end: end - 1} : {})})
+}
+
+/**
+ * Writes a stream of unknown digest as a blob (layers made here: compressed for a push, written
+ * by commit, import or load): hashed as it comes, renamed into blobs/ once complete.
+ */
+export async function writeBlobStream(store: StoreLayout, source: AsyncIterable<Buffer | Uint8Array>): Promise<{digest: string; size: number}> {
+  ensureDir(store.ingest)
+  ensureDir(store.blobs)
+  const tempPath = join(store.ingest, ingestName('0'.repeat(64)))
+  const fh = await open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+  const hash = createHash('sha256')
+  let size = 0
+  try {
+    for await (const chunk of source) {
+      const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      hash.update(buf)
+      size += buf.length
+      let off = 0
+      while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten
+    }
+    await fh.sync()
+    await fh.close()
+    const digest = `sha256:${hash.digest('hex')}`
+    await rename(tempPath, blobPath(store, digest))
+    await syncDir(store.blobs)
+    return {digest, size}
+  } catch (err) {
+    await fh.close().catch(() => {})
+    await unlink(tempPath).catch(() => {})
+    throw err
   }
 }
