@@ -2,10 +2,10 @@ import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {ago, humanDuration, renderTable} from '../cli/table.js'
 import * as containers from '../engine/containers.js'
-import type {ContainerStatus, PortMapping} from '../engine/containers.js'
+import {type ContainerStatus, healthSuffix, type PortMapping} from '../engine/containers.js'
 
 export function statusText(s: ContainerStatus): string {
-  if (s.running) return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt ?? new Date().toISOString()))}`
+  if (s.running) return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt ?? new Date().toISOString()))}${healthSuffix(s.health)}`
   if (s.status === 'exited') return `Exited (${s.exit?.exitCode ?? 0}) ${ago(s.exit?.finishedAt)}`
   return 'Created'
 }
