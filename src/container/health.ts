@@ -51,7 +51,7 @@ export function parseGoDuration(flag: string, value: string): number {
   } catch {
     throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: time: invalid duration "${value}"`)
   }
-  if (ms !== 0 && ms < 1) throw new UsageError(`--${flag} cannot be less than 1ms`)
+  if (ms < 1 && /[1-9]/.test(value)) throw new UsageError(`--${flag} cannot be less than 1ms`)
   return Math.round(ms * NS_PER_MS)
 }
 

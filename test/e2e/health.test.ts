@@ -170,7 +170,7 @@ describe('healthchecks', () => {
   it('refuses --no-healthcheck with --health-* and bad durations, creating nothing', async () => {
     const both = await ctr(['create', '--name', 'bad1', '--no-healthcheck', '--health-cmd', 'true', busybox], {env: env()})
     expect(both.exitCode).toBe(125)
-    expect(both.stderr.trim()).toBe('Error: --no-healthcheck conflicts with --health-* options')
+    expect(both.stderr.trim()).toMatch(/^[\w-]+: --no-healthcheck conflicts with --health-\* options$/)
     const dur = await ctr(['create', '--name', 'bad2', '--health-cmd', 'true', '--health-interval', '10', busybox], {env: env()})
     expect(dur.exitCode).toBe(125)
     expect(dur.stderr).toMatch(/invalid duration "10"/)
@@ -212,7 +212,8 @@ describe('the image HEALTHCHECK', () => {
     await runD(['--name', 'off', '--no-healthcheck', ref])
     await new Promise((r) => setTimeout(r, 1000))
     const off = await inspect('off')
-    expect(off.Config.Healthcheck).toEqual({Test: ['NONE']})
+    // docker's merge: NONE, the other fields still come from the image
+    expect(off.Config.Healthcheck?.Test).toEqual(['NONE'])
     expect(off.State.Health).toBeUndefined()
     expect(await psStatus('off')).toMatch(/^Up [^(]*$/)
     expect((await ctr(['healthcheck', 'run', 'off'], {env: env()})).exitCode).toBe(125)
