@@ -128,6 +128,19 @@ describe('healthchecks', () => {
     expect(mountsMentioning(id)).toEqual([])
   }, 60_000)
 
+  it('does not count failures inside the start period (checks then run at the start interval)', async () => {
+    await runD(['--name', 'boot', '--health-cmd', 'false', '--health-interval', '400ms', '--health-retries', '1', '--health-start-period', '5s', '--health-start-interval', '200ms', busybox, 'sleep', '1000'])
+    const early = await waitFor(() => inspect('boot'), (i) => (i.State.Health?.Log.length ?? 0) >= 2, 4000)
+    expect(early.State.Health).toMatchObject({Status: 'starting', FailingStreak: 0})
+    expect(early.State.Health!.Log.every((l) => l.ExitCode === 1)).toBe(true)
+    const started = Date.now()
+    const late = await waitFor(() => inspect('boot'), (i) => i.State.Health?.Status === 'unhealthy')
+    expect(late.State.Health!.Status).toBe('unhealthy')
+    expect(late.State.Health!.FailingStreak).toBeGreaterThanOrEqual(1)
+    expect(Date.now() - started).toBeGreaterThan(500)
+    expect((await ctr(['rm', '-f', 'boot'], {env: env()})).exitCode).toBe(0)
+  }, 60_000)
+
   it('wait --condition healthy returns once the check passes', async () => {
     await runD(['--name', 'slow', '--health-cmd', 'test -f /tmp/ready', '--health-interval', '300ms', busybox, 'sh', '-c', 'sleep 2; touch /tmp/ready; exec sleep 1000'])
     const started = Date.now()
