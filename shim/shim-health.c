@@ -39,8 +39,9 @@ void (*health_done)(int exit_code, const char *status);
 struct result {
 	char start[40], end[40];
 	int exit_code;
-	char output[HEALTH_OUTPUT_MAX];
+	char output[HEALTH_OUTPUT_MAX + 4]; /* "..." appended when more was discarded, as docker does */
 	size_t output_len;
+	bool truncated;
 };
 
 static const char *const *runtime_prefix;
@@ -354,6 +355,8 @@ void health_on_readable(void)
 		size_t room = HEALTH_OUTPUT_MAX - current.output_len, take = (size_t)n < room ? (size_t)n : room;
 		memcpy(current.output + current.output_len, buf, take);
 		current.output_len += take;
+		if (take < (size_t)n)
+			current.truncated = true;
 	}
 }
 
@@ -439,10 +442,15 @@ bool health_on_child_exit(pid_t pid, int wstatus)
 		current.exit_code = -1;
 		current.output_len = (size_t)snprintf(current.output, sizeof current.output,
 						      "Health check exceeded timeout (%s)", d);
-	} else if (WIFEXITED(wstatus)) {
-		current.exit_code = WEXITSTATUS(wstatus);
 	} else {
-		current.exit_code = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : -1;
+		if (current.truncated) {
+			memcpy(current.output + current.output_len, "...", 3);
+			current.output_len += 3;
+		}
+		if (WIFEXITED(wstatus))
+			current.exit_code = WEXITSTATUS(wstatus);
+		else
+			current.exit_code = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : -1;
 	}
 	if (unlink(pid_file) < 0 && errno != ENOENT)
 		warnx("unlink %s: %s", pid_file, strerror(errno));

@@ -180,6 +180,15 @@ describe('healthchecks', () => {
     expect((await ctr(['rm', '-f', 'ondemand', 'nocheck'], {env: env()})).exitCode).toBe(0)
   }, 60_000)
 
+  it('keeps the first 4 KiB of a check\'s output (then "...", as docker), stdout and stderr together', async () => {
+    await runD(['--name', 'chatty', '--health-cmd', 'echo to-stderr >&2; head -c 10000 /dev/zero | tr "\\0" x', '--health-interval', '1h', busybox, 'sleep', '1000'])
+    const r = await ctr(['healthcheck', 'run', 'chatty'], {env: env()})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const out = (await inspect('chatty')).State.Health!.Log[0]!.Output
+    expect(out).toBe('to-stderr\n' + 'x'.repeat(4096 - 10) + '...')
+    expect((await ctr(['rm', '-f', 'chatty'], {env: env()})).exitCode).toBe(0)
+  }, 60_000)
+
   it('refuses --no-healthcheck with --health-* and bad durations, creating nothing', async () => {
     const both = await ctr(['create', '--name', 'bad1', '--no-healthcheck', '--health-cmd', 'true', busybox], {env: env()})
     expect(both.exitCode).toBe(125)
