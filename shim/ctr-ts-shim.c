@@ -875,8 +875,8 @@ static void do_start(struct client *c)
 	started = true; /* from now on SIGTERM/SIGINT go to the container */
 	int status = run_runtime(sub, err, sizeof err);
 	if (status_ok(status)) {
+		health_start(); /* HEALTH: "starting" is on disk before anyone hears STARTED */
 		broadcast(F_STARTED, NULL, 0);
-		health_start(); /* HEALTH */
 		return;
 	}
 	client_send(c, F_ERROR, err, strlen(err));

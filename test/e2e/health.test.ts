@@ -141,6 +141,21 @@ describe('healthchecks', () => {
     expect((await ctr(['rm', '-f', 'boot'], {env: env()})).exitCode).toBe(0)
   }, 60_000)
 
+  it('starts again as "starting" after a stop; the last state stays readable while stopped', async () => {
+    await runD(['--name', 'again', '--init', '--health-cmd', 'true', '--health-interval', '300ms', busybox, 'sleep', '1000'])
+    await waitFor(() => inspect('again'), (i) => i.State.Health?.Status === 'healthy')
+    expect((await ctr(['stop', '-t', '1', 'again'], {env: env()})).exitCode).toBe(0)
+    const stopped = await inspect('again')
+    expect(stopped.State.Running).toBe(false)
+    expect(stopped.State.Health?.Status).toBe('healthy')
+    expect((await ctr(['start', 'again'], {env: env()})).exitCode).toBe(0)
+    const restarted = await inspect('again')
+    expect(restarted.State.Health).toMatchObject({Status: expect.stringMatching(/^(starting|healthy)$/), FailingStreak: 0})
+    const r = await ctr(['wait', '--condition', 'healthy', 'again'], {env: env(), timeoutMs: 20_000})
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect((await ctr(['rm', '-f', 'again'], {env: env()})).exitCode).toBe(0)
+  }, 60_000)
+
   it('wait --condition healthy returns once the check passes', async () => {
     await runD(['--name', 'slow', '--health-cmd', 'test -f /tmp/ready', '--health-interval', '300ms', busybox, 'sh', '-c', 'sleep 2; touch /tmp/ready; exec sleep 1000'])
     const started = Date.now()
