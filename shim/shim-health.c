@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "shim-health.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 
 #define HEALTH_LOG_MAX 5           /* docker's maxLogEntries */
 #define HEALTH_KILL_GRACE_MS 1000  /* after the timeout kill, the runtime itself gets SIGKILL */
+#define HEALTH_KILL_EVERY_MS 100   /* until then, kill rounds: a check the runtime starts late dies too */
 
 struct health_config health_cfg = {
 	.interval_ms = 30000,
@@ -59,7 +61,8 @@ static int64_t next_ms = -1;    /* next scheduled check */
 /* The running check. */
 static pid_t check_pid = -1;
 static int check_fd = -1;
-static int64_t check_started_ms, check_deadline_ms, check_kill_ms = -1;
+static int64_t check_started_ms, check_deadline_ms;
+static int64_t check_kill_ms = -1, check_grace_ms = -1; /* next kill round; when the runtime gets SIGKILL */
 static bool check_timed_out;
 static struct result current;
 
@@ -270,7 +273,7 @@ static void spawn_check(void)
 	rfc3339(current.start, sizeof current.start);
 	check_started_ms = mono_ms();
 	check_deadline_ms = check_started_ms + health_cfg.timeout_ms;
-	check_kill_ms = -1;
+	check_kill_ms = check_grace_ms = -1;
 	check_timed_out = false;
 	if (unlink(pid_file) < 0 && errno != ENOENT)
 		warnx("unlink %s: %s", pid_file, strerror(errno));
@@ -375,13 +378,50 @@ static pid_t read_pid_file(void)
 	return pid > 0 ? (pid_t)pid : -1;
 }
 
-/* Timeout: SIGKILL to the check's process in the container (the runtime then exits), later to the runtime. */
+/*
+ * The runtime's children: the check's process (runc starts it with CLONE_PARENT, so its parent is
+ * `runc exec` itself) and runc's own init stages. The pid file alone is not enough: the runtime
+ * writes it only after the process started, and a slow runtime may not have written it yet.
+ */
+static void kill_runtime_children(void)
+{
+	DIR *d = opendir("/proc");
+	if (d == NULL) {
+		warnx("opendir /proc: %s", strerror(errno));
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], stat[512];
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, stat, sizeof stat - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		stat[n] = '\0';
+		char *rp = strrchr(stat, ')'); /* comm may contain spaces and parentheses */
+		int ppid;
+		if (rp != NULL && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == check_pid &&
+		    kill((pid_t)atoi(e->d_name), SIGKILL) < 0 && errno != ESRCH)
+			warnx("kill healthcheck process %s: %s", e->d_name, strerror(errno));
+	}
+	closedir(d);
+}
+
+/* Timeout: SIGKILL to the check's process in the container (the runtime then exits); with runtime_too, to the runtime. */
 static void kill_check(bool runtime_too)
 {
 	pid_t inner = read_pid_file();
 	if (inner > 0 && kill(inner, SIGKILL) < 0 && errno != ESRCH)
 		warnx("kill healthcheck %d: %s", (int)inner, strerror(errno));
-	if ((runtime_too || inner <= 0) && check_pid > 0 && kill(check_pid, SIGKILL) < 0 && errno != ESRCH)
+	if (check_pid > 0)
+		kill_runtime_children();
+	if (runtime_too && check_pid > 0 && kill(check_pid, SIGKILL) < 0 && errno != ESRCH)
 		warnx("kill healthcheck runtime %d: %s", (int)check_pid, strerror(errno));
 }
 
@@ -394,10 +434,12 @@ void health_on_timer(void)
 		if (!check_timed_out && now >= check_deadline_ms) {
 			check_timed_out = true;
 			kill_check(false);
-			check_kill_ms = now + HEALTH_KILL_GRACE_MS;
+			check_kill_ms = now + HEALTH_KILL_EVERY_MS;
+			check_grace_ms = now + HEALTH_KILL_GRACE_MS;
 		} else if (check_kill_ms >= 0 && now >= check_kill_ms) {
-			kill_check(true);
-			check_kill_ms = -1;
+			bool last = now >= check_grace_ms;
+			kill_check(last);
+			check_kill_ms = last ? -1 : now + HEALTH_KILL_EVERY_MS;
 		}
 		return;
 	}

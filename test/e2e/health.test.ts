@@ -91,7 +91,7 @@ describe('healthchecks', () => {
     expect(['starting', 'healthy']).toContain(first.State.Health?.Status)
 
     const healthy = await waitFor(() => inspect('flaky'), (i) => i.State.Health?.Status === 'healthy')
-    expect(healthy.State.Health?.FailingStreak).toBe(0)
+    expect(healthy.State.Health?.FailingStreak).toBeLessThan(3) // check 3 may have failed meanwhile
     expect(healthy.State.Health?.Log[0]).toMatchObject({ExitCode: 0, Output: 'check 1\n'})
     expect(await psStatus('flaky')).toMatch(/^Up .* \(healthy\)$/)
 
@@ -211,7 +211,7 @@ describe('healthchecks', () => {
     const dur = await ctr(['create', '--name', 'bad2', '--health-cmd', 'true', '--health-interval', '10', busybox], {env: env()})
     expect(dur.exitCode).toBe(125)
     expect(dur.stderr).toMatch(/invalid duration "10"/)
-    expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout.trim()).toBe('')
+    for (const name of ['bad1', 'bad2']) expect((await ctr(['inspect', name], {env: env()})).exitCode).not.toBe(0)
   })
 })
 
