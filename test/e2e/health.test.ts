@@ -111,13 +111,16 @@ describe('healthchecks', () => {
 
   it('kills a check that hangs at its timeout (exit -1, docker\'s message) and leaves no check process', async () => {
     const id = await runD(['--name', 'hang', '--health-cmd', 'sleep 777', '--health-timeout', '500ms', '--health-interval', '300ms', '--health-retries', '1', busybox, 'sleep', '1000'])
-    const i = await waitFor(() => inspect('hang'), (x) => x.State.Health?.Status === 'unhealthy')
+    // three checks timed out and were killed
+    const i = await waitFor(() => inspect('hang'), (x) => (x.State.Health?.Log.length ?? 0) >= 3, 30_000)
+    expect(i.State.Health).toMatchObject({Status: 'unhealthy'})
+    expect(i.State.Health!.FailingStreak).toBeGreaterThanOrEqual(3)
     const entry = i.State.Health!.Log[0]!
     expect(entry).toMatchObject({ExitCode: -1, Output: 'Health check exceeded timeout (500ms)'})
     const took = Date.parse(entry.End) - Date.parse(entry.Start)
     expect(took).toBeGreaterThanOrEqual(450)
     expect(took).toBeLessThan(3000)
-    // the killed checks are gone: at most the one running now is there
+    // the killed checks are gone: at most the one running now is there (no orphan piles up)
     const ps = await ctr(['exec', 'hang', 'ps', '-o', 'pid,args'], {env: env()})
     expect(ps.stdout.split('\n').filter((l) => l.includes('sleep 777')).length).toBeLessThanOrEqual(1)
 
