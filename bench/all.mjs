@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Runs every bench (startup, pull, run, net, unpack) in one go and prints one summary table; the JSON
+// Runs every bench (startup, pull, run, net, unpack, health) in one go and prints one summary table; the JSON
 // (every bench's details + the table) goes to bench/results/all-<time>.json and all-latest.json,
 // and, for a complete run, to the committed bench/results/LATEST.json + LATEST.md (with the
 // machine described) that the README's table is generated from (node bench/readme-table.mjs).
 //
 //   npm run bench -- [--runs N] [--quick] [--no-peers]      (or: node bench/all.mjs ...)
+import {benchHealth} from './health.mjs'
 import {benchNet} from './net.mjs'
 import {benchPull} from './pull.mjs'
 import {benchRun} from './run.mjs'
@@ -19,6 +20,7 @@ const BENCHES = [
   ['run', benchRun],
   ['net', benchNet],
   ['unpack', benchUnpack],
+  ['health', benchHealth],
 ]
 
 async function all(options) {

@@ -6,6 +6,7 @@
  *               --state-dir DIR --log FILE --exit-file FILE [--tty] [--stdin]
  *               [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]
  *               [--log-max-size BYTES [--log-max-files N]]
+ *               [--health-file FILE --health-arg ARG... [--health-interval MS] ...] (shim-health.c)
  *
  * It mounts the rootfs (by running the mount program, e.g. fuse-overlayfs), runs
  * `RUNTIME create`, reports `created PID` or `error MSG` on the sync fd, waits for a START frame
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "shim-health.h" /* HEALTH: the healthcheck (shim-health.c) */
 
 #define MAX_ARGS 64
 #define MAX_CLIENTS 32
@@ -65,11 +67,13 @@ enum {
 	F_RESIZE = 3,
 	F_SIGNAL = 4,
 	F_START = 5,
+	F_HEALTHCHECK = 6, /* HEALTH */
 	F_STDOUT = 17,
 	F_STDERR = 18,
 	F_EXIT = 19,
 	F_STARTED = 20,
 	F_ERROR = 21,
+	F_HEALTH = 22, /* HEALTH */
 };
 
 /* ---- options ---------------------------------------------------------------------------- */
@@ -122,6 +126,7 @@ struct client {
 	char *backlog; /* output not yet accepted by the socket (heap, only for slow clients) */
 	size_t backlog_len, backlog_cap;
 	int64_t stalled_since; /* when the backlog reached CLIENT_BACKLOG_MAX (0: it has not) */
+	bool wants_health;     /* HEALTH: sent HEALTHCHECK, waits for the result */
 };
 static struct client clients[MAX_CLIENTS];
 static int n_clients;
@@ -258,6 +263,8 @@ static void reap_children(void)
 				continue;
 			return;
 		}
+		if (health_on_child_exit(pid, status)) /* HEALTH */
+			continue;
 		if (pid == container_pid && !container_exited) {
 			container_exited = true;
 			container_status = status;
@@ -555,6 +562,24 @@ static void broadcast(uint8_t type, const void *data, size_t len)
 		client_send(&clients[i], type, data, len);
 }
 
+/* HEALTH: a check's result to the clients that asked for one: i32 BE exit code, then the status. */
+static void health_reply(int exit_code, const char *status)
+{
+	uint8_t payload[4 + 16];
+	size_t n = strlen(status) < 16 ? strlen(status) : 16;
+	payload[0] = (uint8_t)((uint32_t)exit_code >> 24);
+	payload[1] = (uint8_t)((uint32_t)exit_code >> 16);
+	payload[2] = (uint8_t)((uint32_t)exit_code >> 8);
+	payload[3] = (uint8_t)exit_code;
+	memcpy(payload + 4, status, n);
+	for (int i = 0; i < n_clients; i++) {
+		if (!clients[i].wants_health)
+			continue;
+		clients[i].wants_health = false;
+		client_send(&clients[i], F_HEALTH, payload, 4 + n);
+	}
+}
+
 static void accept_clients(void)
 {
 	for (;;) {
@@ -660,6 +685,15 @@ static void dispatch(struct client *c)
 				warnx("kill %d %d: %s", (int)container_pid, c->small[0], strerror(errno));
 		break;
 	case F_START: do_start(c); break;
+	case F_HEALTHCHECK: /* HEALTH */
+		if (!health_enabled() || !started || container_exited) {
+			static const char msg[] = "container has no healthcheck or is not running";
+			client_send(c, F_ERROR, msg, sizeof msg - 1);
+		} else {
+			c->wants_health = true;
+			health_request();
+		}
+		break;
 	default: break; /* unknown control frames are ignored */
 	}
 }
@@ -841,6 +875,7 @@ static void do_start(struct client *c)
 	started = true; /* from now on SIGTERM/SIGINT go to the container */
 	int status = run_runtime(sub, err, sizeof err);
 	if (status_ok(status)) {
+		health_start(); /* HEALTH: "starting" is on disk before anyone hears STARTED */
 		broadcast(F_STARTED, NULL, 0);
 		return;
 	}
@@ -935,6 +970,7 @@ static void cleanup_and_exit(int code)
 	if (in_cleanup)
 		_exit(code);
 	in_cleanup = true;
+	health_stop(); /* HEALTH */
 	if (sync_fd >= 0)
 		sync_report("error shim failed (see its diagnostics)");
 	if (container_pid > 0 || started) {
@@ -1039,6 +1075,7 @@ static void finish(void)
 	close_fd(&err_fd);
 	close_fd(&stdin_fd);
 	close_fd(&log_fd);
+	health_stop(); /* HEALTH */
 
 	const char *sub[] = {"delete", "--force", opt_id, NULL};
 	char err[ERRMSG_MAX];
@@ -1082,7 +1119,9 @@ static void usage(void)
 	      "       [--mount-program PATH [--mount-arg ARG]...] --rootfs DIR --state-dir DIR\n"
 	      "       --log FILE --exit-file FILE [--tty] [--stdin]\n"
 	      "       [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]\n"
-	      "       [--log-max-size BYTES [--log-max-files N]]\n",
+	      "       [--log-max-size BYTES [--log-max-files N]]\n"
+	      "       [--health-file FILE --health-arg ARG... [--health-interval MS] [--health-timeout MS]\n"
+	      "        [--health-retries N] [--health-start-period MS] [--health-start-interval MS]]\n",
 	      stderr);
 	exit(2);
 }
@@ -1117,11 +1156,19 @@ static void parse_args(int argc, char **argv)
 		{"start-timeout", required_argument, NULL, 'T'},
 		{"log-max-size", required_argument, NULL, 'Z'},
 		{"log-max-files", required_argument, NULL, 'N'},
+		/* HEALTH: parsed by shim-health.c */
+		{"health-file", required_argument, NULL, 'H'},
+		{"health-arg", required_argument, NULL, 'H'},
+		{"health-interval", required_argument, NULL, 'H'},
+		{"health-timeout", required_argument, NULL, 'H'},
+		{"health-retries", required_argument, NULL, 'H'},
+		{"health-start-period", required_argument, NULL, 'H'},
+		{"health-start-interval", required_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, idx = 0;
 	char *end;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		switch (c) {
 		case 'i': opt_id = optarg; break;
 		case 'b': opt_bundle = optarg; break;
@@ -1159,6 +1206,10 @@ static void parse_args(int argc, char **argv)
 			errno = 0;
 			log_max_files = (int)strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || log_max_files < 1 || log_max_files > MAX_LOG_FILES)
+				usage();
+			break;
+		case 'H':
+			if (!health_parse_option(opts[idx].name, optarg))
 				usage();
 			break;
 		default: usage();
@@ -1403,7 +1454,7 @@ static int min_timeout(int a, int64_t b)
 static void main_loop(void)
 {
 	int64_t start_deadline = now_ms() + start_timeout_ms, drain_deadline = -1;
-	struct pollfd p[5 + MAX_CLIENTS];
+	struct pollfd p[6 + MAX_CLIENTS];
 	for (;;) {
 		if (container_exited && drain_deadline < 0)
 			drain_deadline = now_ms() + DRAIN_TIMEOUT_MS;
@@ -1421,6 +1472,8 @@ static void main_loop(void)
 			timeout = min_timeout(timeout, start_deadline - now_ms());
 		if (drain_deadline >= 0)
 			timeout = min_timeout(timeout, drain_deadline - now_ms());
+		if (!container_exited && health_timeout_ms() >= 0) /* HEALTH */
+			timeout = min_timeout(timeout, health_timeout_ms());
 		if (stdin_fd < 0)
 			stdin_pending_len = 0;
 		int np = 0;
@@ -1434,14 +1487,20 @@ static void main_loop(void)
 			p[np++] = (struct pollfd){.fd = clients[i].fd,
 						  .events = (short)((stdin_pending_len == 0 ? POLLIN : 0) |
 								    (clients[i].backlog_len > 0 ? POLLOUT : 0))};
+		int health_slot = np; /* HEALTH: the running check's output, after the clients */
+		p[np++] = (struct pollfd){.fd = health_poll_fd(), .events = POLLIN};
 		int r = poll(p, (nfds_t)np, timeout);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll: %s", strerror(errno));
 		}
+		if (!container_exited) /* HEALTH: checks due, timeouts */
+			health_on_timer();
 		if (r == 0)
 			continue;
+		if (p[health_slot].revents && p[health_slot].fd >= 0 && p[health_slot].fd == health_poll_fd()) /* HEALTH */
+			health_on_readable();
 		if (p[0].revents)
 			handle_signals();
 		if (p[1].revents)
@@ -1453,7 +1512,7 @@ static void main_loop(void)
 		if (p[4].revents)
 			stdin_flush();
 		int n = n_clients; /* clients accepted above have no slot in p[] yet */
-		for (int i = 0; i < n && 5 + i < np; i++) {
+		for (int i = 0; i < n && 5 + i < health_slot; i++) {
 			struct client *c = &clients[i];
 			short re = p[5 + i].revents;
 			if (c->fd < 0 || c->fd != p[5 + i].fd || !re)
@@ -1484,6 +1543,10 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		die("prctl PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 	setup_signals();
+	static const char *health_prefix[MAX_ARGS + 2]; /* HEALTH */
+	static const char *const no_sub[] = {NULL};
+	health_init(runtime_argv(health_prefix, no_sub), opt_id, opt_state_dir);
+	health_done = health_reply;
 	if (mkdir(opt_state_dir, 0700) < 0 && errno != EEXIST)
 		die("mkdir %s: %s", opt_state_dir, strerror(errno));
 	if (!log_open(false)) {

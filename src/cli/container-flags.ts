@@ -34,6 +34,13 @@ export const createFlags = {
     multiple: true,
     multipleNonGreedy: true,
   }),
+  'health-cmd': Flags.string({description: 'command to run to check health (run with /bin/sh -c in the container)'}),
+  'health-interval': Flags.string({description: 'time between running the check (ms|s|m|h) (default 30s)'}),
+  'health-timeout': Flags.string({description: 'maximum time to allow one check to run (ms|s|m|h) (default 30s)'}),
+  'health-retries': Flags.integer({description: 'consecutive failures needed to report unhealthy (default 3)'}),
+  'health-start-period': Flags.string({description: 'start period for the container to initialize before failures count (ms|s|m|h) (default 0s)'}),
+  'health-start-interval': Flags.string({description: 'time between running the check during the start period (ms|s|m|h) (default 5s)'}),
+  'no-healthcheck': Flags.boolean({description: "disable any container-specified HEALTHCHECK (the image's too)"}),
   'log-opt': Flags.string({description: 'log rotation: max-size=SIZE (k, m, g units), max-file=N (files kept)', multiple: true, multipleNonGreedy: true}),
 }
 
@@ -65,6 +72,13 @@ type Parsed = {
   label?: string[]
   'security-opt'?: string[]
   'log-opt'?: string[]
+  'health-cmd'?: string
+  'health-interval'?: string
+  'health-timeout'?: string
+  'health-retries'?: number
+  'health-start-period'?: string
+  'health-start-interval'?: string
+  'no-healthcheck'?: boolean
 }
 
 export function toCreateOptions(flags: Parsed, image: string, args: string[]): CreateOptions {
@@ -99,5 +113,14 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     labels: flags.label ?? [],
     securityOpts: flags['security-opt'] ?? [],
     logOpts: flags['log-opt'] ?? [],
+    health: {
+      cmd: flags['health-cmd'],
+      interval: flags['health-interval'],
+      timeout: flags['health-timeout'],
+      retries: flags['health-retries'],
+      startPeriod: flags['health-start-period'],
+      startInterval: flags['health-start-interval'],
+      none: flags['no-healthcheck'],
+    },
   }
 }

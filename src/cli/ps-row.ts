@@ -2,7 +2,7 @@
  * One `ps` row as docker's --format sees it (docker/cli formatter.ContainerContext): the fields
  * `{{.ID}}`, `{{.Names}}`, `{{.Label "k"}}` ... and what `--format json` prints for it.
  */
-import {containerCommand, type ContainerSummary} from '../engine/containers.js'
+import {containerCommand, type ContainerSummary, healthSuffix} from '../engine/containers.js'
 import type {ListingFormat} from '../format/output.js'
 import {goTime} from '../format/go-values.js'
 import {ago, humanDuration, humanSize} from './table.js'
@@ -38,7 +38,7 @@ export function ellipsis(s: string, max: number): string {
 }
 
 export function statusText(s: ContainerSummary['status'], now = Date.now()): string {
-  if (s.running) return `Up ${humanDuration(now - Date.parse(s.startedAt ?? new Date(now).toISOString()))}`
+  if (s.running) return `Up ${humanDuration(now - Date.parse(s.startedAt ?? new Date(now).toISOString()))}${healthSuffix(s.health)}`
   if (s.status === 'paused') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? new Date(now).toISOString()))} (Paused)`
   if (s.status === 'exited') return `Exited (${s.exit?.exitCode ?? 0}) ${ago(s.exit?.finishedAt, now)}`
   return 'Created'

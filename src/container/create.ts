@@ -17,6 +17,7 @@ import {readImageConfig, resolveImage} from '../store/images.js'
 import {lowerDirs as layerLowerDirs} from '../store/layers.js'
 import {acquireLease, releaseLease} from '../store/leases.js'
 import {findInitBinary} from './init-binary.js'
+import {healthFromFlags, healthRun, mergeHealth} from './health.js'
 import {resolveLogConfig} from './log-config.js'
 import type {CreateOptions} from './options.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, saveRecord} from './record.js'
@@ -67,6 +68,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const noNewPrivileges = security.noNewPrivileges ?? ctx.config.security.noNewPrivileges
   const image = await imageForRun(ctx, opts.image, opts.platform, events)
   const imageConfig: ImageConfig = await readImageConfig(ctx.store, image)
+  const healthcheck = mergeHealth(healthFromFlags(opts.health ?? {}), imageConfig.config?.Healthcheck)
+  healthRun(healthcheck) // refuses an unknown type before anything is written
   const ports = resolvePublish(opts.publish, opts.publishAll ? Object.keys(imageConfig.config?.ExposedPorts ?? {}) : [], network)
 
   const id = newContainerId()
@@ -171,6 +174,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
         noNewPrivileges,
       },
       logConfig,
+      ...(healthcheck ? {healthcheck} : {}),
     }
     await saveRecord(ctx, rec)
     await rm(join(paths.dir, 'creating'), {force: true})

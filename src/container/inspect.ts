@@ -152,6 +152,7 @@ export function containerInspect(input: ContainerInspectInput) {
       FinishedAt: (exited ? s.exit?.finishedAt : undefined) ?? ZERO_TIME,
       /** ctr-ts: the container's shim process. */
       ShimPid: s.running ? (s.shimPid ?? 0) : 0,
+      ...(s.health ? {Health: s.health} : {}),
     },
     Image: rec.image,
     /** ctr-ts: the reference the container was created from. */
@@ -228,6 +229,7 @@ export function containerInspect(input: ContainerInspectInput) {
       OnBuild: null,
       Labels: rec.labels ?? {},
       StopSignal: rec.stopSignal,
+      ...(rec.healthcheck ? {Healthcheck: rec.healthcheck} : {}),
     },
     NetworkSettings: networkSettings(rec, s.running, input.boundPorts),
   }

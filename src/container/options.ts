@@ -1,3 +1,5 @@
+import type {HealthFlags} from './health.js'
+
 /** Everything `create`/`run` accept, already parsed from flags. */
 export interface CreateOptions {
   image: string
@@ -33,4 +35,6 @@ export interface CreateOptions {
   securityOpts?: string[]
   /** --log-opt KEY=VALUE (max-size, max-file). */
   logOpts: string[]
+  /** --health-* and --no-healthcheck, as given. */
+  health?: HealthFlags
 }

@@ -4,6 +4,7 @@ import {setupNetwork} from '../network/setup.js'
 import {fuseOverlayCommand} from '../rootfs/overlay.js'
 import type {AttachClient} from '../shim/attach.js'
 import {lowerDirs} from '../store/layers.js'
+import {healthFile, healthRun} from './health.js'
 import {autoRemoveExitCommand, settleAutoRemove} from './auto-remove.js'
 import {type ContainerRecord, containerPaths} from './record.js'
 import {containerStatus} from './status.js'
@@ -40,6 +41,12 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
   }
 }
 
+/** The shim's healthcheck: the check's argv, its timers, and where it records State.Health. */
+function healthFor(rec: ContainerRecord, containerDir: string) {
+  const run = healthRun(rec.healthcheck)
+  return run ? {...run, stateFile: healthFile(containerDir)} : undefined
+}
+
 async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions): Promise<AttachClient | undefined> {
   const paths = containerPaths(ctx, rec.id)
   const task = containerTask(ctx, rec)
@@ -49,6 +56,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     stdin: rec.stdin,
     mount,
     exitCommand: autoRemoveExitCommand(ctx, rec),
+    health: healthFor(rec, paths.dir),
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
   })
   const client = await task.attach()

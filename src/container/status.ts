@@ -1,6 +1,7 @@
 import type {Context} from '../context.js'
 import {dockerStatus} from '../runtime/status.js'
-import {type ContainerRecord, type ExitInfo, type PortMapping, readState} from './record.js'
+import {type HealthState, readHealth} from './health.js'
+import {type ContainerRecord, containerPaths, type ExitInfo, type PortMapping, readState} from './record.js'
 import {containerTask} from './task.js'
 
 export {isAlive, processStartTime} from '../runtime/process.js'
@@ -14,13 +15,16 @@ export interface ContainerStatus {
   containerPid?: number
   startedAt?: string
   exit?: ExitInfo
+  /** docker's State.Health (containers with a healthcheck that have been started). */
+  health?: HealthState
 }
 
 /** docker's view of the container's Task state. */
 export function containerStatus(ctx: Context, rec: ContainerRecord): ContainerStatus {
   const s = containerTask(ctx, rec).state()
   const status = dockerStatus(s.status)
-  return {status, running: status === 'running', shimPid: s.shimPid, containerPid: s.pid, startedAt: s.startedAt, exit: s.exit}
+  const health = rec.healthcheck ? readHealth(containerPaths(ctx, rec.id).dir, rec.healthcheck) : undefined
+  return {status, running: status === 'running', shimPid: s.shimPid, containerPid: s.pid, startedAt: s.startedAt, exit: s.exit, ...(health ? {health} : {})}
 }
 
 /** Published ports: the host ports actually bound while it runs, else what was asked for. */

@@ -16,6 +16,8 @@ import {relaySession, type SessionOptions, type SessionResult} from '../containe
 import {startContainer} from '../container/start.js'
 import {containerStatus, type ContainerStatus, publishedPorts} from '../container/status.js'
 import {containerTask} from '../container/task.js'
+import {runHealthcheck} from '../container/health-run.js'
+import {parseWaitCondition, waitForCondition} from '../container/wait-condition.js'
 import {ConflictError, UsageError} from '../errors.js'
 import type {PortMapping} from '../network/ports.js'
 import {lowerDirs} from '../store/layers.js'
@@ -34,6 +36,9 @@ export type {CreateOptions} from '../container/options.js'
 export type {ContainerRecord} from '../container/record.js'
 export type {SessionIO, SessionOptions, SessionResult} from '../container/session.js'
 export type {ContainerStatus} from '../container/status.js'
+export type {HealthState} from '../container/health.js'
+export {healthSuffix} from '../container/health.js'
+export {WAIT_CONDITIONS} from '../container/wait-condition.js'
 export type {PortMapping} from '../network/ports.js'
 
 /** Creates a container (pulling its image first when missing); nothing runs yet. */
@@ -102,10 +107,19 @@ export async function kill(ctx: Context, container: string, signal: string | num
   await signalContainer(ctx, await findContainer(ctx, container), signal)
 }
 
-/** docker wait: the exit code once the container has exited. */
-export async function wait(ctx: Context, container: string): Promise<number> {
-  const exit = await waitForExit(ctx, await findContainer(ctx, container))
-  return exit?.exitCode ?? 0
+/**
+ * docker wait: the exit code once the container has exited; with a condition (docker's
+ * not-running, next-exit, removed; podman's healthy, unhealthy: then -1) once that holds.
+ */
+export async function wait(ctx: Context, container: string, condition?: string): Promise<number> {
+  const rec = await findContainer(ctx, container)
+  if (condition === undefined) return (await waitForExit(ctx, rec))?.exitCode ?? 0
+  return waitForCondition(ctx, rec, parseWaitCondition(condition))
+}
+
+/** podman healthcheck run: one check now, recorded; its exit code and the status after it. */
+export async function healthcheck(ctx: Context, container: string): Promise<{exitCode: number; status: string}> {
+  return runHealthcheck(ctx, await findContainer(ctx, container))
 }
 
 /** docker rm: refuses a running container unless `force`. */

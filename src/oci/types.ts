@@ -69,6 +69,8 @@ export interface ImageConfig {
     WorkingDir?: string
     Labels?: Record<string, string>
     StopSignal?: string
+    /** HEALTHCHECK (docker's HealthConfig; durations in nanoseconds). */
+    Healthcheck?: {Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number}
   }
   rootfs: {type: 'layers'; diff_ids: string[]}
   history?: Array<{created?: string; created_by?: string; empty_layer?: boolean; comment?: string}>

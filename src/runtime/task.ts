@@ -7,7 +7,7 @@ import type {Readable, Writable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {RuntimeError} from '../errors.js'
 import {AttachClient} from '../shim/attach.js'
-import {spawnShim} from '../shim/spawn.js'
+import {type ShimHealth, spawnShim} from '../shim/spawn.js'
 import {userNsArgv} from '../userns/exec.js'
 import {helperPath} from '../userns/helpers.js'
 import {currentMapping} from '../userns/idmap.js'
@@ -65,6 +65,8 @@ export interface CreateTaskOptions {
   exitCommand?: string[]
   /** The shim rotates the container log past maxSize bytes, keeping maxFiles files. */
   logRotation?: {maxSize: number; maxFiles: number}
+  /** The shim runs this check in the container on its timer and records State.Health in stateFile. */
+  health?: ShimHealth
 }
 
 export interface ExecIO {
@@ -173,6 +175,7 @@ export class ShimTask implements Task {
       stateDir: this.files.runDir,
       logFile: this.files.logFile,
       logRotation: opts.logRotation,
+      health: opts.health,
       exitFile: this.files.exitFile,
       tty: opts.tty,
       stdin: opts.stdin,

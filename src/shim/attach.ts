@@ -4,6 +4,8 @@ import {RuntimeError} from '../errors.js'
 import {
   exitCodeOf,
   FrameDecoder,
+  healthCheckFrame,
+  healthResultOf,
   FrameType,
   resizeFrame,
   signalFrame,
@@ -32,6 +34,7 @@ export interface AttachClientEvents {
 export class AttachClient extends EventEmitter<AttachClientEvents> {
   private readonly decoder = new FrameDecoder()
   private pendingStart?: {resolve: () => void; reject: (err: Error) => void}
+  private pendingHealth?: {resolve: (r: {exitCode: number; status: string}) => void; reject: (err: Error) => void}
   private exitCode?: number
   private closed = false
 
@@ -81,6 +84,15 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
     return new Promise((resolve, reject) => {
       this.pendingStart = {resolve, reject}
       if (!this.write(startFrame()) && this.closed) this.failStart('the shim closed the connection')
+    })
+  }
+
+  /** Runs one healthcheck now (HEALTHCHECK frame): its exit code and the status after it; RuntimeError on ERROR. */
+  healthcheck(): Promise<{exitCode: number; status: string}> {
+    if (this.pendingHealth) return Promise.reject(new RuntimeError('a healthcheck is already in progress'))
+    return new Promise((resolve, reject) => {
+      this.pendingHealth = {resolve, reject}
+      if (!this.write(healthCheckFrame()) && this.closed) this.failHealth('the shim closed the connection')
     })
   }
 
@@ -160,9 +172,16 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
         p?.resolve()
         break
       }
+      case FrameType.Health: {
+        const p = this.pendingHealth
+        this.pendingHealth = undefined
+        p?.resolve(healthResultOf(frame))
+        break
+      }
       case FrameType.Error: {
         const message = frame.payload.toString('utf8')
         if (this.pendingStart) this.failStart(message)
+        else if (this.pendingHealth) this.failHealth(message)
         else this.emit('shim-error', message)
         break
       }
@@ -177,9 +196,16 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
     p?.reject(new RuntimeError(message))
   }
 
+  private failHealth(message: string): void {
+    const p = this.pendingHealth
+    this.pendingHealth = undefined
+    p?.reject(new RuntimeError(message))
+  }
+
   private onClose(): void {
     if (this.closed) return
     this.closed = true
+    if (this.pendingHealth) this.failHealth('the container exited during the healthcheck')
     if (this.pendingStart) this.failStart('the shim closed the connection before the container started')
     this.emit('close')
   }

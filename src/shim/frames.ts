@@ -9,11 +9,13 @@ export const FrameType = {
   Resize: 3,
   Signal: 4,
   Start: 5,
+  HealthCheck: 6,
   Stdout: 17,
   Stderr: 18,
   Exit: 19,
   Started: 20,
   Error: 21,
+  Health: 22,
 } as const
 export type FrameType = (typeof FrameType)[keyof typeof FrameType]
 
@@ -38,6 +40,13 @@ export function encodeFrame(type: number, payload: Uint8Array = Buffer.alloc(0))
 export const stdinFrame = (data: Uint8Array): Buffer => encodeFrame(FrameType.Stdin, data)
 export const stdinCloseFrame = (): Buffer => encodeFrame(FrameType.StdinClose)
 export const startFrame = (): Buffer => encodeFrame(FrameType.Start)
+export const healthCheckFrame = (): Buffer => encodeFrame(FrameType.HealthCheck)
+
+/** A HEALTH frame: the check's exit code (i32 BE) and the status after it. */
+export function healthResultOf(frame: Frame): {exitCode: number; status: string} {
+  if (frame.payload.length < 4) throw new RangeError('HEALTH frame too short')
+  return {exitCode: frame.payload.readInt32BE(0), status: frame.payload.subarray(4).toString('utf8')}
+}
 
 export function resizeFrame(rows: number, cols: number): Buffer {
   const p = Buffer.alloc(4)

@@ -3,6 +3,17 @@ import {closeSync, openSync, readFileSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {RuntimeError} from '../errors.js'
 
+/** The healthcheck the shim runs (shim/PROTOCOL.md, Healthcheck): argv, timers in ms, the State.Health file. */
+export interface ShimHealth {
+  stateFile: string
+  args: string[]
+  intervalMs: number
+  timeoutMs: number
+  startPeriodMs: number
+  startIntervalMs: number
+  retries: number
+}
+
 export interface SpawnShimOptions {
   /** The user-namespace prefix: file and args (ending with `--`) that run a program in the namespace. */
   userns: {file: string; args: string[]}
@@ -19,6 +30,7 @@ export interface SpawnShimOptions {
   /** Rotate the log once it would grow past maxSize bytes, keeping maxFiles files in all. */
   logRotation?: {maxSize: number; maxFiles: number}
   exitFile: string
+  health?: ShimHealth
   tty: boolean
   stdin: boolean
   /** Program and arguments run (detached, not waited for) after the container exited. */
@@ -52,6 +64,13 @@ export function shimArgs(o: SpawnShimOptions): string[] {
   }
   args.push('--rootfs', o.rootfs, '--state-dir', o.stateDir, '--log', o.logFile, '--exit-file', o.exitFile)
   if (o.logRotation) args.push('--log-max-size', String(o.logRotation.maxSize), '--log-max-files', String(o.logRotation.maxFiles))
+  if (o.health) {
+    const h = o.health
+    args.push('--health-file', h.stateFile)
+    for (const a of h.args) args.push('--health-arg', a)
+    args.push('--health-interval', String(h.intervalMs), '--health-timeout', String(h.timeoutMs), '--health-retries', String(h.retries))
+    args.push('--health-start-period', String(h.startPeriodMs), '--health-start-interval', String(h.startIntervalMs))
+  }
   if (o.tty) args.push('--tty')
   if (o.stdin) args.push('--stdin')
   if (o.exitCommand && o.exitCommand.length > 0) {

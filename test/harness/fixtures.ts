@@ -155,7 +155,7 @@ export interface BuiltIndex {
 
 const ociLayerType: Record<Compression, string> = {gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer}
 
-async function buildLayer(entries: TarEntry[], createdBy: string): Promise<BuiltLayer> {
+export async function buildLayer(entries: TarEntry[], createdBy: string): Promise<BuiltLayer> {
   const tar = await buildTar(entries)
   const blobs = {} as Record<Compression, Blob>
   for (const c of ['gzip', 'zstd', 'none'] as const) {
