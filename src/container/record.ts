@@ -14,6 +14,7 @@ import type {TaskRecord} from '../runtime/task.js'
 export type {PortMapping} from '../network/ports.js'
 export type {ExitInfo} from '../runtime/status.js'
 import type {LogConfig} from './log-config.js'
+import type {RunHostConfig} from './run-flags.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -52,6 +53,11 @@ export interface ContainerRecord {
   security?: {seccomp: string; seccompFile?: string; noNewPrivileges: boolean}
   /** Log rotation (--log-opt, logs.* defaults); absent in records of older versions: no limit. */
   logConfig?: LogConfig
+  // --- docker parity run/create flags (flags helper) ---
+  /** --stop-timeout: seconds `stop` waits before SIGKILL when not told (-1: forever). */
+  stopTimeout?: number
+  /** --add-host, --dns, --privileged, ... as docker's inspect HostConfig shows them. */
+  hostConfig?: RunHostConfig
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

@@ -86,9 +86,10 @@ export async function attach(ctx: Context, container: string, session: SessionFo
   return relaySession(client, opts)
 }
 
-/** docker stop: the stop signal, SIGKILL after `timeoutSec`. */
-export async function stop(ctx: Context, container: string, timeoutSec: number): Promise<void> {
-  await stopContainer(ctx, await findContainer(ctx, container), timeoutSec)
+/** docker stop: the stop signal, SIGKILL after `timeoutSec` (default: the container's --stop-timeout, else 10; -1: never). */
+export async function stop(ctx: Context, container: string, timeoutSec?: number): Promise<void> {
+  const rec = await findContainer(ctx, container)
+  await stopContainer(ctx, rec, timeoutSec ?? rec.stopTimeout ?? 10)
 }
 
 /** docker kill: a signal (name or number) to the container's init. */
@@ -172,6 +173,7 @@ export async function inspect(ctx: Context, container: string) {
       Tty: rec.tty === true,
       OpenStdin: rec.stdin === true,
       StopSignal: rec.stopSignal,
+      ...(rec.stopTimeout !== undefined ? {StopTimeout: rec.stopTimeout} : {}),
       Labels: rec.labels,
     },
     HostConfig: {
@@ -182,6 +184,7 @@ export async function inspect(ctx: Context, container: string) {
       Runtime: rec.runtime,
       PortBindings: publishedPorts(ctx, rec, s),
       LogConfig: inspectLogConfig(rec.logConfig),
+      ...rec.hostConfig,
       // docker's form; records of older versions had no filter and no-new-privileges on.
       SecurityOpt: rec.security
         ? [`seccomp=${rec.security.seccomp}`, `no-new-privileges=${rec.security.noNewPrivileges}`]
