@@ -1,4 +1,4 @@
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
@@ -16,7 +16,7 @@ import {parseGroup, readRootfsFile, resolveUser} from '../spec/user.js'
 import {parsePlatform, platformMatches} from '../image/platform.js'
 import {type PullPolicy, resolveGroupAdd} from '../spec/run-flags.js'
 import {STOP_SIGNAL_ANNOTATION} from '../spec/generate.js'
-import {parseParityFlags, writeCidFile} from './run-flags.js'
+import {parseParityFlags, shareableShmDir, writeCidFile} from './run-flags.js'
 import {readImageConfig, resolveImage} from '../store/images.js'
 import {lowerDirs as layerLowerDirs} from '../store/layers.js'
 import {acquireLease, releaseLease} from '../store/leases.js'
@@ -184,6 +184,12 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       groupAdd,
       unmaskSystemPaths: security.unmaskSystemPaths,
     }
+    if (opts.ipc === 'shareable') {
+      const shm = shareableShmDir(ctx, id)
+      await mkdir(shm, {mode: 0o700})
+      await chmod(shm, 0o1777)
+      input.shmSource = shm
+    }
     const spec = generateSpec(input)
     if (parity.stopSignal) spec.annotations = {...spec.annotations, [STOP_SIGNAL_ANNOTATION]: parity.stopSignal}
     // The filter depends on the container's capabilities (docker's includes/excludes).
@@ -215,6 +221,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       stopSignal: parity.stopSignal ?? imageConfig.config?.StopSignal ?? 'SIGTERM',
       ...(opts.stopTimeout !== undefined ? {stopTimeout: opts.stopTimeout} : {}),
       hostConfig: {...parity.hostConfig, GroupAdd: opts.groupAdd ?? []},
+      ...(Object.keys(parity.joinNamespaces).length > 0 ? {joinNamespaces: parity.joinNamespaces} : {}),
       ports,
       labels,
       security: {

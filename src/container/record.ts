@@ -58,6 +58,8 @@ export interface ContainerRecord {
   stopTimeout?: number
   /** --add-host, --dns, --privileged, ... as docker's inspect HostConfig shows them. */
   hostConfig?: RunHostConfig
+  /** --pid/--ipc container:X: the ids of the containers whose namespaces it shares. */
+  joinNamespaces?: {pid?: string; ipc?: string}
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

@@ -6,7 +6,7 @@ import {ConflictError, UsageError} from '../errors.js'
 import {SLIRP} from '../network/etc-files.js'
 import type {NetworkName} from '../network/mode.js'
 import {parseSignal, signalName, type BindMount, type TmpfsMount} from '../spec/flags.js'
-import type {NamespaceChoice, SpecInput} from '../spec/generate.js'
+import type {NamespaceChoice, RuntimeSpec, SpecInput} from '../spec/generate.js'
 import {
   type NamespaceMode,
   type PullPolicy,
@@ -23,7 +23,7 @@ import {
   parseUlimit,
 } from '../spec/run-flags.js'
 import type {CreateOptions} from './options.js'
-import {findContainer} from './record.js'
+import {type ContainerRecord, containerPaths, findContainer} from './record.js'
 import {containerStatus} from './status.js'
 import {volumeMount} from './volume-mount.js'
 
@@ -54,6 +54,8 @@ export interface ParityFlags {
   tmpfs: TmpfsMount[]
   fileLabels: string[]
   stopSignal?: string
+  /** Containers whose namespaces are shared (ids). */
+  joinNamespaces: {pid?: string; ipc?: string}
   spec: Pick<SpecInput, 'ulimits' | 'shmSize' | 'devices' | 'pidNamespace' | 'ipcNamespace' | 'utsNamespace' | 'sysctls' | 'privileged' | 'shmSource'>
   hostConfig: Omit<RunHostConfig, 'GroupAdd'>
 }
@@ -118,7 +120,7 @@ function privilegedDevices(): NonNullable<SpecInput['devices']> {
 }
 
 /** A namespace of another running container (--pid/--ipc container:X). */
-async function joinNamespace(ctx: Context, flag: 'pid' | 'ipc', mode: NamespaceMode): Promise<{ns: NamespaceChoice; shm?: string}> {
+async function joinNamespace(ctx: Context, flag: 'pid' | 'ipc', mode: NamespaceMode): Promise<{ns: NamespaceChoice; shm?: string; container?: string}> {
   if (mode.kind === 'host') return {ns: {kind: 'host'}}
   if (mode.kind !== 'container') return {ns: {kind: 'private'}}
   const other = await findContainer(ctx, mode.container)
@@ -128,7 +130,42 @@ async function joinNamespace(ctx: Context, flag: 'pid' | 'ipc', mode: NamespaceM
   }
   const path = `/proc/${st.containerPid}/ns/${flag}`
   if (!existsSync(path)) throw new ConflictError(`cannot join the ${flag} namespace of container ${other.name}: its process is gone`)
-  return {ns: {kind: 'join', path}, ...(flag === 'ipc' ? {shm: `/proc/${st.containerPid}/root/dev/shm`} : {})}
+  if (flag === 'ipc' && other.hostConfig?.IpcMode !== 'shareable') {
+    // as docker: /dev/shm can only be shared when the donor keeps it where others can bind it
+    throw new ConflictError(`cannot join the IPC namespace of container ${other.name}: non-shareable IPC (create it with --ipc shareable)`)
+  }
+  return {ns: {kind: 'join', path}, container: other.id, ...(flag === 'ipc' ? {shm: shareableShmDir(ctx, other.id)} : {})}
+}
+
+/** /dev/shm of a container created with --ipc shareable: a directory of its own, bound by those that join it. */
+export function shareableShmDir(ctx: Context, id: string): string {
+  return join(containerPaths(ctx, id).dir, 'shm')
+}
+
+/**
+ * Before a container that shares another's pid or IPC namespace starts: that container must run,
+ * its namespaces' current paths go into the bundle (it may have been restarted since create), and
+ * the new container runs in its user namespace (returned: /proc/PID/ns/user).
+ */
+export async function refreshJoinedNamespaces(ctx: Context, rec: ContainerRecord): Promise<string | undefined> {
+  const joins = rec.joinNamespaces
+  if (!joins || (joins.pid === undefined && joins.ipc === undefined)) return undefined
+  let pid: number | undefined
+  for (const [flag, id] of Object.entries(joins) as Array<['pid' | 'ipc', string]>) {
+    const other = await findContainer(ctx, id).catch(() => {
+      throw new ConflictError(`cannot join the ${flag} namespace of container ${id.slice(0, 12)}: it no longer exists`)
+    })
+    const st = containerStatus(ctx, other)
+    if (!st.running || !st.containerPid) throw new ConflictError(`cannot join the ${flag} namespace of container ${other.name}: it is not running`)
+    pid = st.containerPid
+  }
+  const specPath = containerPaths(ctx, rec.id).spec
+  const spec = JSON.parse(await readFile(specPath, 'utf8')) as RuntimeSpec
+  for (const ns of spec.linux.namespaces) {
+    if ((ns.type === 'pid' && joins.pid) || (ns.type === 'ipc' && joins.ipc)) ns.path = `/proc/${pid}/ns/${ns.type}`
+  }
+  await writeFile(specPath, JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
+  return `/proc/${pid}/ns/user`
 }
 
 function modeText(spec: string | undefined): string {
@@ -164,6 +201,9 @@ export async function parseParityFlags(ctx: Context, opts: CreateOptions, networ
   const utsMode = parseNamespaceMode('uts', opts.uts)
   const pid = await joinNamespace(ctx, 'pid', pidMode)
   const ipc = await joinNamespace(ctx, 'ipc', ipcMode)
+  if (pid.container && ipc.container && pid.container !== ipc.container) {
+    throw new UsageError('--pid container:X and --ipc container:Y must name the same container (containers that share namespaces share a user namespace)')
+  }
   if (shmSize !== undefined && ipc.ns.kind !== 'private') throw new UsageError(`--shm-size cannot be used with --ipc ${opts.ipc}: /dev/shm is not the container's own`)
   const sysctls: Record<string, string> = {}
   for (const s of opts.sysctls ?? []) {
@@ -198,6 +238,7 @@ export async function parseParityFlags(ctx: Context, opts: CreateOptions, networ
     tmpfs,
     fileLabels,
     ...(stopSignal ? {stopSignal} : {}),
+    joinNamespaces: {...(pid.container ? {pid: pid.container} : {}), ...(ipc.container ? {ipc: ipc.container} : {})},
     spec: {
       ...(ulimits.length > 0 ? {ulimits} : {}),
       ...(shmSize !== undefined ? {shmSize} : {}),

@@ -65,6 +65,8 @@ export interface CreateTaskOptions {
   exitCommand?: string[]
   /** The shim rotates the container log past maxSize bytes, keeping maxFiles files. */
   logRotation?: {maxSize: number; maxFiles: number}
+  /** /proc/PID/ns/user of another container to run in (it shares that one's pid or IPC namespace). */
+  joinUserNs?: string
 }
 
 export interface ExecIO {
@@ -161,7 +163,7 @@ export class ShimTask implements Task {
     await rm(this.files.exitFile, {force: true})
     await mkdir(this.files.runDir, {recursive: true, mode: 0o700})
     const result = await spawnShim({
-      userns: userNsArgv(currentMapping(), [], {mount: true}),
+      userns: userNsArgv(currentMapping(), [], {mount: true, join: opts.joinUserNs}),
       shimPath: helperPath('ctr-ts-shim'),
       id: this.id,
       bundle: this.files.bundle,

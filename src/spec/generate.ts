@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {isAbsolute} from 'node:path'
 import {UsageError} from '../errors.js'
 import type {ImageConfig} from '../oci/types.js'
@@ -294,9 +294,12 @@ function systemMounts(network: NetworkMode, ns: Pick<SpecInput, 'pidNamespace' |
     shmSource
       ? {destination: '/dev/shm', type: 'bind', source: shmSource, options: ['rbind', 'nosuid', 'noexec', 'nodev']}
       : {destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${ns.shmSize ?? 65536 * 1024}`]},
-    hostIpc
-      ? {destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev']}
-      : {destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev']},
+    // the host's message queues, when the host has them mounted (a new mqueue mount needs an own IPC namespace)
+    ...(hostIpc
+      ? existsSync('/dev/mqueue')
+        ? [{destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev']}]
+        : []
+      : [{destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev']}]),
     // sysfs can only be mounted by the owner of the network namespace: with the host's network,
     // bind the host's /sys read-only instead (like `runc spec --rootless`).
     ownNetns

@@ -4,7 +4,7 @@
  * --sysctl, --group-add, --stop-signal/--stop-timeout, --label-file, --cidfile, --pull, -a,
  * --privileged, --init-path, and the flags that make no sense rootless.
  */
-import {chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -151,7 +151,12 @@ describe('run flags: mounts and devices', () => {
     const r = await runOut(['--device', '/dev/null:/dev/mynull', img, 'sh', '-c', 'test -c /dev/mynull && echo hi > /dev/mynull && echo ok'])
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe('ok\n')
-    const denied = await runOut(['--device', '/dev/mem', img, 'true'])
+    // a device only root may open (the test runs as an unprivileged user)
+    const closed = readdirSync('/dev').map((n) => join('/dev', n)).find((p) => {
+      const st = lstatSync(p)
+      return st.isCharacterDevice() && st.uid === 0 && (st.mode & 0o006) === 0
+    })!
+    const denied = await runOut(['--device', closed, img, 'true'])
     expect(denied.exitCode).toBe(125)
     expect(denied.stderr.trim().split('\n')).toHaveLength(1)
     expect(denied.stderr).toMatch(/cannot open/)
@@ -175,7 +180,13 @@ describe('run flags: namespaces', () => {
   })
 
   it('--pid and --ipc container:NAME join a running container', async () => {
-    const started = await ctr(['run', '-d', '--name', 'nsowner', img, 'sleep', '300'], {env: env()})
+    const private_ = await ctr(['run', '-d', '--name', 'nsprivate', img, 'sleep', '300'], {env: env()})
+    expect(private_.exitCode, private_.stderr).toBe(0)
+    const refused = await runOut(['--ipc', 'container:nsprivate', img, 'true'])
+    expect(refused.exitCode).toBe(125)
+    expect(refused.stderr).toMatch(/non-shareable IPC/)
+    await ctr(['rm', '-f', 'nsprivate'], {env: env()})
+    const started = await ctr(['run', '-d', '--name', 'nsowner', '--ipc', 'shareable', img, 'sleep', '300'], {env: env()})
     expect(started.exitCode, started.stderr).toBe(0)
     try {
       const r = await runOut(['--pid', 'container:nsowner', '--ipc', 'container:nsowner', img, 'sh', '-c', 'ps -o comm | grep -c sleep; touch /dev/shm/shared'])
