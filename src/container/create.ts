@@ -8,7 +8,7 @@ import {resolvePublish} from '../network/ports.js'
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
 import type {PullEventSink} from '../progress/events.js'
 import {resolveRuntime} from '../runtime/runtime.js'
-import {parseCpus, parseEnvFile, parseMemory} from '../spec/flags.js'
+import {parseCpus, parseEnvFile, parseMemoryLimit} from '../spec/flags.js'
 import {generateSpec, type SpecInput} from '../spec/generate.js'
 import {checkResourceSupport} from '../spec/resources.js'
 import {parseSecurityOpts, resolveSeccomp, seccompFor, seccompLabel} from '../spec/seccomp.js'
@@ -84,7 +84,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const runtime = resolveRuntime(ctx, opts.runtime)
   const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
   const resources = {
-    memory: opts.memory !== undefined ? parseMemory(opts.memory) : undefined,
+    memory: opts.memory !== undefined ? parseMemoryLimit(opts.memory) : undefined,
     cpus: opts.cpus !== undefined ? parseCpus(opts.cpus) : undefined,
     pidsLimit: opts.pidsLimit,
   }

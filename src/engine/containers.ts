@@ -97,9 +97,16 @@ export async function kill(ctx: Context, container: string, signal: string | num
   await signalContainer(ctx, await findContainer(ctx, container), signal)
 }
 
-/** docker wait: the exit code once the container has exited. */
+/**
+ * docker wait: the exit code once the container has exited. A container that never started
+ * (created only, or its start failed before it ran) is not running: like docker's default
+ * `not-running` condition, that returns at once with its exit code (0 when it never ran).
+ */
 export async function wait(ctx: Context, container: string): Promise<number> {
-  const exit = await waitForExit(ctx, await findContainer(ctx, container))
+  const rec = await findContainer(ctx, container)
+  const status = containerStatus(ctx, rec)
+  if (status.status === 'created') return status.exit?.exitCode ?? 0
+  const exit = await waitForExit(ctx, rec)
   return exit?.exitCode ?? 0
 }
 
