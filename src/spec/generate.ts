@@ -4,7 +4,7 @@ import {UsageError} from '../errors.js'
 import type {ImageConfig} from '../oci/types.js'
 import {type BindMount, type TmpfsMount, parseSignal, parseTmpfs, parseVolume, signalName} from './flags.js'
 import type {OciSeccomp} from './seccomp.js'
-import type {ResolvedUser} from './user.js'
+import {MAX_GROUPS, type ResolvedUser} from './user.js'
 import type {Ulimit} from './run-flags.js'
 
 /**
@@ -315,7 +315,9 @@ function systemMounts(network: NetworkMode, ns: Pick<SpecInput, 'pidNamespace' |
  * --group-add, as docker and podman give them (`id` shows `groups=65534(nobody)`).
  */
 export function processGroups(user: Pick<ResolvedUser, 'gid' | 'additionalGids'>, groupAdd: readonly number[] = []): number[] {
-  return [...new Set([user.gid, ...user.additionalGids, ...groupAdd])]
+  const gids = [...new Set([user.gid, ...user.additionalGids, ...groupAdd])]
+  if (gids.length > MAX_GROUPS) throw new UsageError(`the container process would have ${gids.length} groups: more than ${MAX_GROUPS} (the kernel's limit)`)
+  return gids
 }
 
 /** The process's rlimits: RLIMIT_NOFILE by default, then each --ulimit replaces its type. */
