@@ -204,6 +204,9 @@ export async function parseParityFlags(ctx: Context, opts: CreateOptions, networ
   if (pid.container && ipc.container && pid.container !== ipc.container) {
     throw new UsageError('--pid container:X and --ipc container:Y must name the same container (containers that share namespaces share a user namespace)')
   }
+  if (shmSize !== undefined && ipcMode.kind === 'shareable') {
+    throw new UsageError('--shm-size cannot be used with --ipc shareable: its /dev/shm is a directory the containers that join it bind')
+  }
   if (shmSize !== undefined && ipc.ns.kind !== 'private') throw new UsageError(`--shm-size cannot be used with --ipc ${opts.ipc}: /dev/shm is not the container's own`)
   const sysctls: Record<string, string> = {}
   for (const s of opts.sysctls ?? []) {
