@@ -3,6 +3,10 @@
  * /etc/subuid and /etc/subgid ranges, optionally with a new private mount namespace.
  *
  *   ctr-ts-userns [--mount] [--uid-map C:H:N]... [--gid-map C:H:N]... -- PROG [ARGS...]
+ *   ctr-ts-userns [--mount] --join /proc/PID/ns/user -- PROG [ARGS...]
+ *
+ * --join enters the user namespace of another process (a container whose pid or IPC namespace
+ * the new one shares must be in the same user namespace) instead of creating one.
  *
  * The mappings are written by the setuid helpers newuidmap/newgidmap (from a child process, as
  * `unshare --map-auto` does) unless the only mapping is the caller's own id, which the kernel
@@ -101,12 +105,34 @@ static int only_own_id(const struct idmap *maps, int n, unsigned long own)
 	return n == 1 && maps[0].count == 1 && maps[0].outer == own;
 }
 
+/* Enters the user namespace at `path`, then becomes its root (with a new private mount namespace). */
+static void join_userns(const char *path, int new_mount)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s: %s", path, strerror(errno));
+	if (setns(fd, CLONE_NEWUSER) < 0)
+		die("joining the user namespace %s: %s", path, strerror(errno));
+	if (close(fd) < 0)
+		die("close: %s", strerror(errno));
+	if (new_mount && unshare(CLONE_NEWNS) < 0)
+		die("unshare the mount namespace: %s", strerror(errno));
+	if (setresgid(0, 0, 0) < 0)
+		die("setresgid: %s", strerror(errno));
+	if (setresuid(0, 0, 0) < 0)
+		die("setresuid: %s", strerror(errno));
+	if (new_mount && mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die("making / private: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	struct idmap uids[MAX_MAPS], gids[MAX_MAPS];
 	int nuid = 0, ngid = 0, new_mount = 0;
+	const char *join = NULL;
 	static const struct option opts[] = {
 		{"mount", no_argument, NULL, 'm'},
+		{"join", required_argument, NULL, 'j'},
 		{"uid-map", required_argument, NULL, 'u'},
 		{"gid-map", required_argument, NULL, 'g'},
 		{NULL, 0, NULL, 0},
@@ -115,13 +141,19 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': new_mount = 1; break;
+		case 'j': join = optarg; break;
 		case 'u': parse_map(optarg, uids, &nuid); break;
 		case 'g': parse_map(optarg, gids, &ngid); break;
-		default: die("usage: ctr-ts-userns [--mount] --uid-map C:H:N... --gid-map C:H:N... -- PROG [ARGS...]");
+		default: die("usage: ctr-ts-userns [--mount] (--uid-map C:H:N... --gid-map C:H:N... | --join /proc/PID/ns/user) -- PROG [ARGS...]");
 		}
 	}
 	if (optind >= argc)
 		die("no program given");
+	if (join != NULL) {
+		join_userns(join, new_mount);
+		execvp(argv[optind], &argv[optind]);
+		die("exec %s: %s", argv[optind], strerror(errno));
+	}
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	if (nuid == 0)

@@ -1,5 +1,41 @@
 import {Flags} from '@oclif/core'
 import type {CreateOptions} from '../engine/containers.js'
+import {UsageError} from '../errors.js'
+import {ROOTLESS_REFUSED} from '../spec/run-flags.js'
+
+const many = {multiple: true, multipleNonGreedy: true} as const
+
+// --- docker parity run/create flags (flags helper) ---
+const parityFlags = {
+  'add-host': Flags.string({description: 'add a line to /etc/hosts: NAME:IP (IP host-gateway: the host, 10.0.2.2 with slirp4netns)', ...many}),
+  dns: Flags.string({description: 'DNS server for the container (replaces the nameservers of resolv.conf)', ...many}),
+  'dns-search': Flags.string({description: 'DNS search domain ("." for none)', ...many}),
+  'dns-option': Flags.string({description: 'resolv.conf option (e.g. ndots:2)', ...many, aliases: ['dns-opt']}),
+  ulimit: Flags.string({description: 'resource limit NAME=SOFT[:HARD], e.g. nofile=1024:2048 (cannot exceed your own hard limits)', ...many}),
+  'shm-size': Flags.string({description: 'size of /dev/shm (e.g. 128m; default 64m)'}),
+  mount: Flags.string({description: 'mount in docker\'s long syntax: type=bind,source=/host,target=/ctr[,readonly] | type=tmpfs,target=/ctr[,tmpfs-size=64m]', ...many}),
+  device: Flags.string({description: 'give a host device the user can open: /dev/HOST[:/dev/CONTAINER][:rwm] (bind-mounted)', ...many}),
+  pid: Flags.string({description: 'PID namespace: host, or container:NAME'}),
+  ipc: Flags.string({description: 'IPC namespace: private (default), shareable, host, or container:NAME'}),
+  uts: Flags.string({description: 'UTS namespace: host (the host\'s hostname)'}),
+  sysctl: Flags.string({description: 'namespaced kernel parameter KEY=VALUE (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)', ...many}),
+  'group-add': Flags.string({description: 'additional group (name in the image or gid) for the container process', ...many}),
+  'stop-signal': Flags.string({description: "signal that stops the container (default: the image's, else SIGTERM)"}),
+  'stop-timeout': Flags.integer({description: 'seconds `stop` waits before SIGKILL (default 10; -1 waits forever)'}),
+  'label-file': Flags.string({description: 'read labels from a file of KEY=VALUE lines', ...many}),
+  cidfile: Flags.string({description: 'write the container id to this file (must not exist)'}),
+  pull: Flags.string({description: 'pull the image: always, missing (default) or never', options: ['always', 'missing', 'never']}),
+  privileged: Flags.boolean({description: 'every capability the user namespace gives, no seccomp filter, no masked paths, the host devices you can open'}),
+  'init-path': Flags.string({description: 'init binary used with --init (default: tini-static, catatonit or tini)'}),
+}
+
+/** docker run flags that make no sense for a rootless container: accepted by the parser, refused with why. */
+const refusedFlags = Object.fromEntries(
+  Object.entries(ROOTLESS_REFUSED).map(([name, why]) => [
+    name,
+    name === 'oom-kill-disable' ? Flags.boolean({description: `not supported: ${why}`, hidden: true}) : Flags.string({description: `not supported: ${why}`, hidden: true}),
+  ]),
+) as Record<string, ReturnType<typeof Flags.string> | ReturnType<typeof Flags.boolean>>
 
 /** Flags shared by `run` and `create` (docker's names and short forms). */
 export const createFlags = {
@@ -42,6 +78,8 @@ export const createFlags = {
   'health-start-interval': Flags.string({description: 'time between running the check during the start period (ms|s|m|h) (default 5s)'}),
   'no-healthcheck': Flags.boolean({description: "disable any container-specified HEALTHCHECK (the image's too)"}),
   'log-opt': Flags.string({description: 'log rotation: max-size=SIZE (k, m, g units), max-file=N (files kept)', multiple: true, multipleNonGreedy: true}),
+  ...parityFlags,
+  ...refusedFlags,
 }
 
 type Parsed = {
@@ -79,9 +117,39 @@ type Parsed = {
   'health-start-period'?: string
   'health-start-interval'?: string
   'no-healthcheck'?: boolean
+  // --- docker parity run/create flags (flags helper) ---
+  'add-host'?: string[]
+  dns?: string[]
+  'dns-search'?: string[]
+  'dns-option'?: string[]
+  ulimit?: string[]
+  'shm-size'?: string
+  mount?: string[]
+  device?: string[]
+  pid?: string
+  ipc?: string
+  uts?: string
+  sysctl?: string[]
+  'group-add'?: string[]
+  'stop-signal'?: string
+  'stop-timeout'?: number
+  'label-file'?: string[]
+  cidfile?: string
+  pull?: string
+  privileged?: boolean
+  'init-path'?: string
+}
+
+/** One clear line for a docker flag that cannot work rootless. */
+function refuseRootlessFlags(flags: object): void {
+  for (const [name, why] of Object.entries(ROOTLESS_REFUSED)) {
+    const v = (flags as Record<string, unknown>)[name]
+    if (v !== undefined && v !== false) throw new UsageError(`--${name} is not supported by ctr-ts: ${why}`)
+  }
 }
 
 export function toCreateOptions(flags: Parsed, image: string, args: string[]): CreateOptions {
+  refuseRootlessFlags(flags)
   return {
     image,
     args,
@@ -122,5 +190,26 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
       startInterval: flags['health-start-interval'],
       none: flags['no-healthcheck'],
     },
+    // --- docker parity run/create flags (flags helper) ---
+    addHosts: flags['add-host'],
+    dns: flags.dns,
+    dnsSearch: flags['dns-search'],
+    dnsOptions: flags['dns-option'],
+    ulimits: flags.ulimit,
+    shmSize: flags['shm-size'],
+    mounts: flags.mount,
+    devices: flags.device,
+    pid: flags.pid,
+    ipc: flags.ipc,
+    uts: flags.uts,
+    sysctls: flags.sysctl,
+    groupAdd: flags['group-add'],
+    stopSignal: flags['stop-signal'],
+    stopTimeout: flags['stop-timeout'],
+    labelFiles: flags['label-file'],
+    cidfile: flags.cidfile,
+    pull: flags.pull,
+    privileged: flags.privileged,
+    initPath: flags['init-path'],
   }
 }

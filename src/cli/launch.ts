@@ -25,6 +25,28 @@ export function ownCommand(argv: readonly string[], ids: ReadonlySet<string>): s
   return undefined
 }
 
+/** Commands of oclif's plugins (help, autocomplete): theirs to handle. */
+const PLUGIN_COMMANDS = new Set(['help', 'autocomplete'])
+
+/**
+ * The words of an unknown command `argv` starts with (docker's `'x' is not a docker command`),
+ * kept as typed (an argument such as `a:b` is not split); undefined when argv names one of our
+ * commands, a topic alone (its help), a plugin's command, or starts with a flag.
+ */
+export function unknownCommand(argv: readonly string[], ids: ReadonlySet<string>): string | undefined {
+  if (argv.length === 0 || argv[0]!.startsWith('-') || PLUGIN_COMMANDS.has(argv[0]!)) return undefined
+  const topics = new Set([...ids].flatMap((id) => id.split(':').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join(':'))))
+  const words: string[] = []
+  for (const arg of argv) {
+    if (arg.startsWith('-')) break
+    words.push(arg)
+    const id = words.join(':')
+    if (ids.has(id)) return undefined
+    if (!topics.has(id)) return words.join(' ')
+  }
+  return undefined
+}
+
 /** oclif's logger when DEBUG is not set: its default one loads the `debug` package only to print nothing. */
 function silentLogger(namespace = 'oclif'): Interfaces.Logger {
   const nothing = () => {}
@@ -52,5 +74,12 @@ export async function launch(bin: string, argv: string[] = process.argv.slice(2)
   })
   const ids = new Set(plugin.commands.flatMap((c) => [c.id, ...(c.aliases ?? [])]))
   const own = ownCommand(argv, ids) !== undefined
+  const unknown = own ? undefined : unknownCommand(argv, ids)
+  if (unknown !== undefined) {
+    // docker's words and exit code; oclif's not-found plugin would split arguments at ':'
+    process.stderr.write(`${pjson.oclif?.bin ?? 'ctr-ts'}: '${unknown}' is not a ctr-ts command.\nSee '${pjson.oclif?.bin ?? 'ctr-ts'} --help'\n`)
+    process.exitCode = 1
+    return undefined
+  }
   return execute({dir: bin, args: argv, loadOptions: {root, pjson, logger, ...(own ? {plugins: new Map([[plugin.name, plugin]])} : {})}})
 }

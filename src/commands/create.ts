@@ -8,7 +8,11 @@ import * as containers from '../engine/containers.js'
 
 export default class Create extends CtrCommand {
   static override description = 'Create a container without starting it; the image is pulled first when missing'
-  static override examples = ['<%= config.bin %> create --name box alpine sleep 300', '<%= config.bin %> start -a box']
+  static override examples = [
+    '<%= config.bin %> create --name box alpine sleep 300',
+    '<%= config.bin %> start -a box',
+    '<%= config.bin %> create --cidfile /tmp/box.cid --stop-signal SIGINT --stop-timeout 30 alpine sleep 300',
+  ]
   static override strict = false
   static override args = {
     image: Args.string({ignoreStdin: true, description: 'image', required: true}),

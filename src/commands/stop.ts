@@ -7,7 +7,7 @@ export default class Stop extends CtrCommand {
   static override examples = ['<%= config.bin %> stop web', '<%= config.bin %> stop -t 2 web worker']
   static override strict = false
   static override flags = {
-    time: Flags.integer({char: 't', description: 'seconds to wait before SIGKILL', default: 10, aliases: ['timeout']}),
+    time: Flags.integer({char: 't', description: "seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10; -1 waits forever)", aliases: ['timeout']}),
   }
 
   async run(): Promise<void> {

@@ -1,4 +1,4 @@
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
@@ -8,11 +8,15 @@ import {resolvePublish} from '../network/ports.js'
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
 import type {PullEventSink} from '../progress/events.js'
 import {resolveRuntime} from '../runtime/runtime.js'
-import {parseCpus, parseEnvFile, parseMemory} from '../spec/flags.js'
+import {parseCpus, parseEnvFile, parseMemoryLimit} from '../spec/flags.js'
 import {generateSpec, type SpecInput} from '../spec/generate.js'
 import {checkResourceSupport} from '../spec/resources.js'
 import {parseSecurityOpts, resolveSeccomp, seccompFor, seccompLabel} from '../spec/seccomp.js'
-import {readRootfsFile, resolveUser} from '../spec/user.js'
+import {parseGroup, readRootfsFile, resolveUser} from '../spec/user.js'
+import {parsePlatform, platformMatches} from '../image/platform.js'
+import {type PullPolicy, resolveGroupAdd} from '../spec/run-flags.js'
+import {STOP_SIGNAL_ANNOTATION} from '../spec/generate.js'
+import {parseParityFlags, shareableShmDir, writeCidFile} from './run-flags.js'
 import {readImageConfig, resolveImage} from '../store/images.js'
 import {lowerDirs as layerLowerDirs} from '../store/layers.js'
 import {acquireLease, releaseLease} from '../store/leases.js'
@@ -27,22 +31,49 @@ import {removeTree} from '../userns/remove.js'
 /** What `create` reports while it works: a missing image is pulled first. */
 export interface CreateEvents {
   /** The image is not in the store: a pull starts (docker prints "Unable to find image 'REF' locally"). */
-  onPullStart?: (ref: string) => void
+  onPullStart?: (ref: string, reason?: 'missing' | 'always' | 'platform') => void
   /** The pull's progress; without it the pull is quiet. */
   onPullEvent?: PullEventSink
+  /** A warning for the user (docker prints `WARNING: ...` on stderr), e.g. ports discarded with --network host. */
+  onWarning?: (message: string) => void
 }
 
-/** The image for `run`/`create`: from the store, or pulled first like docker does. */
-export async function imageForRun(ctx: Context, ref: string, platform: string | undefined, events: CreateEvents = {}): Promise<ImageRecord> {
+/**
+ * The image for `run`/`create` under a --pull policy: `missing` (docker's default) pulls when the
+ * store has no such image, or has it for another platform than --platform asks; `always` pulls
+ * every time; `never` only uses the store.
+ */
+export async function imageForRun(
+  ctx: Context,
+  ref: string,
+  platform: string | undefined,
+  events: CreateEvents = {},
+  policy: PullPolicy = 'missing',
+): Promise<ImageRecord> {
+  let local: ImageRecord | undefined
   try {
-    return await resolveImage(ctx.store, ref)
+    local = await resolveImage(ctx.store, ref)
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err
-    events.onPullStart?.(ref)
-    // The registry client (undici) loads only when a pull is needed: it is most of start-up time.
-    const {pullImage} = await import('../image/pull.js')
-    return pullImage(ctx, ref, {platform, onEvent: events.onPullEvent})
+    if (policy === 'never') throw new NotFoundError(`no such image: ${ref} (and --pull never)`)
   }
+  let reason: 'missing' | 'always' | 'platform' = 'missing'
+  if (local) {
+    if (policy === 'always') {
+      reason = 'always'
+    } else {
+      if (platform === undefined) return local
+      const cfg = await readImageConfig(ctx.store, local)
+      const have = {os: cfg.os ?? 'linux', architecture: cfg.architecture ?? '', ...(cfg.variant ? {variant: cfg.variant} : {})}
+      if (platformMatches(have, parsePlatform(platform))) return local
+      if (policy === 'never') throw new NotFoundError(`image ${ref} is not available for platform ${platform} locally (and --pull never)`)
+      reason = 'platform'
+    }
+  }
+  events.onPullStart?.(ref, reason)
+  // The registry client (undici) loads only when a pull is needed: it is most of start-up time.
+  const {pullImage} = await import('../image/pull.js')
+  return pullImage(ctx, ref, {platform, onEvent: events.onPullEvent})
 }
 
 /**
@@ -54,7 +85,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const runtime = resolveRuntime(ctx, opts.runtime)
   const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
   const resources = {
-    memory: opts.memory !== undefined ? parseMemory(opts.memory) : undefined,
+    memory: opts.memory !== undefined ? parseMemoryLimit(opts.memory) : undefined,
     cpus: opts.cpus !== undefined ? parseCpus(opts.cpus) : undefined,
     pidsLimit: opts.pidsLimit,
   }
@@ -64,13 +95,24 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     if (!support.ok) throw new UsageError(support.reason)
   }
   const security = parseSecurityOpts(opts.securityOpts ?? [])
-  const seccompChoice = resolveSeccomp(security.seccomp ?? ctx.config.security.seccompProfile)
+  // --privileged: no seccomp filter unless one is asked for (docker).
+  const seccompChoice = resolveSeccomp(security.seccomp ?? (opts.privileged ? 'unconfined' : ctx.config.security.seccompProfile))
   const noNewPrivileges = security.noNewPrivileges ?? ctx.config.security.noNewPrivileges
-  const image = await imageForRun(ctx, opts.image, opts.platform, events)
+  const parity = await parseParityFlags(ctx, opts, network)
+  if (opts.platform !== undefined) parsePlatform(opts.platform)
+  const image = await imageForRun(ctx, opts.image, opts.platform, events, parity.pull)
   const imageConfig: ImageConfig = await readImageConfig(ctx.store, image)
   const healthcheck = mergeHealth(healthFromFlags(opts.health ?? {}), imageConfig.config?.Healthcheck)
   healthRun(healthcheck) // refuses an unknown type before anything is written
-  const ports = resolvePublish(opts.publish, opts.publishAll ? Object.keys(imageConfig.config?.ExposedPorts ?? {}) : [], network)
+  let publish = opts.publish
+  let publishAll = opts.publishAll
+  if (network === 'host' && (publish.length > 0 || publishAll)) {
+    // docker: a warning, and the container runs with the host's ports.
+    events.onWarning?.('Published ports are discarded when using host network mode')
+    publish = []
+    publishAll = false
+  }
+  const ports = resolvePublish(publish, publishAll ? Object.keys(imageConfig.config?.ExposedPorts ?? {}) : [], network)
 
   const id = newContainerId()
   const paths = containerPaths(ctx, id)
@@ -94,10 +136,12 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, {recursive: true, mode: 0o755})
 
     const lowerDirs = await layerLowerDirs(ctx.store, diffIds)
+    const groupFile = readRootfsFile(lowerDirs, '/etc/group')
     const user = resolveUser(opts.user ?? imageConfig.config?.User, {
       passwd: readRootfsFile(lowerDirs, '/etc/passwd'),
-      group: readRootfsFile(lowerDirs, '/etc/group'),
+      group: groupFile,
     })
+    const groupAdd = resolveGroupAdd(opts.groupAdd ?? [], parseGroup(groupFile))
     const envFromFiles: string[] = []
     for (const file of opts.envFiles) {
       const text = await readFile(file, 'utf8').catch(() => {
@@ -112,6 +156,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       name,
       network,
       allowHostLoopback,
+      extraHosts: parity.extraHosts,
+      dns: parity.dns,
     })
     const input: SpecInput = {
       image: imageConfig,
@@ -128,23 +174,33 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       tty: opts.tty,
       stdin: opts.interactive,
       readOnly: opts.readOnly,
-      mounts: opts.volumes,
-      tmpfs: opts.tmpfs,
-      init: opts.init ? {hostPath: findInitBinary(ctx)} : undefined,
+      mounts: [...opts.volumes, ...parity.binds],
+      tmpfs: [...opts.tmpfs, ...parity.tmpfs],
+      init: opts.init ? {hostPath: opts.initPath ?? findInitBinary(ctx)} : undefined,
       network,
       etcFiles: network === 'host' ? {hosts: etc.hosts, hostname: etc.hostname} : etc,
       resources: wantsResources ? resources : undefined,
       capAdd: opts.capAdd,
       capDrop: opts.capDrop,
       noNewPrivileges,
+      ...parity.spec,
+      groupAdd,
+      unmaskSystemPaths: security.unmaskSystemPaths,
+    }
+    if (opts.ipc === 'shareable') {
+      const shm = shareableShmDir(ctx, id)
+      await mkdir(shm, {mode: 0o700})
+      await chmod(shm, 0o1777)
+      input.shmSource = shm
     }
     const spec = generateSpec(input)
+    if (parity.stopSignal) spec.annotations = {...spec.annotations, [STOP_SIGNAL_ANNOTATION]: parity.stopSignal}
     // The filter depends on the container's capabilities (docker's includes/excludes).
     const seccomp = seccompFor(seccompChoice, spec.process.capabilities.bounding)
     if (seccomp) spec.linux.seccomp = seccomp
     await writeFile(paths.spec, JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
 
-    const labels = Object.fromEntries(opts.labels.map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')]))
+    const labels = Object.fromEntries([...parity.fileLabels, ...opts.labels].map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')]))
     const rec: ContainerRecord = {
       id,
       name,
@@ -165,7 +221,10 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       network,
       allowHostLoopback,
       diffIds,
-      stopSignal: imageConfig.config?.StopSignal ?? 'SIGTERM',
+      stopSignal: parity.stopSignal ?? imageConfig.config?.StopSignal ?? 'SIGTERM',
+      ...(opts.stopTimeout !== undefined ? {stopTimeout: opts.stopTimeout} : {}),
+      hostConfig: {...parity.hostConfig, GroupAdd: opts.groupAdd ?? []},
+      ...(Object.keys(parity.joinNamespaces).length > 0 ? {joinNamespaces: parity.joinNamespaces} : {}),
       ports,
       labels,
       security: {
@@ -176,6 +235,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       logConfig,
       ...(healthcheck ? {healthcheck} : {}),
     }
+    if (opts.cidfile !== undefined) await writeCidFile(opts.cidfile, id)
     await saveRecord(ctx, rec)
     await rm(join(paths.dir, 'creating'), {force: true})
     return rec

@@ -1,6 +1,7 @@
 import type {Context} from '../context.js'
 import {ConflictError} from '../errors.js'
 import type {ExecIO} from '../runtime/task.js'
+import {processGroups} from '../spec/generate.js'
 import {readRootfsFile, resolveUser} from '../spec/user.js'
 import {type ContainerRecord, containerPaths} from './record.js'
 import {lowerDirs} from '../store/layers.js'
@@ -45,7 +46,7 @@ export async function execInContainer(ctx: Context, rec: ContainerRecord, opts: 
     detach: opts.detach,
     env,
     cwd: opts.workdir,
-    user: user ? {uid: user.uid, gid: user.gid, additionalGids: user.additionalGids} : undefined,
+    user: user ? {uid: user.uid, gid: user.gid, additionalGids: processGroups(user)} : undefined,
     io: opts.interactive ? opts.io : {...opts.io, stdin: 'ignore'},
   })
 }

@@ -201,6 +201,8 @@ export function containerInspect(input: ContainerInspectInput) {
       ShmSize: 67108864,
       Runtime: rec.runtime,
       Init: rec.init === true,
+      // --add-host, --dns, --privileged, --pid, --ipc, --ulimit, ... as given (run-flags.ts)
+      ...rec.hostConfig,
       /** ctr-ts: the seccomp profile chosen and its file. */
       Seccomp: rec.security ? {Profile: rec.security.seccomp, File: rec.security.seccompFile ?? ''} : {Profile: 'unconfined', File: ''},
     },
@@ -229,6 +231,7 @@ export function containerInspect(input: ContainerInspectInput) {
       OnBuild: null,
       Labels: rec.labels ?? {},
       StopSignal: rec.stopSignal,
+      ...(rec.stopTimeout !== undefined ? {StopTimeout: rec.stopTimeout} : {}),
       ...(rec.healthcheck ? {Healthcheck: rec.healthcheck} : {}),
     },
     NetworkSettings: networkSettings(rec, s.running, input.boundPorts),

@@ -28,7 +28,7 @@ export function waitForExit(ctx: Context, rec: ContainerRecord, timeoutMs = Infi
 export async function stopContainer(ctx: Context, rec: ContainerRecord, timeoutSec: number): Promise<void> {
   if (!containerStatus(ctx, rec).running) return
   await signalContainer(ctx, rec, rec.stopSignal).catch(ignoreNotRunning)
-  if (await waitForExit(ctx, rec, timeoutSec * 1000)) return
+  if (await waitForExit(ctx, rec, timeoutSec < 0 ? Infinity : timeoutSec * 1000)) return
   await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
   if (!(await waitForExit(ctx, rec, 10_000))) throw new RuntimeError(`container ${rec.name} did not stop after SIGKILL`)
 }

@@ -37,4 +37,35 @@ export interface CreateOptions {
   logOpts: string[]
   /** --health-* and --no-healthcheck, as given. */
   health?: HealthFlags
+
+  // --- docker parity run/create flags (flags helper) ---
+  /** --add-host NAME:IP (IP may be host-gateway). */
+  addHosts?: string[]
+  dns?: string[]
+  dnsSearch?: string[]
+  dnsOptions?: string[]
+  /** --ulimit NAME=SOFT[:HARD]. */
+  ulimits?: string[]
+  shmSize?: string
+  /** --mount in docker's long syntax. */
+  mounts?: string[]
+  /** --device /dev/HOST[:/dev/CTR][:rwm]. */
+  devices?: string[]
+  pid?: string
+  ipc?: string
+  uts?: string
+  /** --sysctl KEY=VALUE. */
+  sysctls?: string[]
+  groupAdd?: string[]
+  stopSignal?: string
+  /** Seconds `stop` waits before SIGKILL when not told. */
+  stopTimeout?: number
+  labelFiles?: string[]
+  /** Write the container id to this file (refused when it exists). */
+  cidfile?: string
+  /** --pull always|missing|never. */
+  pull?: string
+  privileged?: boolean
+  /** --init-path: the init binary to use with --init. */
+  initPath?: string
 }

@@ -15,6 +15,7 @@ export type {PortMapping} from '../network/ports.js'
 export type {ExitInfo} from '../runtime/status.js'
 import type {LogConfig} from './log-config.js'
 import type {HealthConfig} from './health.js'
+import type {RunHostConfig} from './run-flags.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -55,6 +56,13 @@ export interface ContainerRecord {
   logConfig?: LogConfig
   /** docker's Config.Healthcheck: the --health-* flags merged over the image's (absent: none). */
   healthcheck?: HealthConfig
+  // --- docker parity run/create flags (flags helper) ---
+  /** --stop-timeout: seconds `stop` waits before SIGKILL when not told (-1: forever). */
+  stopTimeout?: number
+  /** --add-host, --dns, --privileged, ... as docker's inspect HostConfig shows them. */
+  hostConfig?: RunHostConfig
+  /** --pid/--ipc container:X: the ids of the containers whose namespaces it shares. */
+  joinNamespaces?: {pid?: string; ipc?: string}
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

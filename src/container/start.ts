@@ -9,6 +9,7 @@ import {autoRemoveExitCommand, settleAutoRemove} from './auto-remove.js'
 import {type ContainerRecord, containerPaths} from './record.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
+import {refreshJoinedNamespaces} from './run-flags.js'
 
 export interface StartOptions {
   /** Keep the attach connection and return it. */
@@ -51,7 +52,9 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
   const paths = containerPaths(ctx, rec.id)
   const task = containerTask(ctx, rec)
   const mount = fuseOverlayCommand({lowerDirs: await lowerDirs(ctx.store, rec.diffIds), upper: paths.upper, work: paths.work, merged: paths.merged})
+  const joinUserNs = await refreshJoinedNamespaces(ctx, rec)
   const created = await task.create({
+    ...(joinUserNs ? {joinUserNs} : {}),
     tty: rec.tty,
     stdin: rec.stdin,
     mount,

@@ -97,9 +97,10 @@ export async function attach(ctx: Context, container: string, session: SessionFo
   return relaySession(client, opts)
 }
 
-/** docker stop: the stop signal, SIGKILL after `timeoutSec`. */
-export async function stop(ctx: Context, container: string, timeoutSec: number): Promise<void> {
-  await stopContainer(ctx, await findContainer(ctx, container), timeoutSec)
+/** docker stop: the stop signal, SIGKILL after `timeoutSec` (default: the container's --stop-timeout, else 10; -1: never). */
+export async function stop(ctx: Context, container: string, timeoutSec?: number): Promise<void> {
+  const rec = await findContainer(ctx, container)
+  await stopContainer(ctx, rec, timeoutSec ?? rec.stopTimeout ?? 10)
 }
 
 /** docker kill: a signal (name or number) to the container's init. */
@@ -109,12 +110,16 @@ export async function kill(ctx: Context, container: string, signal: string | num
 
 /**
  * docker wait: the exit code once the container has exited; with a condition (docker's
- * not-running, next-exit, removed; podman's healthy, unhealthy: then -1) once that holds.
+ * not-running, next-exit, removed; podman's healthy, unhealthy: then -1) once that holds. A
+ * container that never started (created only, or its start failed before it ran) is not running:
+ * like docker's default `not-running` condition, that returns at once with its exit code.
  */
 export async function wait(ctx: Context, container: string, condition?: string): Promise<number> {
   const rec = await findContainer(ctx, container)
-  if (condition === undefined) return (await waitForExit(ctx, rec))?.exitCode ?? 0
-  return waitForCondition(ctx, rec, parseWaitCondition(condition))
+  if (condition !== undefined) return waitForCondition(ctx, rec, parseWaitCondition(condition))
+  const status = containerStatus(ctx, rec)
+  if (status.status === 'created') return status.exit?.exitCode ?? 0
+  return (await waitForExit(ctx, rec))?.exitCode ?? 0
 }
 
 /** podman healthcheck run: one check now, recorded; its exit code and the status after it. */

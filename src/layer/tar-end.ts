@@ -36,9 +36,20 @@ export class TarEndOfArchive extends Transform {
   private zeroBlockAt: number | undefined
   private localPaxSize: string | undefined
   private globalPaxSize: string | undefined
+  /** SCHILY.xattr values as raw bytes (tar-stream decodes PAX values as UTF-8, losing binary ones). */
+  private localXattrs: Map<string, Buffer> | undefined
+  private globalXattrs: Map<string, Buffer> | undefined
+  private readonly rawXattrs = new Map<number, Map<string, Buffer>>()
 
   constructor(private readonly layerName: string) {
     super()
+  }
+
+  /** The raw SCHILY.xattr values of entry `index` (0-based, as in entryOffsets), handed over once. */
+  takeRawXattrs(index: number): Map<string, Buffer> | undefined {
+    const m = this.rawXattrs.get(index)
+    this.rawXattrs.delete(index)
+    return m
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -124,6 +135,9 @@ export class TarEndOfArchive extends Transform {
     }
     // An entry: a local PAX header (with the global one under it) may override its size.
     this.entryOffsets.push(at)
+    const xattrs = this.localXattrs ?? this.globalXattrs
+    if (xattrs) this.rawXattrs.set(this.entryOffsets.length - 1, xattrs)
+    this.localXattrs = undefined
     const paxSize = this.localPaxSize
     this.localPaxSize = undefined
     if (paxSize !== undefined) size = parseInt(paxSize, 10)
@@ -138,12 +152,15 @@ export class TarEndOfArchive extends Transform {
     this.push(body)
     this.offset += body.length
     const value = paxSize(body.subarray(0, size))
+    const xattrs = paxXattrs(body.subarray(0, size))
     if (global) {
       this.globalPaxSize = value
+      this.globalXattrs = xattrs
     } else {
       // tar-stream merges the global records under the local ones, and a later local header
       // replaces an earlier one.
       this.localPaxSize = value ?? this.globalPaxSize
+      this.localXattrs = xattrs || this.globalXattrs ? new Map([...(this.globalXattrs ?? []), ...(xattrs ?? [])]) : undefined
     }
   }
 }
@@ -182,6 +199,28 @@ function isDirectory(block: Buffer): boolean {
   const nameEnd = block.indexOf(0)
   const name = block.subarray(0, nameEnd < 0 || nameEnd > 100 ? 100 : nameEnd)
   return name.length > 0 && name[name.length - 1] === 0x2f
+}
+
+/** The SCHILY.xattr.NAME records of a PAX body, their values as the archive's bytes (as tar-stream splits records). */
+function paxXattrs(body: Buffer): Map<string, Buffer> | undefined {
+  const prefix = Buffer.from('SCHILY.xattr.')
+  let buf = body
+  let out: Map<string, Buffer> | undefined
+  while (buf.length > 0) {
+    let i = 0
+    while (i < buf.length && buf[i] !== 0x20) i++
+    const len = parseInt(buf.subarray(0, i).toString(), 10)
+    if (!len) break
+    const record = buf.subarray(i + 1, len - 1)
+    const eq = record.indexOf(0x3d)
+    if (eq === -1) break
+    if (record.subarray(0, prefix.length).equals(prefix)) {
+      out ??= new Map()
+      out.set(record.subarray(prefix.length, eq).toString(), Buffer.from(record.subarray(eq + 1)))
+    }
+    buf = buf.subarray(len)
+  }
+  return out
 }
 
 /** The `size` record of a PAX body ("LEN key=value\n" records), as tar-stream decodes it. */

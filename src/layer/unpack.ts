@@ -26,6 +26,7 @@ import {LayerRoot, MAX_NAME_BYTES, UnsafePathError, normalizeEntryPath, quote} f
 import {TarEndOfArchive} from './tar-end.js'
 import {OPAQUE_MARKER, parseWhiteout, whiteoutName} from './whiteout.js'
 import {parseXattrs, restoreXattrs, type Xattr} from './xattrs.js'
+import {type ExactTime, parsePaxTime, setExactTimes} from './exact-times.js'
 
 const execFileP = promisify(execFile)
 
@@ -118,7 +119,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
       if (offset !== endGuard.entryOffsets[index++]) {
         throw new LayerError(`layer ${opts.layerName}: corrupt tar: inconsistent headers at offset ${offset}`)
       }
-      await unpacker.entry(entry.header, entry as unknown as EntryData)
+      await unpacker.entry(entry.header, entry as unknown as EntryData, endGuard.takeRawXattrs(index - 1))
       current = undefined
     }
     await piping
@@ -218,6 +219,8 @@ class Unpacker {
   private readonly skippedDevices: string[] = []
   /** user.* extended attributes to set at the end, by relative path (see xattrs.ts). */
   private readonly xattrs = new Map<string, Xattr[]>()
+  /** Entries whose PAX mtime has nanoseconds Node's utimes cannot set (see exact-times.ts). */
+  private readonly exactTimes = new Map<string, ExactTime>()
   private readonly xattrSkipped = new Set<string>()
   private xattrBytes = 0
 
@@ -235,7 +238,8 @@ class Unpacker {
     this.opts.onWarning(message)
   }
 
-  async entry(header: Header, data: EntryData): Promise<void> {
+  /** `rawXattrs`: the entry's SCHILY.xattr values as the bytes of the archive (tar-stream decodes them as UTF-8). */
+  async entry(header: Header, data: EntryData, rawXattrs?: Map<string, Buffer>): Promise<void> {
     if (++this.entries > this.limits.maxEntries) {
       throw new LayerError(`layer ${this.opts.layerName}: more than ${this.limits.maxEntries} entries (CTR_TS_MAX_LAYER_ENTRIES)`)
     }
@@ -264,27 +268,34 @@ class Unpacker {
     const owner = {uid: paxInt(pax, 'uid', header.uid), gid: paxInt(pax, 'gid', header.gid)}
     const mode = header.mode & 0o7777
     const mtime = paxTime(pax, header.mtime)
+    // a PAX mtime with a fraction is set again to the nanosecond at the end
+    const exact = pax?.mtime !== undefined ? parsePaxTime(pax.mtime) : undefined
+    const keepExact = () => {
+      if (exact) this.exactTimes.set(parts.join('/'), exact)
+    }
 
     switch (header.type) {
       case 'directory':
         await drain(data)
         await this.directory(parts, mode, mtime, owner)
-        if (pax) this.collectXattrs(parts, pax)
-        return
+        if (pax) this.collectXattrs(parts, pax, rawXattrs)
+        return keepExact()
       case 'file':
       case 'contiguous-file':
         await this.file(parts, data, mode, mtime, owner)
-        if (pax) this.collectXattrs(parts, pax)
-        return
+        if (pax) this.collectXattrs(parts, pax, rawXattrs)
+        return keepExact()
       case 'symlink':
         await drain(data)
-        return this.symlink(parts, header.linkname ?? '', mtime, owner)
+        await this.symlink(parts, header.linkname ?? '', mtime, owner)
+        return keepExact()
       case 'link':
         await drain(data)
         return this.hardlink(parts, header.linkname ?? '')
       case 'fifo':
         await drain(data)
-        return this.fifo(parts, mode, mtime, owner)
+        await this.fifo(parts, mode, mtime, owner)
+        return keepExact()
       case 'character-device':
       case 'block-device':
         await drain(data)
@@ -317,6 +328,10 @@ class Unpacker {
       const shown = [...this.xattrSkipped].slice(0, 3).join(', ')
       this.opts.onWarning(`layer ${this.opts.layerName}: extended attributes not restored: ${shown}${this.xattrSkipped.size > 3 ? ', ...' : ''}`)
     }
+    if (this.exactTimes.size > 0) {
+      const problem = await setExactTimes(this.root.root, this.exactTimes)
+      if (problem) this.opts.onWarning(`layer ${this.opts.layerName}: ${problem}`)
+    }
     if (this.xattrs.size > 0) {
       const problem = await restoreXattrs(this.root.root, this.xattrs)
       if (problem) this.opts.onWarning(`layer ${this.opts.layerName}: ${problem}`)
@@ -327,8 +342,8 @@ class Unpacker {
    * Remembers the user.* xattrs of a regular file or directory just written (the only types that
    * can have them; on others tar writers do not record any).
    */
-  private collectXattrs(parts: string[], pax: Pax): void {
-    const {keep, skipped} = parseXattrs(pax)
+  private collectXattrs(parts: string[], pax: Pax, raw?: Map<string, Buffer>): void {
+    const {keep, skipped} = parseXattrs(pax, raw)
     for (const s of skipped) if (this.xattrSkipped.size < 50) this.xattrSkipped.add(`${s.name} (${s.why})`)
     if (keep.length === 0) return
     const bytes = keep.reduce((n, a) => n + a.name.length + a.value.length, 0)
@@ -361,6 +376,7 @@ class Unpacker {
     const prefix = `${rel}/`
     for (const d of this.dirs.keys()) if (d === rel || d.startsWith(prefix)) this.dirs.delete(d)
     for (const x of this.xattrs.keys()) if (x === rel || x.startsWith(prefix)) this.xattrs.delete(x)
+    for (const x of this.exactTimes.keys()) if (x === rel || x.startsWith(prefix)) this.exactTimes.delete(x)
   }
 
   /** A new entry at `parts` replaces a whiteout of the same name written earlier in this layer. */

@@ -35,15 +35,19 @@ function check(name: string, value: Buffer, out: ParsedXattrs): void {
 
 /**
  * The xattrs of one entry: `SCHILY.xattr.NAME=VALUE` (GNU tar, Docker) and
- * `LIBARCHIVE.xattr.URLENCODED-NAME=BASE64-VALUE` (bsdtar). PAX values reach us decoded as UTF-8,
- * so a SCHILY value that was not valid UTF-8 is skipped rather than restored corrupted.
+ * `LIBARCHIVE.xattr.URLENCODED-NAME=BASE64-VALUE` (bsdtar). PAX values reach us decoded as UTF-8:
+ * `rawValues` has the SCHILY values' own bytes (read from the archive by tar-end.ts); without
+ * them a value that was not valid UTF-8 is skipped rather than restored corrupted.
  */
-export function parseXattrs(pax: Record<string, string>): ParsedXattrs {
+export function parseXattrs(pax: Record<string, string>, rawValues?: ReadonlyMap<string, Buffer>): ParsedXattrs {
   const out: ParsedXattrs = {keep: [], skipped: []}
   for (const [key, raw] of Object.entries(pax)) {
     if (key.startsWith('SCHILY.xattr.')) {
       const name = key.slice('SCHILY.xattr.'.length)
-      if (raw.includes('\uFFFD')) out.skipped.push({name, why: 'binary value'})
+      // the value's bytes as in the archive (binary values are not UTF-8), when the caller has them
+      const bytes = rawValues?.get(name)
+      if (bytes !== undefined) check(name, bytes, out)
+      else if (raw.includes('\uFFFD')) out.skipped.push({name, why: 'binary value'})
       else check(name, Buffer.from(raw, 'utf8'), out)
     } else if (key.startsWith('LIBARCHIVE.xattr.')) {
       let name: string

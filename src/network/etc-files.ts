@@ -20,6 +20,10 @@ export interface EtcFilesInput {
   network: 'none' | 'slirp4netns' | 'host'
   allowHostLoopback: boolean
   hostResolvConf?: string
+  /** --add-host entries, appended to /etc/hosts. */
+  extraHosts?: Array<{name: string; ip: string}>
+  /** --dns, --dns-search, --dns-option: each replaces its part of resolv.conf. */
+  dns?: {dns: string[]; search: string[]; options: string[]}
 }
 
 export function renderHosts(input: EtcFilesInput): string {
@@ -31,10 +35,28 @@ export function renderHosts(input: EtcFilesInput): string {
   } else {
     lines.push(`127.0.1.1\t${names}`)
   }
+  for (const h of input.extraHosts ?? []) lines.push(`${h.ip}\t${h.name}`)
   return lines.join('\n') + '\n'
 }
 
 export function renderResolvConf(input: EtcFilesInput): string {
+  const base = baseResolvConf(input)
+  const d = input.dns
+  if (!d || d.dns.length + d.search.length + d.options.length === 0) return base
+  return applyDnsOptions(base, d)
+}
+
+/** The resolv.conf a container gets when --dns, --dns-search or --dns-option is given (docker's rules: each replaces its part). */
+export function applyDnsOptions(base: string, o: {dns: string[]; search: string[]; options: string[]}): string {
+  const lines = base.split('\n').filter((l) => l.trim() !== '')
+  const keep = (kind: string, replaced: boolean) => (replaced ? [] : lines.filter((l) => l.trim().startsWith(kind)))
+  const servers = o.dns.length > 0 ? o.dns.map((d) => `nameserver ${d}`) : keep('nameserver', false)
+  const search = o.search.length > 0 ? (o.search.filter((s) => s !== '.').length > 0 ? [`search ${o.search.filter((s) => s !== '.').join(' ')}`] : []) : keep('search', false)
+  const options = o.options.length > 0 ? [`options ${o.options.join(' ')}`] : keep('options', false)
+  return [...servers, ...search, ...options].join('\n') + '\n'
+}
+
+function baseResolvConf(input: EtcFilesInput): string {
   const host = input.hostResolvConf ?? readHostResolvConf()
   if (input.network === 'host') return host
   if (input.network === 'none') return ''

@@ -67,6 +67,8 @@ export interface CreateTaskOptions {
   logRotation?: {maxSize: number; maxFiles: number}
   /** The shim runs this check in the container on its timer and records State.Health in stateFile. */
   health?: ShimHealth
+  /** /proc/PID/ns/user of another container to run in (it shares that one's pid or IPC namespace). */
+  joinUserNs?: string
 }
 
 export interface ExecIO {
@@ -163,7 +165,7 @@ export class ShimTask implements Task {
     await rm(this.files.exitFile, {force: true})
     await mkdir(this.files.runDir, {recursive: true, mode: 0o700})
     const result = await spawnShim({
-      userns: userNsArgv(currentMapping(), [], {mount: true}),
+      userns: userNsArgv(currentMapping(), [], {mount: true, join: opts.joinUserNs}),
       shimPath: helperPath('ctr-ts-shim'),
       id: this.id,
       bundle: this.files.bundle,

@@ -147,6 +147,12 @@ export function parseMemory(spec: string): number {
   return bytes
 }
 
+/** `--memory`: bytes, or undefined for 0 (docker: 0 means no limit). */
+export function parseMemoryLimit(spec: string): number | undefined {
+  if (/^0+(\.0*)? ?[kmgtp]?(i?b)?$/i.test(spec.trim())) return undefined
+  return parseMemory(spec)
+}
+
 /** `--cpus 1.5` → 1.5 (a positive decimal with at most 9 decimals, like docker's NanoCPUs). */
 export function parseCpus(spec: string): number {
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(spec.trim())) throw new UsageError(`invalid --cpus "${spec}": use a decimal number such as 1.5`)

@@ -1,10 +1,11 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {isAbsolute} from 'node:path'
 import {UsageError} from '../errors.js'
 import type {ImageConfig} from '../oci/types.js'
 import {type BindMount, type TmpfsMount, parseSignal, parseTmpfs, parseVolume, signalName} from './flags.js'
 import type {OciSeccomp} from './seccomp.js'
-import type {ResolvedUser} from './user.js'
+import {MAX_GROUPS, type ResolvedUser} from './user.js'
+import type {Ulimit} from './run-flags.js'
 
 /**
  * The OCI runtime spec (bundle config.json) for a rootless container. The container shares the
@@ -55,6 +56,7 @@ export interface RuntimeSpec {
     }
     cgroupsPath?: string
     seccomp?: OciSeccomp
+    sysctl?: Record<string, string>
   }
 }
 
@@ -102,7 +104,31 @@ export interface SpecInput {
   noNewPrivileges?: boolean
   /** RLIMIT_NOFILE for the container; from readNofileLimit() when absent. */
   nofile?: {soft: number; hard: number}
+
+  // --- docker parity run/create flags (--ulimit, --shm-size, --device, --pid/--ipc/--uts, --sysctl, --group-add, --privileged) ---
+  /** --ulimit: replace the default of the same type. */
+  ulimits?: Ulimit[]
+  /** --shm-size in bytes (docker's default 64 MiB). */
+  shmSize?: number
+  /** --device: host device nodes (or directories of them) bind-mounted into the container. */
+  devices?: Array<{host: string; container: string; permissions: string; directory?: boolean}>
+  pidNamespace?: NamespaceChoice
+  ipcNamespace?: NamespaceChoice
+  utsNamespace?: NamespaceChoice
+  /** --sysctl, already checked against the namespaces (parseSysctl). */
+  sysctls?: Record<string, string>
+  /** --group-add gids, added to the user's supplementary groups. */
+  groupAdd?: number[]
+  /** --privileged: every capability, no masked or read-only paths (devices come through `devices`). */
+  privileged?: boolean
+  /** --security-opt systempaths=unconfined: no masked or read-only paths. */
+  unmaskSystemPaths?: boolean
+  /** --ipc container:X / shareable: /dev/shm of that container, bound instead of a new tmpfs. */
+  shmSource?: string
 }
+
+/** A namespace of the container: its own, the host's (none in the spec), or one joined by path. */
+export type NamespaceChoice = {kind: 'private'} | {kind: 'host'} | {kind: 'join'; path: string}
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 export const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal'
@@ -246,10 +272,17 @@ function assertAbsolute(path: string, what: string): void {
   if (!isAbsolute(path)) throw new UsageError(`${what} "${path}" must be an absolute path`)
 }
 
-function systemMounts(network: NetworkMode): SpecMount[] {
+function systemMounts(network: NetworkMode, ns: Pick<SpecInput, 'pidNamespace' | 'ipcNamespace' | 'shmSize' | 'shmSource'> = {}): SpecMount[] {
   const ownNetns = network !== 'host'
+  // proc, mqueue and a shm tmpfs can only be mounted by the owner of the pid/ipc namespace: with
+  // the host's, bind the host's instead (as rootless podman does).
+  const hostPid = ns.pidNamespace?.kind === 'host'
+  const hostIpc = ns.ipcNamespace?.kind === 'host'
+  const shmSource = hostIpc ? '/dev/shm' : ns.shmSource
   return [
-    {destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev']},
+    hostPid
+      ? {destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev']}
+      : {destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev']},
     {destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k']},
     {
       destination: '/dev/pts',
@@ -258,8 +291,15 @@ function systemMounts(network: NetworkMode): SpecMount[] {
       // gid 5 (tty) is mapped: the helper maps the whole subuid/subgid range.
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    {destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']},
-    {destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev']},
+    shmSource
+      ? {destination: '/dev/shm', type: 'bind', source: shmSource, options: ['rbind', 'nosuid', 'noexec', 'nodev']}
+      : {destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${ns.shmSize ?? 65536 * 1024}`]},
+    // the host's message queues, when the host has them mounted (a new mqueue mount needs an own IPC namespace)
+    ...(hostIpc
+      ? existsSync('/dev/mqueue')
+        ? [{destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev']}]
+        : []
+      : [{destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev']}]),
     // sysfs can only be mounted by the owner of the network namespace: with the host's network,
     // bind the host's /sys read-only instead (like `runc spec --rootless`).
     ownNetns
@@ -268,6 +308,38 @@ function systemMounts(network: NetworkMode): SpecMount[] {
     // Verified rootless with runc 1.1.5 on cgroup v1/hybrid (runc binds each hierarchy) and v2.
     {destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro']},
   ]
+}
+
+/**
+ * The supplementary groups: the primary group first, then the user's /etc/group memberships and
+ * --group-add, as docker and podman give them (`id` shows `groups=65534(nobody)`).
+ */
+export function processGroups(user: Pick<ResolvedUser, 'gid' | 'additionalGids'>, groupAdd: readonly number[] = []): number[] {
+  const gids = [...new Set([user.gid, ...user.additionalGids, ...groupAdd])]
+  if (gids.length > MAX_GROUPS) throw new UsageError(`the container process would have ${gids.length} groups: more than ${MAX_GROUPS} (the kernel's limit)`)
+  return gids
+}
+
+/** The process's rlimits: RLIMIT_NOFILE by default, then each --ulimit replaces its type. */
+function rlimits(input: SpecInput): RuntimeSpec['process']['rlimits'] {
+  const out = new Map<string, {type: string; soft: number; hard: number}>()
+  out.set('RLIMIT_NOFILE', {type: 'RLIMIT_NOFILE', ...(input.nofile ?? readNofileLimit())})
+  for (const u of input.ulimits ?? []) out.set(u.type, {type: u.type, soft: u.soft, hard: u.hard})
+  return [...out.values()]
+}
+
+/** --privileged: every capability this kernel knows (/proc/sys/kernel/cap_last_cap). */
+export function privilegedCapabilities(lastCap: number = readLastCap()): string[] {
+  return ALL_CAPABILITIES.slice(0, lastCap + 1)
+}
+
+function readLastCap(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim())
+    return Number.isInteger(n) && n >= 0 ? n : ALL_CAPABILITIES.length - 1
+  } catch {
+    return ALL_CAPABILITIES.length - 1
+  }
 }
 
 function bindMount(b: BindMount): SpecMount {
@@ -308,7 +380,8 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
     home: user.home,
   })
 
-  const caps = resolveCapabilities(input.capAdd, input.capDrop)
+  const caps = input.privileged ? privilegedCapabilities() : resolveCapabilities(input.capAdd, input.capDrop)
+  const gids = processGroups(user, input.groupAdd)
 
   const userMounts: SpecMount[] = []
   for (const v of input.mounts ?? []) userMounts.push(bindMount(typeof v === 'string' ? parseVolume(v) : v))
@@ -333,31 +406,45 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
     extra.push({destination: dest, type: 'bind', source: src, options: etcOpts})
   }
 
-  const namespaces: RuntimeSpec['linux']['namespaces'] = [{type: 'pid'}, {type: 'ipc'}, {type: 'uts'}, {type: 'mount'}, {type: 'cgroup'}]
+  const namespaces: RuntimeSpec['linux']['namespaces'] = []
+  for (const [type, choice] of [['pid', input.pidNamespace], ['ipc', input.ipcNamespace], ['uts', input.utsNamespace]] as const) {
+    if (choice?.kind === 'host') continue
+    namespaces.push(choice?.kind === 'join' ? {type, path: choice.path} : {type})
+  }
+  namespaces.push({type: 'mount'}, {type: 'cgroup'})
   if (input.network !== 'host') namespaces.push({type: 'network'})
+  for (const d of input.devices ?? []) {
+    const options = [d.directory ? 'rbind' : 'bind', 'nosuid', d.permissions.includes('w') ? 'rw' : 'ro', 'rprivate']
+    extra.push({destination: d.container, type: 'bind', source: d.host, options})
+  }
+  checkDuplicateDestinations([...userMounts, ...extra])
 
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',
     process: {
       terminal: input.tty,
-      user: {uid: user.uid, gid: user.gid, ...(user.additionalGids.length > 0 ? {additionalGids: user.additionalGids} : {})},
+      user: {uid: user.uid, gid: user.gid, ...(gids.length > 0 ? {additionalGids: gids} : {})},
       args,
       env,
       cwd,
       capabilities: {bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: []},
-      rlimits: [{type: 'RLIMIT_NOFILE', ...(input.nofile ?? readNofileLimit())}],
+      rlimits: rlimits(input),
       noNewPrivileges: input.noNewPrivileges ?? false,
     },
     root: {path: input.rootfsPath, readonly: input.readOnly},
     hostname,
-    mounts: [...systemMounts(input.network), ...userMounts, ...extra],
+    mounts: [...systemMounts(input.network, input), ...userMounts, ...extra],
     linux: {
       namespaces,
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      maskedPaths: input.privileged || input.unmaskSystemPaths ? [] : [...MASKED_PATHS],
+      readonlyPaths: input.privileged || input.unmaskSystemPaths ? [] : [...READONLY_PATHS],
       ...(input.seccomp ? {seccomp: input.seccomp} : {}),
     },
   }
+
+  // Without its own UTS namespace a container cannot have a hostname of its own (runc refuses it).
+  if (input.utsNamespace?.kind === 'host') delete (spec as Partial<RuntimeSpec>).hostname
+  if (input.sysctls && Object.keys(input.sysctls).length > 0) spec.linux.sysctl = {...input.sysctls}
 
   // The image's StopSignal, recorded as an annotation (checked here: a bad one fails at create).
   const stop = cfg.StopSignal

@@ -308,8 +308,8 @@ export function checkProfile(doc: unknown, what: string): SeccompProfile {
  * Parses `--security-opt` values (docker's syntax): `seccomp=unconfined|default|FILE`,
  * `no-new-privileges[=true|false]` (also with `:`). Returns what was given; the rest is refused.
  */
-export function parseSecurityOpts(opts: readonly string[]): {seccomp?: string; noNewPrivileges?: boolean} {
-  const out: {seccomp?: string; noNewPrivileges?: boolean} = {}
+export function parseSecurityOpts(opts: readonly string[]): {seccomp?: string; noNewPrivileges?: boolean; unmaskSystemPaths?: boolean} {
+  const out: {seccomp?: string; noNewPrivileges?: boolean; unmaskSystemPaths?: boolean} = {}
   for (const opt of opts) {
     const m = /^([a-z-]+)(?:[=:](.*))?$/s.exec(opt)
     const key = m?.[1]
@@ -320,8 +320,23 @@ export function parseSecurityOpts(opts: readonly string[]): {seccomp?: string; n
       if (value === undefined || value === 'true') out.noNewPrivileges = true
       else if (value === 'false') out.noNewPrivileges = false
       else throw new UsageError(`invalid --security-opt ${opt}: no-new-privileges takes true or false`)
+    } else if (key === 'apparmor') {
+      // ctr-ts never loads an AppArmor profile for a container (a rootless user cannot): unconfined is what it gets.
+      if (value !== 'unconfined') {
+        throw new UsageError(`invalid --security-opt ${opt}: AppArmor profiles cannot be loaded by a rootless user; only apparmor=unconfined is accepted`)
+      }
+    } else if (key === 'label') {
+      // No SELinux labelling is done; disable is what happens anyway.
+      if (value !== 'disable') {
+        throw new UsageError(`invalid --security-opt ${opt}: SELinux labels are not applied by ctr-ts; only label=disable is accepted`)
+      }
+    } else if (key === 'systempaths') {
+      if (value !== 'unconfined') throw new UsageError(`invalid --security-opt ${opt}: only systempaths=unconfined is accepted`)
+      out.unmaskSystemPaths = true
     } else {
-      throw new UsageError(`invalid --security-opt ${opt}: supported are seccomp=unconfined|FILE and no-new-privileges[=true|false]`)
+      throw new UsageError(
+        `invalid --security-opt ${opt}: supported are seccomp=unconfined|FILE, no-new-privileges[=true|false], apparmor=unconfined, label=disable and systempaths=unconfined`,
+      )
     }
   }
   return out

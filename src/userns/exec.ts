@@ -4,10 +4,17 @@ import type {IdMapping, UserNsMapping} from './idmap.js'
 
 const fmt = (m: IdMapping) => `${m.containerID}:${m.hostID}:${m.size}`
 
-/** The argv that runs `argv` as root of a new user namespace with `mapping` (and a new mount namespace with `mount`). */
-export function userNsArgv(mapping: UserNsMapping, argv: string[], opts: {mount?: boolean} = {}): {file: string; args: string[]} {
+/**
+ * The argv that runs `argv` as root of a new user namespace with `mapping` (and a new mount
+ * namespace with `mount`); with `join` (/proc/PID/ns/user) as root of that existing one instead.
+ */
+export function userNsArgv(mapping: UserNsMapping, argv: string[], opts: {mount?: boolean; join?: string} = {}): {file: string; args: string[]} {
   const args: string[] = []
   if (opts.mount) args.push('--mount')
+  if (opts.join) {
+    args.push('--join', opts.join, '--', ...argv)
+    return {file: helperPath('ctr-ts-userns'), args}
+  }
   for (const m of mapping.uids) args.push('--uid-map', fmt(m))
   for (const m of mapping.gids) args.push('--gid-map', fmt(m))
   args.push('--', ...argv)

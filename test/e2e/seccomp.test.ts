@@ -74,7 +74,8 @@ describe('seccomp', () => {
       [`seccomp=${bad}`, new RegExp(`^ctr-ts: seccomp profile ${bad}: \\.syscalls\\[0\\]\\.action must be a seccomp action such as SCMP_ACT_ALLOW$`)],
       [`seccomp=${notJson}`, new RegExp(`^ctr-ts: seccomp profile ${notJson}: not valid JSON$`)],
       [`seccomp=${join(t.root, 'missing.json')}`, /^ctr-ts: seccomp profile .*missing\.json: cannot read it \(ENOENT\)$/],
-      ['apparmor=unconfined', /^ctr-ts: invalid --security-opt apparmor=unconfined: supported are seccomp=unconfined\|FILE and no-new-privileges\[=true\|false\]$/],
+      ['apparmor=docker-default', /^ctr-ts: invalid --security-opt apparmor=docker-default: AppArmor profiles cannot be loaded by a rootless user; only apparmor=unconfined is accepted$/],
+      ['bogus', /^ctr-ts: invalid --security-opt bogus: supported are seccomp=unconfined\|FILE, no-new-privileges\[=true\|false\], apparmor=unconfined, label=disable and systempaths=unconfined$/],
       ['no-new-privileges=maybe', /^ctr-ts: invalid --security-opt no-new-privileges=maybe: no-new-privileges takes true or false$/],
     ]
     for (const [opt, line] of cases) {

@@ -155,7 +155,7 @@ describe('generateSpec', () => {
     expect(generateSpec(input({noNewPrivileges: true})).process.noNewPrivileges).toBe(true)
     expect(spec.linux.seccomp).toBeUndefined()
     expect(spec.process.terminal).toBe(false)
-    expect(spec.process.user).toEqual({uid: 0, gid: 0})
+    expect(spec.process.user).toEqual({uid: 0, gid: 0, additionalGids: [0]})
     expect(spec.process.cwd).toBe('/')
     expect(spec.process.args).toEqual(['sh'])
     expect(spec.hostname).toBe(ID.slice(0, 12))
@@ -248,7 +248,7 @@ describe('generateSpec', () => {
         image: image({Cmd: ['sh'], WorkingDir: '/app'}),
       }),
     )
-    expect(spec.process.user).toEqual({uid: 1000, gid: 1000, additionalGids: [5, 999]})
+    expect(spec.process.user).toEqual({uid: 1000, gid: 1000, additionalGids: [1000, 5, 999]})
     expect(spec.process.cwd).toBe('/srv')
     expect(spec.process.terminal).toBe(true)
     expect(spec.process.env).toContain('TERM=xterm')

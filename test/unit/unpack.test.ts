@@ -543,3 +543,47 @@ describe('unpackLayer: extended attributes', () => {
     expectNothingOutside()
   })
 })
+
+/** Replaces the first occurrence of `placeholder` in `blob` with `bytes` of the same length. */
+function patchBytes(blob: Buffer, placeholder: string, bytes: Buffer): Buffer {
+  const at = blob.indexOf(Buffer.from(placeholder))
+  expect(at).toBeGreaterThan(0)
+  expect(bytes.length).toBe(Buffer.byteLength(placeholder))
+  const out = Buffer.from(blob)
+  bytes.copy(out, at)
+  return out
+}
+
+describe('unpackLayer: exact as podman (issue 16 bug 5)', () => {
+  it('keeps binary user.* xattr values byte for byte', async () => {
+    const tar = await tarball([
+      {name: 'f', data: 'x', pax: {'SCHILY.xattr.user.bin': 'QQQ', 'SCHILY.xattr.user.text': 'plain'}},
+      {name: 'd', type: 'directory', mode: 0o755, pax: {'SCHILY.xattr.user.bin': 'ZZZZ'}},
+    ])
+    const blob = patchBytes(patchBytes(tar, 'QQQ', Buffer.from([0x00, 0xff, 0x10])), 'ZZZZ', Buffer.from([0xc3, 0x28, 0x80, 0x00]))
+    await unpack(blob)
+    const hex = (p: string) => execFileSync('getfattr', ['-h', '-n', 'user.bin', '-e', 'hex', '--absolute-names', '--only-values', '--', p]).toString('hex')
+    expect(hex(join(dest, 'f'))).toBe('00ff10')
+    expect(hex(join(dest, 'd'))).toBe('c3288000')
+    expect(userXattrs(join(dest, 'f'))['user.text']).toBe('plain')
+    expect(warnings).toEqual([])
+  })
+
+  it('keeps PAX mtimes to the nanosecond (files, directories, symlinks, negative times)', async () => {
+    const blob = await tarball([
+      {name: 'd', type: 'directory', mode: 0o755, pax: {mtime: '1704067200.000000001'}},
+      {name: 'd/f', data: 'x', pax: {mtime: '1704067200.123456789'}},
+      {name: 'l', type: 'symlink', linkname: 'd/f', pax: {mtime: '1600000000.987654321'}},
+      {name: 'old', data: 'y', pax: {mtime: '-1.25'}},
+      {name: 'short', data: 'z', pax: {mtime: '1600000000.5'}},
+    ])
+    await unpack(blob)
+    const ns = (p: string) => lstatSync(join(dest, p), {bigint: true}).mtimeNs
+    expect(ns('d/f')).toBe(1704067200123456789n)
+    expect(ns('d')).toBe(1704067200000000001n)
+    expect(ns('l')).toBe(1600000000987654321n)
+    expect(ns('old')).toBe(-1250000000n)
+    expect(ns('short')).toBe(1600000000500000000n)
+    expect(warnings).toEqual([])
+  })
+})
