@@ -96,3 +96,6 @@ export function describeError(err: unknown): {message: string; exitCode: number}
   }
   return {message: String(err), exitCode: 125}
 }
+
+/** A container without a healthcheck asked for one (podman: "container has no defined healthcheck"; exit 125). */
+export class NoHealthcheckError extends NotFoundError {}
