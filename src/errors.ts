@@ -97,8 +97,11 @@ export function describeError(err: unknown): {message: string; exitCode: number}
   return {message: String(err), exitCode: 125}
 }
 
-/** The commands that keep docker's 125/126/127 (their own errors vs. the container command's). */
-const RUN_FAMILY: ReadonlySet<string> = new Set(['run', 'create', 'exec', 'container:run', 'container:create', 'container:exec'])
+/**
+ * The commands that keep docker's 125/126/127 (their own errors vs. the container command's);
+ * `healthcheck run` keeps podman's contract: 1 is an unhealthy check, 125 an error.
+ */
+const RUN_FAMILY: ReadonlySet<string> = new Set(['run', 'create', 'exec', 'container:run', 'container:create', 'container:exec', 'healthcheck:run'])
 
 /**
  * The exit code a command ends with for an error's code: docker's 125/126/127 belong to
@@ -109,3 +112,5 @@ export function commandExitCode(code: number, commandId: string | undefined, fla
   if (flagError || code === 0 || RUN_FAMILY.has(commandId ?? '')) return code
   return code === 125 || code === 126 || code === 127 ? 1 : code
 }
+/** A container without a healthcheck asked for one (podman: "container has no defined healthcheck"; exit 125). */
+export class NoHealthcheckError extends NotFoundError {}

@@ -1,12 +1,9 @@
 import type {Context} from '../context.js'
-import {ConflictError, NotFoundError} from '../errors.js'
+import {ConflictError, NoHealthcheckError} from '../errors.js'
 import {healthRun} from './health.js'
 import type {ContainerRecord} from './record.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
-
-/** No healthcheck defined for the container (podman: "container has no defined healthcheck"). */
-export class NoHealthcheckError extends NotFoundError {}
 
 /**
  * podman healthcheck run: the shim runs one check now and records it like a scheduled one
