@@ -28,7 +28,7 @@ const ids: Record<string, string> = {}
 
 beforeAll(async () => {
   // oldest first: web (running), job (exited 3), fresh (created)
-  const web = await run(['run', '-d', '--name', 'fmt-web', '--label', 'tier=web', '--label', 'version=1', '-e', 'GREETING=hi', busybox, 'sleep', '300'])
+  const web = await run(['run', '-d', '--name', 'fmt-web', '--label', 'tier=web', '--label', 'version=1', '-e', 'GREETING=hi', busybox, 'sleep', '3600'])
   expect(web.exitCode, web.stderr).toBe(0)
   ids.web = web.stdout.trim()
   await new Promise((r) => setTimeout(r, 20))
@@ -50,7 +50,7 @@ const lines = (s: string) => s.split('\n').filter(Boolean)
 describe('ps --format: docker\'s documented templates', () => {
   const cases: Array<[string[], (out: string) => void]> = [
     [['-a', '--format', '{{.Names}}'], (o) => expect(lines(o)).toEqual(['fmt-fresh', 'fmt-job', 'fmt-web'])],
-    [['--format', '{{.ID}}: {{.Command}}'], (o) => expect(o).toBe(`${ids.web!.slice(0, 12)}: "sleep 300"\n`)],
+    [['--format', '{{.ID}}: {{.Command}}'], (o) => expect(o).toBe(`${ids.web!.slice(0, 12)}: "sleep 3600"\n`)],
     [['--format', 'table {{.ID}}\\t{{.Labels}}'], (o) => expect(lines(o)).toEqual(['CONTAINER ID   LABELS', `${ids.web!.slice(0, 12)}   tier=web,version=1`])],
     [['-a', '--format', 'table {{.Names}}\\t{{.Label "tier"}}'], (o) => expect(lines(o).map((l) => l.trimEnd().split(/\s{3,}/))).toEqual([['NAMES', 'LABEL'], ['fmt-fresh'], ['fmt-job', 'batch'], ['fmt-web', 'web']])],
     [['-a', '--format', '{{.Names}} {{.State}} {{.Status}}'], (o) => {
@@ -80,7 +80,7 @@ describe('ps --format: docker\'s documented templates', () => {
     const rows = lines(r.stdout).map((l) => JSON.parse(l) as Record<string, string>)
     expect(rows.map((x) => x.Names)).toEqual(['fmt-fresh', 'fmt-job', 'fmt-web'])
     expect(Object.keys(rows[0]!)).toEqual(['Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Ports', 'RunningFor', 'Size', 'State', 'Status'])
-    expect(rows[2]).toMatchObject({ID: ids.web!.slice(0, 12), State: 'running', Labels: 'tier=web,version=1', Command: '"sleep 300"'})
+    expect(rows[2]).toMatchObject({ID: ids.web!.slice(0, 12), State: 'running', Labels: 'tier=web,version=1', Command: '"sleep 3600"'})
   })
 
   it('an unknown field is one line, exit 1, nothing on stdout', async () => {
@@ -161,8 +161,8 @@ describe('inspect: docker\'s schema and templates', () => {
     ['fmt-web', '{{gt .State.Pid 0}} {{.State.ExitCode}} {{.State.Error}}|', 'true 0 |'],
     ['fmt-web', '{{.State.StartedAt}}', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/],
     ['fmt-web', '{{.State.FinishedAt}}', '0001-01-01T00:00:00Z'],
-    ['fmt-web', '{{.Path}} {{json .Args}}', 'sleep ["300"]'],
-    ['fmt-web', '{{.Config.Image}} {{json .Config.Cmd}} {{json .Config.Entrypoint}}', () => `${busybox} ["sleep","300"] null`],
+    ['fmt-web', '{{.Path}} {{json .Args}}', 'sleep ["3600"]'],
+    ['fmt-web', '{{.Config.Image}} {{json .Config.Cmd}} {{json .Config.Entrypoint}}', () => `${busybox} ["sleep","3600"] null`],
     ['fmt-web', '{{range .Config.Env}}{{if eq . "GREETING=hi"}}{{.}}{{end}}{{end}}', 'GREETING=hi'],
     ['fmt-web', '{{index .Config.Labels "tier"}} {{.Config.Labels.version}} {{json .Config.Labels}}', 'web 1 {"tier":"web","version":"1"}'],
     ['fmt-web', '{{.HostConfig.AutoRemove}} {{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}}', 'false slirp4netns no'],
