@@ -201,6 +201,12 @@ describe('inspect: docker\'s schema and templates', () => {
     expect(r.stdout).toMatch(/^\[\n {4}\{\n {8}"Id": /)
   })
 
+  it('-s adds SizeRw and SizeRootFs', async () => {
+    const r = await run(['inspect', '-s', '-f', '{{ge .SizeRw 0}} {{gt .SizeRootFs 0}} {{ge .SizeRootFs .SizeRw}}', 'fmt-web'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toBe('true true true\n')
+  })
+
   it('-f json and --format are the same JSON', async () => {
     const a = await run(['inspect', 'fmt-job'])
     const b = await run(['container', 'inspect', '--format', 'json', 'fmt-job'])
