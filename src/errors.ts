@@ -1,8 +1,9 @@
 /**
  * Every failure ctr-ts reports is one of these classes. The exit code of each is decided here,
  * in one place, the way docker does it: 125 for ctr-ts's own errors, 126 when the container
- * command cannot be invoked, 127 when it is not found. The base command prints `message` as one
- * line on stderr and exits with `exitCode`; no stack trace ever reaches the user.
+ * command cannot be invoked, 127 when it is not found. Those three belong to run/create/exec:
+ * every other command exits 1 on an error (commandExitCode below). The base command prints
+ * `message` as one line on stderr and exits with that code; no stack trace ever reaches the user.
  */
 export class CtrError extends Error {
   readonly exitCode: number = 125

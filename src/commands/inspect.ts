@@ -13,11 +13,11 @@ export default class Inspect extends InspectBase {
   static override flags = {
     format: INSPECT_FORMAT_FLAG,
     type: Flags.string({description: 'only look for this kind of object', options: ['container', 'image']}),
-    size: Flags.boolean({char: 's', description: 'accepted for docker compatibility'}),
+    size: Flags.boolean({char: 's', description: 'add SizeRw (writable layer) and SizeRootFs (with the image) to containers'}),
   }
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Inspect)
-    await this.inspect(argv as string[], flags.format, flags.type as 'container' | 'image' | undefined, flags.config)
+    await this.inspect(argv as string[], flags.format, flags.type as 'container' | 'image' | undefined, flags.config, flags.size)
   }
 }

@@ -33,6 +33,8 @@ export interface ContainerInspectInput {
   imageEntrypoint?: string[] | null
   lowerDirs: string[]
   logConfig: unknown
+  /** `inspect -s`: bytes of the writable layer, and of it plus the image's layers. */
+  sizes?: {rw: number; rootFs: number}
 }
 
 type PortMap = Record<string, Array<{HostIp: string; HostPort: string}> | null>
@@ -169,6 +171,7 @@ export function containerInspect(input: ContainerInspectInput) {
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
+    ...(input.sizes ? {SizeRw: input.sizes.rw, SizeRootFs: input.sizes.rootFs} : {}),
     HostConfig: {
       Binds: m.binds.length > 0 ? m.binds : null,
       ContainerIDFile: '',

@@ -206,7 +206,7 @@ export async function ports(ctx: Context, container: string): Promise<PortMappin
 }
 
 /** docker inspect's document for one container (docker's ContainerJSON, container/inspect.ts). */
-export async function inspect(ctx: Context, container: string): Promise<ContainerInspect> {
+export async function inspect(ctx: Context, container: string, opts: {size?: boolean} = {}): Promise<ContainerInspect> {
   const rec = await findContainer(ctx, container)
   const status = containerStatus(ctx, rec)
   const paths = containerPaths(ctx, rec.id)
@@ -214,12 +214,15 @@ export async function inspect(ctx: Context, container: string): Promise<Containe
     .then((t) => JSON.parse(t) as {mounts?: SpecMountLike[]})
     .catch(() => ({mounts: []}))
   let imageEntrypoint: string[] | null | undefined
+  let imageSize = 0
   try {
     const image = await resolveImage(ctx.store, rec.image)
+    imageSize = image.size
     imageEntrypoint = (await readImageConfig(ctx.store, image)).config?.Entrypoint ?? null
   } catch {
     // the image was removed since: Path and Args still tell the command
   }
+  const rw = opts.size ? await diskUsage(paths.upper) : 0
   return containerInspect({
     rec,
     status,
@@ -229,6 +232,7 @@ export async function inspect(ctx: Context, container: string): Promise<Containe
     imageEntrypoint,
     lowerDirs: await lowerDirs(ctx.store, rec.diffIds).catch(() => []),
     logConfig: inspectLogConfig(rec.logConfig),
+    sizes: opts.size ? {rw, rootFs: rw + imageSize} : undefined,
   })
 }
 export type {ContainerInspect}

@@ -15,13 +15,13 @@ export interface InspectObjectsResult {
   errors: unknown[]
 }
 
-export async function inspectObjects(ctx: Context, names: readonly string[], type?: ObjectType): Promise<InspectObjectsResult> {
+export async function inspectObjects(ctx: Context, names: readonly string[], type?: ObjectType, opts: {size?: boolean} = {}): Promise<InspectObjectsResult> {
   const items: unknown[] = []
   const errors: unknown[] = []
   for (const name of names) {
     if (type !== 'image') {
       try {
-        items.push(await containers.inspect(ctx, name))
+        items.push(await containers.inspect(ctx, name, opts))
         continue
       } catch (err) {
         if (!(err instanceof NotFoundError) || type === 'container') {

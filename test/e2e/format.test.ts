@@ -201,6 +201,12 @@ describe('inspect: docker\'s schema and templates', () => {
     expect(r.stdout).toMatch(/^\[\n {4}\{\n {8}"Id": /)
   })
 
+  it('-s adds SizeRw and SizeRootFs', async () => {
+    const r = await run(['inspect', '-s', '-f', '{{ge .SizeRw 0}} {{gt .SizeRootFs 0}} {{ge .SizeRootFs .SizeRw}}', 'fmt-web'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toBe('true true true\n')
+  })
+
   it('-f json and --format are the same JSON', async () => {
     const a = await run(['inspect', 'fmt-job'])
     const b = await run(['container', 'inspect', '--format', 'json', 'fmt-job'])
@@ -357,5 +363,26 @@ describe('prune --filter, rm -a', () => {
     const f = await run(['rm', '-a', '-f'])
     expect(f.exitCode, f.stderr).toBe(0)
     expect((await run(['ps', '-a', '-q'])).stdout).toBe('')
+  })
+})
+
+describe('published ports in inspect, ps and port templates', () => {
+  it('docker\'s documented NetworkSettings.Ports template, PortBindings, {{.Ports}}, port --format', async () => {
+    const r = await run(['run', '-d', '--name', 'fmt-pub', '-p', '80', busybox, 'sleep', '300'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    try {
+      const i = await run(['inspect', '-f', '{{range $p, $conf := .NetworkSettings.Ports}}{{$p}} -> {{(index $conf 0).HostPort}}{{end}}|{{json .HostConfig.PortBindings}}|{{json .Config.ExposedPorts}}', 'fmt-pub'])
+      expect(i.exitCode, i.stderr).toBe(0)
+      const m = /^80\/tcp -> (\d+)\|\{"80\/tcp":\[\{"HostIp":"0\.0\.0\.0","HostPort":""\}\]\}\|\{"80\/tcp":\{\}\}\n$/.exec(i.stdout)
+      expect(m, i.stdout).not.toBeNull()
+      const hostPort = m![1]!
+      expect(Number(hostPort)).toBeGreaterThan(0)
+      expect((await run(['ps', '--filter', 'name=fmt-pub', '--format', '{{.Ports}}'])).stdout).toBe(`0.0.0.0:${hostPort}->80/tcp\n`)
+      expect((await run(['port', 'fmt-pub', '--format', '{{.ContainerPort}} {{.HostIp}} {{.HostPort}}'])).stdout).toBe(`80/tcp 0.0.0.0 ${hostPort}\n`)
+      const json = lines((await run(['port', 'fmt-pub', '--format', 'json'])).stdout).map((l) => JSON.parse(l) as Record<string, string>)
+      expect(json).toEqual([{ContainerPort: '80/tcp', HostIp: '0.0.0.0', HostPort: hostPort}])
+    } finally {
+      await run(['rm', '-f', 'fmt-pub'])
+    }
   })
 })

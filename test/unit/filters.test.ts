@@ -88,3 +88,19 @@ describe('reference filter', () => {
     expect(globRegExp('a[!bc]d').test('acd')).toBe(false)
   })
 })
+
+describe('prune filters', () => {
+  const now = Date.parse('2024-06-01T12:00:00Z')
+  it('until keeps what was created after it; label and label! as docker', async () => {
+    const {parsePruneFilters, pruneMatches} = await import('../../src/format/filters.js')
+    const f = parsePruneFilters(['until=1h'], now)
+    expect(pruneMatches(f, '2024-06-01T10:00:00Z', {}, now)).toBe(true)
+    expect(pruneMatches(f, '2024-06-01T11:30:00Z', {}, now)).toBe(false)
+    expect(pruneMatches(f, undefined, {}, now)).toBe(false)
+    const l = parsePruneFilters(['label=ci', 'label!=keep'], now)
+    expect(pruneMatches(l, undefined, {ci: '1'}, now)).toBe(true)
+    expect(pruneMatches(l, undefined, {ci: '1', keep: ''}, now)).toBe(false)
+    expect(pruneMatches(l, undefined, {}, now)).toBe(false)
+    expect(() => parsePruneFilters(['dangling=true'])).toThrow("invalid filter 'dangling'")
+  })
+})

@@ -7,11 +7,11 @@ export default class ContainerInspect extends InspectBase {
   static override strict = false
   static override flags = {
     format: INSPECT_FORMAT_FLAG,
-    size: Flags.boolean({char: 's', description: 'accepted for docker compatibility'}),
+    size: Flags.boolean({char: 's', description: 'add SizeRw (writable layer) and SizeRootFs (with the image) to containers'}),
   }
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(ContainerInspect)
-    await this.inspect(argv as string[], flags.format, 'container', flags.config)
+    await this.inspect(argv as string[], flags.format, 'container', flags.config, flags.size)
   }
 }
