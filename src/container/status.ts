@@ -20,7 +20,10 @@ export interface ContainerStatus {
 export function containerStatus(ctx: Context, rec: ContainerRecord): ContainerStatus {
   const s = containerTask(ctx, rec).state()
   const status = dockerStatus(s.status)
-  return {status, running: status === 'running', shimPid: s.shimPid, containerPid: s.pid, startedAt: s.startedAt, exit: s.exit}
+  // created, but its last start failed: docker keeps that exit code (wait, inspect)
+  const failed = status === 'created' ? readState(ctx, rec.id).startFailure : undefined
+  const exit = s.exit ?? (failed ? {exitCode: failed.exitCode, signal: null, finishedAt: failed.finishedAt} : undefined)
+  return {status, running: status === 'running', shimPid: s.shimPid, containerPid: s.pid, startedAt: s.startedAt, exit}
 }
 
 /** Published ports: the host ports actually bound while it runs, else what was asked for. */
