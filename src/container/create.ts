@@ -1,4 +1,5 @@
 import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {hostname as osHostname} from 'node:os'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
@@ -149,7 +150,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       })
       envFromFiles.push(...parseEnvFile(text))
     }
-    const hostname = opts.hostname ?? id.slice(0, 12)
+    // --uts host: the host's name (the container has no UTS namespace to name)
+    const hostname = opts.uts === 'host' ? osHostname() : (opts.hostname ?? id.slice(0, 12))
     const etc = await writeEtcFiles({
       dir: paths.etc,
       hostname,

@@ -71,6 +71,8 @@ export interface ContainerState extends TaskRecord {
   helperPids?: number[]
   /** Published ports with the host ports actually bound. */
   ports?: PortMapping[]
+  /** The last start failed before the process ran (docker keeps its exit code: 127 not found, 126 not invokable). */
+  startFailure?: {exitCode: number; error: string; finishedAt: string}
 }
 
 export function containerPaths(ctx: Context, id: string) {

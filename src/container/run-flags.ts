@@ -177,6 +177,11 @@ export async function parseParityFlags(ctx: Context, opts: CreateOptions, networ
   const pull = parsePullPolicy(opts.pull)
   const extraHosts = (opts.addHosts ?? []).map((h) => parseAddHost(h, SLIRP.gateway))
   const dns = {dns: (opts.dns ?? []).map(parseDns), search: (opts.dnsSearch ?? []).map(parseDnsSearch), options: opts.dnsOptions ?? []}
+  // docker's conflicts: the host's resolv.conf and hostname are the host's
+  if (network === 'host' && dns.dns.length + dns.search.length + dns.options.length > 0) {
+    throw new UsageError('conflicting options: --dns, --dns-search and --dns-option cannot be used with --network host (the container uses the host\'s resolv.conf)')
+  }
+  if (opts.uts === 'host' && opts.hostname !== undefined) throw new UsageError('conflicting options: --hostname cannot be used with --uts host')
   const binds: BindMount[] = []
   const tmpfs: TmpfsMount[] = []
   const mountsShown: RunHostConfig['Mounts'] = []

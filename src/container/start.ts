@@ -1,5 +1,5 @@
 import type {Context} from '../context.js'
-import {ConflictError} from '../errors.js'
+import {ConflictError, CtrError} from '../errors.js'
 import {setupNetwork} from '../network/setup.js'
 import {fuseOverlayCommand} from '../rootfs/overlay.js'
 import type {AttachClient} from '../shim/attach.js'
@@ -37,6 +37,7 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
   try {
     return await startTask(ctx, rec, opts)
   } catch (err) {
+    await recordStartFailure(ctx, rec, err)
     await settleAutoRemove(ctx, rec)
     throw err
   }
@@ -46,6 +47,13 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
 function healthFor(rec: ContainerRecord, containerDir: string) {
   const run = healthRun(rec.healthcheck)
   return run ? {...run, stateFile: healthFile(containerDir)} : undefined
+}
+
+/** Keeps why the start failed and docker's exit code for it (125 for ctr-ts's own errors), for `wait` and `inspect`. */
+async function recordStartFailure(ctx: Context, rec: ContainerRecord, err: unknown): Promise<void> {
+  const exitCode = err instanceof CtrError ? err.exitCode : 125
+  const startFailure = {exitCode, error: err instanceof Error ? err.message : String(err), finishedAt: new Date().toISOString()}
+  await containerTask(ctx, rec).record({startFailure}).catch(() => {})
 }
 
 async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions): Promise<AttachClient | undefined> {

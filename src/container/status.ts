@@ -24,7 +24,10 @@ export function containerStatus(ctx: Context, rec: ContainerRecord): ContainerSt
   const s = containerTask(ctx, rec).state()
   const status = dockerStatus(s.status)
   const health = rec.healthcheck ? readHealth(containerPaths(ctx, rec.id).dir, rec.healthcheck) : undefined
-  return {status, running: status === 'running', shimPid: s.shimPid, containerPid: s.pid, startedAt: s.startedAt, exit: s.exit, ...(health ? {health} : {})}
+  // created, but its last start failed: docker keeps that exit code (wait, inspect)
+  const failed = status === 'created' ? readState(ctx, rec.id).startFailure : undefined
+  const exit = s.exit ?? (failed ? {exitCode: failed.exitCode, signal: null, finishedAt: failed.finishedAt} : undefined)
+  return {status, running: status === 'running', shimPid: s.shimPid, containerPid: s.pid, startedAt: s.startedAt, exit, ...(health ? {health} : {})}
 }
 
 /** Published ports: the host ports actually bound while it runs, else what was asked for. */

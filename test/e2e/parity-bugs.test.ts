@@ -49,6 +49,15 @@ describe('issue 16 bugs', () => {
     expect(w.exitCode).toBe(0)
     expect(w.stdout).toBe('0\n')
     expect(Date.now() - t0).toBeLessThan(10_000)
+    // a start that failed (command not found): wait returns at once too, with docker's 127
+    const broken = await ctr(['create', img, 'no-such-command'], {env: env()})
+    expect(broken.exitCode, broken.stderr).toBe(0)
+    const started = await ctr(['start', broken.stdout.trim()], {env: env()})
+    expect(started.exitCode).toBe(127)
+    const t1 = Date.now()
+    const w2 = await ctr(['wait', broken.stdout.trim()], {env: env(), timeoutMs: 20_000})
+    expect(w2.stdout).toBe('127\n')
+    expect(Date.now() - t1).toBeLessThan(10_000)
   })
 
   it('7: --memory=0 is no limit; -p with --network host warns and runs; an unknown command keeps its words', async () => {
