@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import type {CreateOptions} from '../engine/containers.js'
+import {parseMountVolume} from '../volume/parse.js'
 
 /** Flags shared by `run` and `create` (docker's names and short forms). */
 export const createFlags = {
@@ -8,7 +9,14 @@ export const createFlags = {
   'env-file': Flags.string({description: 'read environment variables from a file', multiple: true, multipleNonGreedy: true}),
   workdir: Flags.string({char: 'w', description: 'working directory inside the container'}),
   user: Flags.string({char: 'u', description: 'user: name|uid[:group|gid]'}),
-  volume: Flags.string({char: 'v', description: 'bind mount a host path: /host:/container[:ro]', multiple: true, multipleNonGreedy: true}),
+  volume: Flags.string({
+    char: 'v',
+    description: 'a volume NAME:/path[:ro|nocopy] (created when missing), an anonymous volume /path, or a bind mount /host:/path[:ro]',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  'volumes-from': Flags.string({description: "mount another container's volumes and bind mounts: CONTAINER[:ro|rw]", multiple: true, multipleNonGreedy: true}),
+  mount: Flags.string({description: 'a volume: type=volume,src=NAME,dst=/path[,readonly][,volume-nocopy]', multiple: true, multipleNonGreedy: true}),
   tmpfs: Flags.string({description: 'mount a tmpfs: /path[:options]', multiple: true, multipleNonGreedy: true}),
   entrypoint: Flags.string({description: 'override the image entrypoint'}),
   init: Flags.boolean({description: 'run tini (or catatonit) as PID 1: forwards signals, reaps zombies'}),
@@ -44,6 +52,8 @@ type Parsed = {
   workdir?: string
   user?: string
   volume?: string[]
+  'volumes-from'?: string[]
+  mount?: string[]
   tmpfs?: string[]
   entrypoint?: string
   init: boolean
@@ -99,5 +109,7 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     labels: flags.label ?? [],
     securityOpts: flags['security-opt'] ?? [],
     logOpts: flags['log-opt'] ?? [],
+    volumesFrom: flags['volumes-from'] ?? [],
+    volumeMounts: (flags.mount ?? []).map(parseMountVolume),
   }
 }

@@ -5,11 +5,11 @@ import {NotFoundError} from '../errors.js'
 
 export default class Rm extends CtrCommand {
   static override description = 'Remove containers (their writable layer, logs and state)'
-  static override examples = ['<%= config.bin %> rm box', '<%= config.bin %> rm -f web']
+  static override examples = ['<%= config.bin %> rm box', '<%= config.bin %> rm -f web', '<%= config.bin %> rm -v db']
   static override strict = false
   static override flags = {
     force: Flags.boolean({char: 'f', description: 'kill a running container first; no error for missing ones'}),
-    volumes: Flags.boolean({char: 'v', description: 'remove anonymous volumes too (ctr-ts creates none)'}),
+    volumes: Flags.boolean({char: 'v', description: 'remove the anonymous volumes of the container too'}),
   }
 
   async run(): Promise<void> {
@@ -19,7 +19,7 @@ export default class Rm extends CtrCommand {
     let failed: unknown
     for (const name of argv as string[]) {
       try {
-        await containers.remove(ctx, name, {force: flags.force})
+        await containers.remove(ctx, name, {force: flags.force, volumes: flags.volumes})
         this.log(name)
       } catch (err) {
         if (flags.force && err instanceof NotFoundError) continue

@@ -8,7 +8,7 @@ import {resolvePublish} from '../network/ports.js'
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
 import type {PullEventSink} from '../progress/events.js'
 import {resolveRuntime} from '../runtime/runtime.js'
-import {parseCpus, parseEnvFile, parseMemory} from '../spec/flags.js'
+import {parseCpus, parseEnvFile, parseMemory, parseTmpfs} from '../spec/flags.js'
 import {generateSpec, type SpecInput} from '../spec/generate.js'
 import {checkResourceSupport} from '../spec/resources.js'
 import {parseSecurityOpts, resolveSeccomp, seccompFor, seccompLabel} from '../spec/seccomp.js'
@@ -19,9 +19,11 @@ import {acquireLease, releaseLease} from '../store/leases.js'
 import {findInitBinary} from './init-binary.js'
 import {resolveLogConfig} from './log-config.js'
 import type {CreateOptions} from './options.js'
-import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, saveRecord} from './record.js'
+import {type ContainerRecord, containerLeaseId, containerPaths, findContainer, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
 import {removeTree} from '../userns/remove.js'
+import {attachMounts, type ContainerMount, detachMounts, mountsFrom, planMounts, specMounts} from '../volume/mounts.js'
+import {parseVolumesFrom} from '../volume/parse.js'
 
 /** What `create` reports while it works: a missing image is pulled first. */
 export interface CreateEvents {
@@ -69,6 +71,21 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const imageConfig: ImageConfig = await readImageConfig(ctx.store, image)
   const ports = resolvePublish(opts.publish, opts.publishAll ? Object.keys(imageConfig.config?.ExposedPorts ?? {}) : [], network)
 
+  // Mounts are checked before anything is written: a bad -v leaves nothing behind.
+  const tmpfs = opts.tmpfs.map(parseTmpfs)
+  const volumesFrom: ContainerMount[] = []
+  for (const spec of opts.volumesFrom ?? []) {
+    const {container, mode} = parseVolumesFrom(spec)
+    volumesFrom.push(...mountsFrom((await findContainer(ctx, container)).mounts, mode))
+  }
+  const plannedMounts = planMounts({
+    imageVolumes: Object.keys(imageConfig.config?.Volumes ?? {}),
+    volumesFrom,
+    volumeFlags: opts.volumes,
+    volumeMounts: opts.volumeMounts ?? [],
+    tmpfsDestinations: new Set(tmpfs.map((t) => t.destination)),
+  })
+
   const id = newContainerId()
   const paths = containerPaths(ctx, id)
   const diffIds = image.layers.map((l) => l.diffId)
@@ -84,6 +101,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     await rm(paths.dir, {recursive: true, force: true})
     throw err
   }
+  let mounts: ContainerMount[] = []
   try {
     // Then the lease: from now on gc keeps the layers, even if the image is removed meanwhile.
     await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
@@ -102,6 +120,9 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       })
       envFromFiles.push(...parseEnvFile(text))
     }
+    // The volumes (created when missing) now name this container as a user.
+    mounts = await attachMounts(ctx.store, plannedMounts, id)
+    const volumeSpec = specMounts(mounts)
     const hostname = opts.hostname ?? id.slice(0, 12)
     const etc = await writeEtcFiles({
       dir: paths.etc,
@@ -125,8 +146,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       tty: opts.tty,
       stdin: opts.interactive,
       readOnly: opts.readOnly,
-      mounts: opts.volumes,
-      tmpfs: opts.tmpfs,
+      mounts: volumeSpec.binds,
+      tmpfs: [...tmpfs, ...volumeSpec.tmpfs],
       init: opts.init ? {hostPath: findInitBinary(ctx)} : undefined,
       network,
       etcFiles: network === 'host' ? {hosts: etc.hosts, hostname: etc.hostname} : etc,
@@ -171,6 +192,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
         noNewPrivileges,
       },
       logConfig,
+      mounts,
     }
     await saveRecord(ctx, rec)
     await rm(join(paths.dir, 'creating'), {force: true})
@@ -179,6 +201,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))
     await releaseName(ctx, name, id)
     await releaseLease(ctx.store, containerLeaseId(id)).catch(() => {})
+    await detachMounts(ctx.store, mounts, id, {removeAnonymous: true, inUse: () => false}).catch(() => {})
     throw err
   }
 }

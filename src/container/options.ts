@@ -1,3 +1,5 @@
+import type {VolumeRequest} from '../volume/parse.js'
+
 /** Everything `create`/`run` accept, already parsed from flags. */
 export interface CreateOptions {
   image: string
@@ -33,4 +35,8 @@ export interface CreateOptions {
   securityOpts?: string[]
   /** --log-opt KEY=VALUE (max-size, max-file). */
   logOpts: string[]
+  /** --volumes-from CONTAINER[:ro|rw]. */
+  volumesFrom?: string[]
+  /** --mount type=volume,... (volume/parse.ts parseMountVolume). */
+  volumeMounts?: VolumeRequest[]
 }

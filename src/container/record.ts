@@ -14,6 +14,7 @@ import type {TaskRecord} from '../runtime/task.js'
 export type {PortMapping} from '../network/ports.js'
 export type {ExitInfo} from '../runtime/status.js'
 import type {LogConfig} from './log-config.js'
+import type {ContainerMount} from '../volume/mounts.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -52,6 +53,8 @@ export interface ContainerRecord {
   security?: {seccomp: string; seccompFile?: string; noNewPrivileges: boolean}
   /** Log rotation (--log-opt, logs.* defaults); absent in records of older versions: no limit. */
   logConfig?: LogConfig
+  /** Volumes and bind mounts (-v, --mount, image VOLUMEs, --volumes-from); absent in records of older versions. */
+  mounts?: ContainerMount[]
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

@@ -8,6 +8,7 @@ import {autoRemoveExitCommand, settleAutoRemove} from './auto-remove.js'
 import {type ContainerRecord, containerPaths} from './record.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
+import {seedVolumes} from '../volume/seed.js'
 
 export interface StartOptions {
   /** Keep the attach connection and return it. */
@@ -43,12 +44,15 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
 async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions): Promise<AttachClient | undefined> {
   const paths = containerPaths(ctx, rec.id)
   const task = containerTask(ctx, rec)
-  const mount = fuseOverlayCommand({lowerDirs: await lowerDirs(ctx.store, rec.diffIds), upper: paths.upper, work: paths.work, merged: paths.merged})
+  const lowers = await lowerDirs(ctx.store, rec.diffIds)
+  // Empty volumes get the image's content at their mount point first (docker's copy-up).
+  await seedVolumes(ctx.store, rec.mounts, lowers)
+  const mount = fuseOverlayCommand({lowerDirs: lowers, upper: paths.upper, work: paths.work, merged: paths.merged})
   const created = await task.create({
     tty: rec.tty,
     stdin: rec.stdin,
     mount,
-    exitCommand: autoRemoveExitCommand(ctx, rec),
+    exitCommand: await autoRemoveExitCommand(ctx, rec),
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
   })
   const client = await task.attach()

@@ -20,6 +20,7 @@ import {ConflictError, UsageError} from '../errors.js'
 import type {PortMapping} from '../network/ports.js'
 import {lowerDirs} from '../store/layers.js'
 import {inspectLogConfig} from '../container/log-config.js'
+import {inspectMounts} from '../volume/mounts.js'
 
 export type {CreateEvents} from '../container/create.js'
 export type {ExecOptions} from '../container/exec.js'
@@ -102,9 +103,9 @@ export async function wait(ctx: Context, container: string): Promise<number> {
   return exit?.exitCode ?? 0
 }
 
-/** docker rm: refuses a running container unless `force`. */
-export async function remove(ctx: Context, container: string, opts: {force: boolean}): Promise<void> {
-  await removeContainer(ctx, await findContainer(ctx, container), opts.force)
+/** docker rm: refuses a running container unless `force`; `volumes` removes its anonymous volumes too. */
+export async function remove(ctx: Context, container: string, opts: {force: boolean; volumes?: boolean}): Promise<void> {
+  await removeContainer(ctx, await findContainer(ctx, container), opts.force, {volumes: opts.volumes === true})
 }
 
 /** docker exec: the exit code of the process (128+N when killed by signal N). */
@@ -188,6 +189,7 @@ export async function inspect(ctx: Context, container: string) {
         : ['seccomp=unconfined', 'no-new-privileges=true'],
       Seccomp: rec.security ? {Profile: rec.security.seccomp, File: rec.security.seccompFile ?? ''} : {Profile: 'unconfined', File: ''},
     },
+    Mounts: inspectMounts(rec.mounts),
     GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: (await lowerDirs(ctx.store, rec.diffIds).catch(() => [])).join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
   }
 }

@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import type {Context} from '../context.js'
-import {removeContainer} from '../container/lifecycle.js'
+import {containerExists, removeContainer} from '../container/lifecycle.js'
 import {releaseOrphanLeases} from '../container/orphan-leases.js'
 import {listContainers, readState} from '../container/record.js'
 import {containerStatus, isAlive} from '../container/status.js'
@@ -9,6 +9,9 @@ import {listImages, removeImage} from '../store/images.js'
 import {leasedImages} from '../store/leases.js'
 import {removeTree} from '../userns/remove.js'
 import {removeLeftovers} from './store-check.js'
+import {diskUsage} from './info.js'
+import {staleVolumeTemps} from '../store/volumes.js'
+import {pruneVolumes} from '../volume/manage.js'
 
 export interface PruneResult {
   containers: string[]
@@ -17,6 +20,8 @@ export interface PruneResult {
   layers: string[]
   blobs: string[]
   blobBytes: number
+  /** With `volumes`: the anonymous volumes no container uses. */
+  volumes: string[]
 }
 
 /**
@@ -25,14 +30,21 @@ export interface PruneResult {
  * (garbageCollect: also keeps what running pulls have leased). Running containers and the images
  * and layers they use are left alone.
  */
-export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<PruneResult> {
-  const result: PruneResult = {containers: [], untagged: [], deletedImages: [], layers: [], blobs: [], blobBytes: 0}
+export async function pruneSystem(ctx: Context, opts: {all: boolean; volumes?: boolean}): Promise<PruneResult> {
+  const result: PruneResult = {containers: [], untagged: [], deletedImages: [], layers: [], blobs: [], blobBytes: 0, volumes: []}
   for (const rec of await listContainers(ctx)) {
     if (containerStatus(ctx, rec).running) continue
     await removeContainer(ctx, rec, false)
     result.containers.push(rec.id)
   }
   await releaseOrphanLeases(ctx)
+  if (opts.volumes) {
+    // docker 23+: anonymous volumes only (named ones: `volume prune -a`)
+    const pruned = await pruneVolumes(ctx.store, (id) => containerExists(ctx, id), {sizeOf: diskUsage})
+    result.volumes = pruned.removed
+    result.blobBytes += pruned.bytes
+  }
+  for (const stale of await staleVolumeTemps(ctx.store)) await removeTree(stale)
   if (opts.all) {
     const used = await leasedImages(ctx.store)
     for (const img of await listImages(ctx.store)) {
@@ -51,7 +63,7 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean}): Promise<P
   const gc = await garbageCollect(ctx.store)
   result.layers = gc.layersRemoved
   result.blobs = gc.blobsRemoved
-  result.blobBytes = gc.blobBytes
+  result.blobBytes += gc.blobBytes
   return result
 }
 

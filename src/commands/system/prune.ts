@@ -11,10 +11,11 @@ export default class SystemPrune extends CtrCommand {
     'With --all, also every image no remaining container uses. Running containers and their images are left alone.',
     'Asks for confirmation on a terminal; elsewhere --force is required.',
   ].join('\n')
-  static override examples = ['<%= config.bin %> system prune', '<%= config.bin %> system prune -a -f']
+  static override examples = ['<%= config.bin %> system prune', '<%= config.bin %> system prune -a -f', '<%= config.bin %> system prune -f --volumes']
   static override flags = {
     all: Flags.boolean({char: 'a', description: 'also remove all images not used by a container'}),
     force: Flags.boolean({char: 'f', description: 'do not ask for confirmation'}),
+    volumes: Flags.boolean({description: 'also remove anonymous volumes no container uses'}),
   }
 
   async run(): Promise<void> {
@@ -27,11 +28,12 @@ export default class SystemPrune extends CtrCommand {
         return
       }
     }
-    const r = await pruneSystem(ctx, {all: flags.all})
+    const r = await pruneSystem(ctx, {all: flags.all, volumes: flags.volumes})
     if (r.containers.length) this.log(['Deleted Containers:', ...r.containers].join('\n'))
     if (r.untagged.length || r.deletedImages.length) {
       this.log(['Deleted Images:', ...r.untagged.map((u) => `untagged: ${u}`), ...r.deletedImages.map((d) => `deleted: ${d}`)].join('\n'))
     }
+    if (r.volumes.length) this.log(['Deleted Volumes:', ...r.volumes].join('\n'))
     if (r.layers.length) this.log(['Deleted Layers:', ...r.layers].join('\n'))
     this.log(`Total reclaimed space: ${humanSize(r.blobBytes)}`)
   }
