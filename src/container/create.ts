@@ -17,6 +17,7 @@ import {readImageConfig, resolveImage} from '../store/images.js'
 import {lowerDirs as layerLowerDirs} from '../store/layers.js'
 import {acquireLease, releaseLease} from '../store/leases.js'
 import {findInitBinary} from './init-binary.js'
+import {containerExists} from './lifecycle.js'
 import {resolveLogConfig} from './log-config.js'
 import type {CreateOptions} from './options.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, findContainer, newContainerId, saveRecord} from './record.js'
@@ -201,7 +202,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))
     await releaseName(ctx, name, id)
     await releaseLease(ctx.store, containerLeaseId(id)).catch(() => {})
-    await detachMounts(ctx.store, mounts, id, {removeAnonymous: true, inUse: () => false}).catch(() => {})
+    await detachMounts(ctx.store, mounts, id, {removeAnonymous: true, inUse: (other) => containerExists(ctx, other)}).catch(() => {})
     throw err
   }
 }

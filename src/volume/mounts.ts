@@ -98,6 +98,7 @@ function fromVolume(v: VolumeRecord, store: StoreLayout, req: VolumeRequest, ano
  */
 export async function attachMounts(store: StoreLayout, planned: readonly Wanted[], containerId: string): Promise<ContainerMount[]> {
   const out: ContainerMount[] = []
+  const created: string[] = []
   try {
     for (const w of planned) {
       if (w.kind === 'bind') {
@@ -112,12 +113,15 @@ export async function attachMounts(store: StoreLayout, planned: readonly Wanted[
         }
       } else {
         const anonymous = w.req.name === undefined
-        const {volume} = await useVolume(store, {name: w.req.name, labels: w.req.labels, options: w.req.options}, containerId)
-        out.push(fromVolume(volume, store, w.req, anonymous))
+        const r = await useVolume(store, {name: w.req.name, labels: w.req.labels, options: w.req.options}, containerId)
+        if (r.created) created.push(r.volume.name)
+        out.push(fromVolume(r.volume, store, w.req, anonymous))
       }
     }
   } catch (err) {
-    await detachMounts(store, out, containerId, {removeAnonymous: true, inUse: () => false}).catch(() => undefined)
+    // the refs written so far, and the volumes made here (named ones too: nothing else knows them yet)
+    await releaseVolumes(store, volumeNames(out), containerId).catch(() => undefined)
+    for (const name of created) await removeVolume(store, name, (id) => id !== containerId).catch(() => undefined)
     throw err
   }
   return out
