@@ -19,6 +19,9 @@ import {type ContainerMount, seedableMounts} from './mounts.js'
  */
 const SCRIPT = [
   'prog=$1 opts=$2 mnt=$3; shift 3',
+  // nothing to do unless a volume is empty: then no mount at all
+  'need=; i=0; for a in "$@"; do i=$((i+1)); [ $((i%2)) -eq 0 ] && [ -z "$(ls -A "$a")" ] && need=1; done',
+  '[ -n "$need" ] || exit 0',
   '"$prog" -o "$opts" "$mnt" || exit 1',
   'root=$(cd "$mnt" && pwd -P) || exit 1',
   'rc=0',

@@ -3,7 +3,7 @@
  * volumes, docker's copy-up from the image (owners kept), --volumes-from, tmpfs volumes, the
  * in-use rules and prune.
  */
-import {existsSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ctr, tempRoot, type TempRoot} from '../harness/cli.js'
@@ -218,7 +218,7 @@ describe('volumes in containers', () => {
     expect((await run(['rm', 'holder'])).exitCode).toBe(0)
   })
 
-  it('mounts a tmpfs volume (-o type=tmpfs) and refuses what a rootless user cannot mount', async () => {
+  it('mounts tmpfs volumes (-o type=tmpfs) and host directories (o=bind), refuses what a rootless user cannot mount', async () => {
     const c = await run(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=2m,mode=1777', 'tv'])
     expect(c.exitCode, c.stderr).toBe(0)
     expect(JSON.parse((await run(['volume', 'inspect', 'tv'])).stdout)[0].Options).toEqual({type: 'tmpfs', device: 'tmpfs', o: 'size=2m,mode=1777'})
@@ -226,6 +226,14 @@ describe('volumes in containers', () => {
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^tmpfs \/t tmpfs .*size=2048k/m)
     expect(r.stdout).toMatch(/^1777$/m)
+    // a host directory as a volume (compose's driver_opts: type none, o bind, device)
+    const hostDir = join(t.home, 'bound')
+    mkdirSync(hostDir)
+    writeFileSync(join(hostDir, 'from-host'), 'host\n')
+    expect((await run(['volume', 'create', '-o', 'type=none', '-o', 'o=bind', '-o', `device=${hostDir}`, 'bv'])).exitCode).toBe(0)
+    const b = await run(['run', '--rm', '-v', 'bv:/b', busybox, 'sh', '-c', 'cat /b/from-host; echo back > /b/from-container'])
+    expect(b.stdout).toBe('host\n')
+    expect(readFileSync(join(hostDir, 'from-container'), 'utf8')).toBe('back\n')
     const nfs = await run(['volume', 'create', '-o', 'type=nfs', '-o', 'device=:/x', 'nfsvol'])
     expect(nfs.exitCode).not.toBe(0)
     expect(nfs.stderr).toMatch(/rootless/)
