@@ -158,3 +158,23 @@ describe('mount records', () => {
     expect(mountsFrom([vol, bind]).map((m) => m.readOnly)).toEqual([false, true])
   })
 })
+
+describe('generateSpec with volumes', () => {
+  it('mounts parents before children, whatever their kind', async () => {
+    const {generateSpec} = await import('../../src/spec/generate.js')
+    const spec = generateSpec({
+      image: {architecture: 'amd64', os: 'linux', config: {Cmd: ['sh']}, rootfs: {type: 'layers', diff_ids: []}},
+      rootfsPath: '/r',
+      containerId: 'c'.repeat(64),
+      tty: false,
+      stdin: false,
+      readOnly: false,
+      network: 'none',
+      nofile: {soft: 1024, hard: 1024},
+      mounts: [{source: '/v/_data', destination: '/a/b', readOnly: false}],
+      tmpfs: [{destination: '/a', options: ['rw']}],
+    })
+    const dests = spec.mounts.map((m) => m.destination)
+    expect(dests.indexOf('/a')).toBeLessThan(dests.indexOf('/a/b'))
+  })
+})
