@@ -25,6 +25,7 @@ import {releaseName, reserveName} from './names.js'
 import {removeTree} from '../userns/remove.js'
 import {attachMounts, type ContainerMount, detachMounts, mountsFrom, planMounts, specMounts} from '../volume/mounts.js'
 import {parseVolumesFrom} from '../volume/parse.js'
+import {trace} from '../trace.js'
 
 /** What `create` reports while it works: a missing image is pulled first. */
 export interface CreateEvents {
@@ -122,7 +123,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       envFromFiles.push(...parseEnvFile(text))
     }
     // The volumes (created when missing) now name this container as a user.
-    mounts = await attachMounts(ctx.store, plannedMounts, id)
+    mounts = await trace.phase('volumes: attach', () => attachMounts(ctx.store, plannedMounts, id))
     const volumeSpec = specMounts(mounts)
     const hostname = opts.hostname ?? id.slice(0, 12)
     const etc = await writeEtcFiles({

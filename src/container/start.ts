@@ -9,6 +9,7 @@ import {type ContainerRecord, containerPaths} from './record.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 import {seedVolumes} from '../volume/seed.js'
+import {trace} from '../trace.js'
 
 export interface StartOptions {
   /** Keep the attach connection and return it. */
@@ -46,7 +47,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
   const task = containerTask(ctx, rec)
   const lowers = await lowerDirs(ctx.store, rec.diffIds)
   // Empty volumes get the image's content at their mount point first (docker's copy-up).
-  await seedVolumes(ctx.store, rec.mounts, lowers)
+  await trace.phase('volumes: seed', () => seedVolumes(ctx.store, rec.mounts, lowers))
   const mount = fuseOverlayCommand({lowerDirs: lowers, upper: paths.upper, work: paths.work, merged: paths.merged})
   const created = await task.create({
     tty: rec.tty,

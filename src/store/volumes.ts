@@ -15,6 +15,8 @@ import {isStaleTemp} from './temps.js'
  *     volumes/<name>/_data/        its content (docker's Mountpoint); files keep the mapped ids of
  *                                  the container user namespace, like unpacked layers
  *     volumes/<name>/refs/<id>     one empty file per container that mounts it
+ *     volumes/<name>/populated     present once the volume had content when a container started
+ *                                  (it is then never seeded from an image again)
  *     volumes/.tmp-PID-XXXXXX/     a volume being created (renamed to its name once complete)
  *     volumes/.rm-XXXXXXXX/        a volume being removed (renamed away first: gone at once)
  *
@@ -244,3 +246,13 @@ export async function volumeIsEmpty(store: StoreLayout, name: string): Promise<b
   }
 }
 
+
+/** Remembers that the volume has had content (seeded, or written to): it is never seeded again. */
+export async function markVolumePopulated(store: StoreLayout, name: string): Promise<void> {
+  await writeFile(join(dirOf(store, name), 'populated'), '', {mode: 0o600})
+}
+
+/** Whether markVolumePopulated was called for the volume. */
+export function volumePopulated(store: StoreLayout, name: string): boolean {
+  return existsSync(join(dirOf(store, name), 'populated'))
+}
