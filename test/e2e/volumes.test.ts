@@ -177,6 +177,26 @@ describe('volumes in containers', () => {
     expect((await run(['volume', 'rm', 'busy'])).exitCode).toBe(0)
   })
 
+  it('seeds a volume once when two containers start on it together; rm racing a run never loses the volume', async () => {
+    const both = await Promise.all([0, 1].map(() => run(['run', '--rm', '-v', 'race:/srv', volImage, 'sh', '-c', 'cat /srv/seed; ls /srv | wc -l'])))
+    for (const r of both) {
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stdout).toBe('seeded\n2\n')
+    }
+    expect((await run(['volume', 'create', 'race2'])).exitCode).toBe(0)
+    const [started, removed] = await Promise.all([
+      run(['run', '-d', '--name', 'racer', '-v', 'race2:/d', busybox, 'sh', '-c', 'echo ok > /d/f; sleep 100']),
+      run(['volume', 'rm', 'race2']),
+    ])
+    expect(started.exitCode, started.stderr).toBe(0)
+    // either rm came first (the run made the volume again) or it was refused: the volume is there
+    if (removed.exitCode !== 0) expect(removed.stderr).toMatch(/volume is in use/)
+    expect(await volumeNames()).toContain('race2')
+    const seen = await run(['run', '--rm', '-v', 'race2:/d', busybox, 'sh', '-c', 'sleep 1; cat /d/f'])
+    expect(seen.stdout).toBe('ok\n')
+    expect((await run(['rm', '-f', 'racer'])).exitCode).toBe(0)
+  })
+
   it('makes anonymous volumes for image VOLUMEs and -v /path; rm -v and --rm remove them', async () => {
     const before = await volumeNames()
     const c = await run(['create', '--name', 'anon1', '-v', '/extra', '-v', 'named1:/named', volImage, 'true'])
