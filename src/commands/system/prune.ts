@@ -22,7 +22,8 @@ export default class SystemPrune extends CtrCommand {
     const {flags} = await this.parse(SystemPrune)
     const ctx = await this.context(flags.config)
     if (!flags.force) {
-      const what = flags.all ? 'all stopped containers, all images without a container, and unused layers and blobs' : 'all stopped containers and unused layers and blobs'
+      const base = flags.all ? 'all stopped containers, all images without a container, and unused layers and blobs' : 'all stopped containers and unused layers and blobs'
+      const what = flags.volumes ? `${base}, and all anonymous volumes not used by a container` : base
       if (!(await confirmOnTerminal('system prune', `WARNING! This will remove ${what}. Are you sure you want to continue?`))) {
         this.log('Nothing removed.')
         return
