@@ -44,6 +44,7 @@ export function storeLayout(root: string) {
     names: join(root, 'names'),
     locks: join(root, 'locks'),
     leases: join(root, 'leases'),
+    volumes: join(root, 'volumes'),
     tmp: join(root, 'tmp'),
   }
 }

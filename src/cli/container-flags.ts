@@ -1,9 +1,16 @@
 import {Flags} from '@oclif/core'
 import type {CreateOptions} from '../engine/containers.js'
+import {parseMountVolume} from '../volume/parse.js'
 import {UsageError} from '../errors.js'
 import {ROOTLESS_REFUSED} from '../spec/run-flags.js'
 
 const many = {multiple: true, multipleNonGreedy: true} as const
+
+/** A --mount of type volume (docker's default type when none is given) goes to the volume stage. */
+function isVolumeMount(spec: string): boolean {
+  const type = spec.split(',').map((kv) => kv.split('=')).find(([k]) => k === 'type')
+  return type === undefined || type[1] === 'volume'
+}
 
 // --- docker parity run/create flags (flags helper) ---
 const parityFlags = {
@@ -13,7 +20,7 @@ const parityFlags = {
   'dns-option': Flags.string({description: 'resolv.conf option (e.g. ndots:2)', ...many, aliases: ['dns-opt']}),
   ulimit: Flags.string({description: 'resource limit NAME=SOFT[:HARD], e.g. nofile=1024:2048 (cannot exceed your own hard limits)', ...many}),
   'shm-size': Flags.string({description: 'size of /dev/shm (e.g. 128m; default 64m)'}),
-  mount: Flags.string({description: 'mount in docker\'s long syntax: type=bind,source=/host,target=/ctr[,readonly] | type=tmpfs,target=/ctr[,tmpfs-size=64m]', ...many}),
+  mount: Flags.string({description: 'mount in docker\'s long syntax: type=bind,source=/host,target=/ctr[,readonly] | type=tmpfs,target=/ctr[,tmpfs-size=64m] | type=volume,src=NAME,dst=/ctr[,readonly][,volume-nocopy]', ...many}),
   device: Flags.string({description: 'give a host device the user can open: /dev/HOST[:/dev/CONTAINER][:rwm] (bind-mounted)', ...many}),
   pid: Flags.string({description: 'PID namespace: host, or container:NAME'}),
   ipc: Flags.string({description: 'IPC namespace: private (default), shareable, host, or container:NAME'}),
@@ -44,7 +51,13 @@ export const createFlags = {
   'env-file': Flags.string({description: 'read environment variables from a file', multiple: true, multipleNonGreedy: true}),
   workdir: Flags.string({char: 'w', description: 'working directory inside the container'}),
   user: Flags.string({char: 'u', description: 'user: name|uid[:group|gid]'}),
-  volume: Flags.string({char: 'v', description: 'bind mount a host path: /host:/container[:ro]', multiple: true, multipleNonGreedy: true}),
+  volume: Flags.string({
+    char: 'v',
+    description: 'a volume NAME:/path[:ro|nocopy] (created when missing), an anonymous volume /path, or a bind mount /host:/path[:ro]',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  'volumes-from': Flags.string({description: "mount another container's volumes and bind mounts: CONTAINER[:ro|rw]", multiple: true, multipleNonGreedy: true}),
   tmpfs: Flags.string({description: 'mount a tmpfs: /path[:options]', multiple: true, multipleNonGreedy: true}),
   entrypoint: Flags.string({description: 'override the image entrypoint'}),
   init: Flags.boolean({description: 'run tini (or catatonit) as PID 1: forwards signals, reaps zombies'}),
@@ -89,6 +102,7 @@ type Parsed = {
   workdir?: string
   user?: string
   volume?: string[]
+  'volumes-from'?: string[]
   tmpfs?: string[]
   entrypoint?: string
   init: boolean
@@ -197,7 +211,7 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     dnsOptions: flags['dns-option'],
     ulimits: flags.ulimit,
     shmSize: flags['shm-size'],
-    mounts: flags.mount,
+    mounts: (flags.mount ?? []).filter((m) => !isVolumeMount(m)),
     devices: flags.device,
     pid: flags.pid,
     ipc: flags.ipc,
@@ -211,5 +225,7 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     pull: flags.pull,
     privileged: flags.privileged,
     initPath: flags['init-path'],
+    volumesFrom: flags['volumes-from'] ?? [],
+    volumeMounts: (flags.mount ?? []).filter(isVolumeMount).map(parseMountVolume),
   }
 }

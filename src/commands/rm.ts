@@ -5,12 +5,12 @@ import {NotFoundError, UsageError} from '../errors.js'
 
 export default class Rm extends CtrCommand {
   static override description = 'Remove containers (their writable layer, logs and state)'
-  static override examples = ['<%= config.bin %> rm box', '<%= config.bin %> rm -f web', '<%= config.bin %> rm -a -f']
+  static override examples = ['<%= config.bin %> rm box', '<%= config.bin %> rm -f web', '<%= config.bin %> rm -a -f', '<%= config.bin %> rm -v db']
   static override strict = false
   static override flags = {
     force: Flags.boolean({char: 'f', description: 'kill a running container first; no error for missing ones'}),
     all: Flags.boolean({char: 'a', description: 'remove every container (as podman; running ones only with -f)'}),
-    volumes: Flags.boolean({char: 'v', description: 'remove anonymous volumes too (ctr-ts creates none)'}),
+    volumes: Flags.boolean({char: 'v', description: 'remove the anonymous volumes of the container too'}),
   }
 
   async run(): Promise<void> {
@@ -22,7 +22,7 @@ export default class Rm extends CtrCommand {
     let failed: unknown
     for (const name of names) {
       try {
-        await containers.remove(ctx, name, {force: flags.force})
+        await containers.remove(ctx, name, {force: flags.force, volumes: flags.volumes})
         this.log(name)
       } catch (err) {
         if (flags.force && err instanceof NotFoundError) continue

@@ -1,6 +1,7 @@
 import {join} from 'node:path'
 import type {Context} from '../context.js'
-import {removeContainer} from './lifecycle.js'
+import {containerExists, removeContainer} from './lifecycle.js'
+import {volumeDir, volumeRefFile, volumeRefs} from '../store/volumes.js'
 import {leaseFile} from '../store/leases.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, findContainer} from './record.js'
 
@@ -13,15 +14,22 @@ import {type ContainerRecord, containerLeaseId, containerPaths, findContainer} f
  *   failed, a foreground run that got the exit code) and removes what the shim could not (a shim
  *   that was killed or never ran).
  */
-export function autoRemoveExitCommand(ctx: Context, rec: ContainerRecord): string[] | undefined {
+export async function autoRemoveExitCommand(ctx: Context, rec: ContainerRecord): Promise<string[] | undefined> {
   if (!rec.autoRemove) return undefined
   const paths = containerPaths(ctx, rec.id)
-  return ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name), leaseFile(ctx.store, containerLeaseId(rec.id))]
+  // its use of volumes, and its anonymous volumes that no other container uses (docker's --rm)
+  const volumes: string[] = []
+  for (const m of rec.mounts ?? []) {
+    if (m.type !== 'volume' || !m.name) continue
+    const others = (await volumeRefs(ctx.store, m.name)).filter((id) => id !== rec.id && containerExists(ctx, id))
+    volumes.push(m.anonymous && others.length === 0 ? volumeDir(ctx.store, m.name) : volumeRefFile(ctx.store, m.name, rec.id))
+  }
+  return ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name), ...volumes, leaseFile(ctx.store, containerLeaseId(rec.id))]
 }
 
 /** Removes an exited (or never started) `--rm` container that is still there; a no-op otherwise. */
 export async function settleAutoRemove(ctx: Context, rec: ContainerRecord): Promise<void> {
   if (!rec.autoRemove) return
   const still = await findContainer(ctx, rec.id).catch(() => undefined)
-  if (still) await removeContainer(ctx, still, true).catch(() => undefined)
+  if (still) await removeContainer(ctx, still, true, {volumes: true}).catch(() => undefined)
 }

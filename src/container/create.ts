@@ -9,7 +9,7 @@ import {resolvePublish} from '../network/ports.js'
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
 import type {PullEventSink} from '../progress/events.js'
 import {resolveRuntime} from '../runtime/runtime.js'
-import {parseCpus, parseEnvFile, parseMemoryLimit} from '../spec/flags.js'
+import {parseCpus, parseEnvFile, parseMemoryLimit, parseTmpfs} from '../spec/flags.js'
 import {generateSpec, type SpecInput} from '../spec/generate.js'
 import {checkResourceSupport} from '../spec/resources.js'
 import {parseSecurityOpts, resolveSeccomp, seccompFor, seccompLabel} from '../spec/seccomp.js'
@@ -23,11 +23,15 @@ import {lowerDirs as layerLowerDirs} from '../store/layers.js'
 import {acquireLease, releaseLease} from '../store/leases.js'
 import {findInitBinary} from './init-binary.js'
 import {healthFromFlags, healthRun, mergeHealth} from './health.js'
+import {containerExists} from './lifecycle.js'
 import {resolveLogConfig} from './log-config.js'
 import type {CreateOptions} from './options.js'
-import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, saveRecord} from './record.js'
+import {type ContainerRecord, containerLeaseId, containerPaths, findContainer, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
 import {removeTree} from '../userns/remove.js'
+import {attachMounts, type ContainerMount, detachMounts, mountsFrom, planMounts, specMounts} from '../volume/mounts.js'
+import {parseVolumesFrom} from '../volume/parse.js'
+import {trace} from '../trace.js'
 
 /** What `create` reports while it works: a missing image is pulled first. */
 export interface CreateEvents {
@@ -115,6 +119,21 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   }
   const ports = resolvePublish(publish, publishAll ? Object.keys(imageConfig.config?.ExposedPorts ?? {}) : [], network)
 
+  // Mounts are checked before anything is written: a bad -v leaves nothing behind.
+  const tmpfs = opts.tmpfs.map(parseTmpfs)
+  const volumesFrom: ContainerMount[] = []
+  for (const spec of opts.volumesFrom ?? []) {
+    const {container, mode} = parseVolumesFrom(spec)
+    volumesFrom.push(...mountsFrom((await findContainer(ctx, container)).mounts, mode))
+  }
+  const plannedMounts = planMounts({
+    imageVolumes: Object.keys(imageConfig.config?.Volumes ?? {}),
+    volumesFrom,
+    volumeFlags: opts.volumes,
+    volumeMounts: opts.volumeMounts ?? [],
+    tmpfsDestinations: new Set(tmpfs.map((t) => t.destination)),
+  })
+
   const id = newContainerId()
   const paths = containerPaths(ctx, id)
   const diffIds = image.layers.map((l) => l.diffId)
@@ -130,6 +149,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     await rm(paths.dir, {recursive: true, force: true})
     throw err
   }
+  let mounts: ContainerMount[] = []
   try {
     // Then the lease: from now on gc keeps the layers, even if the image is removed meanwhile.
     await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
@@ -150,6 +170,9 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       })
       envFromFiles.push(...parseEnvFile(text))
     }
+    // The volumes (created when missing) now name this container as a user.
+    mounts = await trace.phase('volumes: attach', () => attachMounts(ctx.store, plannedMounts, id))
+    const volumeSpec = specMounts(mounts)
     // --uts host: the host's name (the container has no UTS namespace to name)
     const hostname = opts.uts === 'host' ? osHostname() : (opts.hostname ?? id.slice(0, 12))
     const etc = await writeEtcFiles({
@@ -176,8 +199,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       tty: opts.tty,
       stdin: opts.interactive,
       readOnly: opts.readOnly,
-      mounts: [...opts.volumes, ...parity.binds],
-      tmpfs: [...opts.tmpfs, ...parity.tmpfs],
+      mounts: [...volumeSpec.binds, ...parity.binds],
+      tmpfs: [...tmpfs, ...volumeSpec.tmpfs, ...parity.tmpfs],
       init: opts.init ? {hostPath: opts.initPath ?? findInitBinary(ctx)} : undefined,
       network,
       etcFiles: network === 'host' ? {hosts: etc.hosts, hostname: etc.hostname} : etc,
@@ -236,6 +259,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       },
       logConfig,
       ...(healthcheck ? {healthcheck} : {}),
+      mounts,
     }
     if (opts.cidfile !== undefined) await writeCidFile(opts.cidfile, id)
     await saveRecord(ctx, rec)
@@ -245,6 +269,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))
     await releaseName(ctx, name, id)
     await releaseLease(ctx.store, containerLeaseId(id)).catch(() => {})
+    await detachMounts(ctx.store, mounts, id, {removeAnonymous: true, inUse: (other) => containerExists(ctx, other)}).catch(() => {})
     throw err
   }
 }

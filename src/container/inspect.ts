@@ -29,6 +29,8 @@ export interface ContainerInspectInput {
   paths: {log: string; etc: string; upper: string; work: string; merged: string}
   /** The mounts of the generated spec (user binds and tmpfs are found there). */
   specMounts: SpecMountLike[]
+  /** docker's Mounts entries of the record's volumes and binds (volume/mounts.ts), by destination. */
+  recordMounts?: ReadonlyArray<{Destination: string}>
   /** The image's Entrypoint, when the image is still in the store (splits Path/Args into Entrypoint and Cmd). */
   imageEntrypoint?: string[] | null
   lowerDirs: string[]
@@ -213,7 +215,7 @@ export function containerInspect(input: ContainerInspectInput) {
       Name: 'fuse-overlayfs',
       Data: {LowerDir: input.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged},
     },
-    Mounts: m.mounts,
+    Mounts: m.mounts.map((x) => input.recordMounts?.find((r) => r.Destination === x.Destination) ?? x),
     Config: {
       Hostname: rec.hostname,
       Domainname: '',

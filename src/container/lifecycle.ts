@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import type {Context} from '../context.js'
 import {ConflictError, RuntimeError} from '../errors.js'
@@ -8,6 +9,7 @@ import {type ContainerRecord, containerLeaseId, containerPaths, type ExitInfo} f
 import {releaseLease} from '../store/leases.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
+import {detachMounts} from '../volume/mounts.js'
 
 /** Sends a signal to the container's init process (the Task's kill). */
 export async function signalContainer(ctx: Context, rec: ContainerRecord, signal: string | number): Promise<void> {
@@ -42,8 +44,16 @@ function ignoreNotRunning(err: unknown): void {
   throw err
 }
 
-/** docker rm: refuses a running container unless `force` (then kills it first). */
-export async function removeContainer(ctx: Context, rec: ContainerRecord, force: boolean): Promise<void> {
+/** Whether container `id` still exists (its directory: a record, or a create in progress). */
+export function containerExists(ctx: Context, id: string): boolean {
+  return existsSync(containerPaths(ctx, id).dir)
+}
+
+/**
+ * docker rm: refuses a running container unless `force` (then kills it first). With `volumes`
+ * (`rm -v`) its anonymous volumes go too, unless another container uses them.
+ */
+export async function removeContainer(ctx: Context, rec: ContainerRecord, force: boolean, opts: {volumes?: boolean} = {}): Promise<void> {
   if (containerStatus(ctx, rec).running) {
     if (!force) throw new ConflictError(`container ${rec.name} is running: stop it first or use --force`)
     await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
@@ -54,6 +64,7 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
   await rm(paths.record, {force: true})
   await removeTree(paths.dir)
   await releaseName(ctx, rec.name, rec.id)
+  await detachMounts(ctx.store, rec.mounts, rec.id, {removeAnonymous: opts.volumes === true, inUse: (id) => containerExists(ctx, id)})
   // last: a crash before this leaves a lease without container (disk kept), never the reverse
   await releaseLease(ctx.store, containerLeaseId(rec.id))
 }

@@ -1,4 +1,5 @@
 import type {HealthFlags} from './health.js'
+import type {VolumeRequest} from '../volume/parse.js'
 
 /** Everything `create`/`run` accept, already parsed from flags. */
 export interface CreateOptions {
@@ -68,4 +69,8 @@ export interface CreateOptions {
   privileged?: boolean
   /** --init-path: the init binary to use with --init. */
   initPath?: string
+  /** --volumes-from CONTAINER[:ro|rw]. */
+  volumesFrom?: string[]
+  /** --mount type=volume,... (volume/parse.ts parseMountVolume). */
+  volumeMounts?: VolumeRequest[]
 }

@@ -16,6 +16,7 @@ export type {ExitInfo} from '../runtime/status.js'
 import type {LogConfig} from './log-config.js'
 import type {HealthConfig} from './health.js'
 import type {RunHostConfig} from './run-flags.js'
+import type {ContainerMount} from '../volume/mounts.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -63,6 +64,8 @@ export interface ContainerRecord {
   hostConfig?: RunHostConfig
   /** --pid/--ipc container:X: the ids of the containers whose namespaces it shares. */
   joinNamespaces?: {pid?: string; ipc?: string}
+  /** Volumes and bind mounts (-v, --mount, image VOLUMEs, --volumes-from); absent in records of older versions. */
+  mounts?: ContainerMount[]
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

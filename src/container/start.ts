@@ -10,6 +10,8 @@ import {type ContainerRecord, containerPaths} from './record.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 import {refreshJoinedNamespaces} from './run-flags.js'
+import {seedVolumes} from '../volume/seed.js'
+import {trace} from '../trace.js'
 
 export interface StartOptions {
   /** Keep the attach connection and return it. */
@@ -59,14 +61,17 @@ async function recordStartFailure(ctx: Context, rec: ContainerRecord, err: unkno
 async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions): Promise<AttachClient | undefined> {
   const paths = containerPaths(ctx, rec.id)
   const task = containerTask(ctx, rec)
-  const mount = fuseOverlayCommand({lowerDirs: await lowerDirs(ctx.store, rec.diffIds), upper: paths.upper, work: paths.work, merged: paths.merged})
+  const lowers = await lowerDirs(ctx.store, rec.diffIds)
+  // Empty volumes get the image's content at their mount point first (docker's copy-up).
+  await trace.phase('volumes: seed', () => seedVolumes(ctx.store, rec.mounts, lowers))
+  const mount = fuseOverlayCommand({lowerDirs: lowers, upper: paths.upper, work: paths.work, merged: paths.merged})
   const joinUserNs = await refreshJoinedNamespaces(ctx, rec)
   const created = await task.create({
     ...(joinUserNs ? {joinUserNs} : {}),
     tty: rec.tty,
     stdin: rec.stdin,
     mount,
-    exitCommand: autoRemoveExitCommand(ctx, rec),
+    exitCommand: await autoRemoveExitCommand(ctx, rec),
     health: healthFor(rec, paths.dir),
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
   })

@@ -28,6 +28,7 @@ import type {Filters} from '../format/filters.js'
 import {readImageConfig, resolveImage} from '../store/images.js'
 import {containerInspect, type ContainerInspect, type SpecMountLike} from '../container/inspect.js'
 import {readFile} from 'node:fs/promises'
+import {inspectMounts} from '../volume/mounts.js'
 
 export type {CreateEvents} from '../container/create.js'
 export type {ExecOptions} from '../container/exec.js'
@@ -127,9 +128,9 @@ export async function healthcheck(ctx: Context, container: string): Promise<{exi
   return runHealthcheck(ctx, await findContainer(ctx, container))
 }
 
-/** docker rm: refuses a running container unless `force`. */
-export async function remove(ctx: Context, container: string, opts: {force: boolean}): Promise<void> {
-  await removeContainer(ctx, await findContainer(ctx, container), opts.force)
+/** docker rm: refuses a running container unless `force`; `volumes` removes its anonymous volumes too. */
+export async function remove(ctx: Context, container: string, opts: {force: boolean; volumes?: boolean}): Promise<void> {
+  await removeContainer(ctx, await findContainer(ctx, container), opts.force, {volumes: opts.volumes === true})
 }
 
 /** docker exec: the exit code of the process (128+N when killed by signal N). */
@@ -229,6 +230,7 @@ export async function inspect(ctx: Context, container: string, opts: {size?: boo
     boundPorts: publishedPorts(ctx, rec, status),
     paths,
     specMounts: spec.mounts ?? [],
+    recordMounts: inspectMounts(rec.mounts),
     imageEntrypoint,
     lowerDirs: await lowerDirs(ctx.store, rec.diffIds).catch(() => []),
     logConfig: inspectLogConfig(rec.logConfig),

@@ -28,3 +28,13 @@ export function fuseOverlayCommand(dirs: OverlayDirs): {program: string; args: s
   const options = [`lowerdir=${lower}`, `upperdir=${escapeOption(dirs.upper)}`, `workdir=${escapeOption(dirs.work)}`, 'allow_other', 'writeback=0']
   return {program, args: ['-o', options.join(','), dirs.merged]}
 }
+
+/**
+ * A read-only fuse-overlayfs mount of the layers alone (no upper directory): the image's view of
+ * its files, whiteouts applied, e.g. to seed a volume with what the image has at its mount point.
+ * Run inside the user namespace, like the container's mount.
+ */
+export function fuseOverlayReadOnlyCommand(lowerDirs: string[], merged: string): {program: string; options: string; merged: string} {
+  const program = requireBinary('fuse-overlayfs', 'install it (apt-get install fuse-overlayfs)')
+  return {program, options: `lowerdir=${lowerDirs.map(escapeOption).join(':')}`, merged}
+}

@@ -390,6 +390,8 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
     userMounts.push({destination: p.destination, type: 'tmpfs', source: 'tmpfs', options: p.options})
   }
   checkDuplicateDestinations(userMounts)
+  // parents before children, whatever their kind (docker sorts by path depth, stably)
+  userMounts.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length)
   const userDests = new Set(userMounts.map((m) => m.destination))
 
   const extra: SpecMount[] = []

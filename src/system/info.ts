@@ -7,6 +7,7 @@ import {containerStatus} from '../container/status.js'
 import {which} from '../runtime/binaries.js'
 import {listImages} from '../store/images.js'
 import {listLayers} from '../store/layers.js'
+import {listVolumes} from '../store/volumes.js'
 
 export interface SystemInfo {
   versions: Record<string, string>
@@ -15,6 +16,7 @@ export interface SystemInfo {
   images: number
   containers: {total: number; running: number; stopped: number}
   layers: number
+  volumes: number
   configSources: string[]
 }
 
@@ -73,6 +75,7 @@ export async function systemInfo(ctx: Context, version: string): Promise<SystemI
     images: (await listImages(ctx.store)).length,
     containers: {total: containers.length, running, stopped: containers.length - running},
     layers: (await listLayers(ctx.store)).length,
+    volumes: (await listVolumes(ctx.store)).length,
     configSources: ctx.configSources,
   }
 }

@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import type {Context} from '../context.js'
-import {removeContainer} from '../container/lifecycle.js'
+import {containerExists, removeContainer} from '../container/lifecycle.js'
 import {releaseOrphanLeases} from '../container/orphan-leases.js'
 import {listContainers, readState} from '../container/record.js'
 import {containerStatus, isAlive} from '../container/status.js'
@@ -11,6 +11,9 @@ import {parsePruneFilters, pruneMatches} from '../format/filters.js'
 import {leasedImages} from '../store/leases.js'
 import {removeTree} from '../userns/remove.js'
 import {removeLeftovers} from './store-check.js'
+import {diskUsage} from './info.js'
+import {staleVolumeTemps} from '../store/volumes.js'
+import {pruneVolumes} from '../volume/manage.js'
 
 export interface PruneResult {
   containers: string[]
@@ -19,6 +22,8 @@ export interface PruneResult {
   layers: string[]
   blobs: string[]
   blobBytes: number
+  /** With `volumes`: the anonymous volumes no container uses. */
+  volumes: string[]
 }
 
 /**
@@ -27,9 +32,9 @@ export interface PruneResult {
  * (garbageCollect: also keeps what running pulls have leased). Running containers and the images
  * and layers they use are left alone.
  */
-export async function pruneSystem(ctx: Context, opts: {all: boolean; filters?: readonly string[]}): Promise<PruneResult> {
+export async function pruneSystem(ctx: Context, opts: {all: boolean; filters?: readonly string[]; volumes?: boolean}): Promise<PruneResult> {
   const f = parsePruneFilters(opts.filters)
-  const result: PruneResult = {containers: [], untagged: [], deletedImages: [], layers: [], blobs: [], blobBytes: 0}
+  const result: PruneResult = {containers: [], untagged: [], deletedImages: [], layers: [], blobs: [], blobBytes: 0, volumes: []}
   for (const rec of await listContainers(ctx)) {
     if (containerStatus(ctx, rec).running) continue
     if (!pruneMatches(f, rec.created, rec.labels)) continue
@@ -37,6 +42,13 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean; filters?: r
     result.containers.push(rec.id)
   }
   await releaseOrphanLeases(ctx)
+  if (opts.volumes) {
+    // docker 23+: anonymous volumes only (named ones: `volume prune -a`)
+    const pruned = await pruneVolumes(ctx.store, (id) => containerExists(ctx, id), {sizeOf: diskUsage})
+    result.volumes = pruned.removed
+    result.blobBytes += pruned.bytes
+  }
+  for (const stale of await staleVolumeTemps(ctx.store)) await removeTree(stale)
   if (opts.all) {
     const used = await leasedImages(ctx.store)
     for (const img of await listImages(ctx.store)) {
@@ -56,7 +68,7 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean; filters?: r
   const gc = await garbageCollect(ctx.store)
   result.layers = gc.layersRemoved
   result.blobs = gc.blobsRemoved
-  result.blobBytes = gc.blobBytes
+  result.blobBytes += gc.blobBytes
   return result
 }
 

@@ -40,6 +40,7 @@ export default class SystemInfo extends CtrCommand {
       `Images: ${info.images}`,
       `Containers: ${info.containers.total} (running: ${info.containers.running}, stopped: ${info.containers.stopped})`,
       `Layers: ${info.layers}`,
+      `Volumes: ${info.volumes}`,
       `Configuration: ${info.configSources.length ? info.configSources.join(', ') : 'defaults only'}`,
     ]
     this.log(lines.join('\n'))

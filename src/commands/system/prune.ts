@@ -17,6 +17,7 @@ export default class SystemPrune extends CtrCommand {
     all: Flags.boolean({char: 'a', description: 'also remove all images not used by a container'}),
     force: Flags.boolean({char: 'f', description: 'do not ask for confirmation'}),
     filter: Flags.string({description: 'only what matches: until=TIMESTAMP|DURATION, label=KEY[=VALUE], label!=KEY[=VALUE]', multiple: true, multipleNonGreedy: true}),
+    volumes: Flags.boolean({description: 'also remove anonymous volumes no container uses'}),
   }
 
   async run(): Promise<void> {
@@ -24,17 +25,19 @@ export default class SystemPrune extends CtrCommand {
     parsePruneFilters(flags.filter) // a bad filter fails before anything is asked or removed
     const ctx = await this.context(flags.config)
     if (!flags.force) {
-      const what = flags.all ? 'all stopped containers, all images without a container, and unused layers and blobs' : 'all stopped containers and unused layers and blobs'
+      const base = flags.all ? 'all stopped containers, all images without a container, and unused layers and blobs' : 'all stopped containers and unused layers and blobs'
+      const what = flags.volumes ? `${base}, and all anonymous volumes not used by a container` : base
       if (!(await confirmOnTerminal('system prune', `WARNING! This will remove ${what}. Are you sure you want to continue?`))) {
         this.log('Nothing removed.')
         return
       }
     }
-    const r = await pruneSystem(ctx, {all: flags.all, filters: flags.filter})
+    const r = await pruneSystem(ctx, {all: flags.all, filters: flags.filter, volumes: flags.volumes})
     if (r.containers.length) this.log(['Deleted Containers:', ...r.containers].join('\n'))
     if (r.untagged.length || r.deletedImages.length) {
       this.log(['Deleted Images:', ...r.untagged.map((u) => `untagged: ${u}`), ...r.deletedImages.map((d) => `deleted: ${d}`)].join('\n'))
     }
+    if (r.volumes.length) this.log(['Deleted Volumes:', ...r.volumes].join('\n'))
     if (r.layers.length) this.log(['Deleted Layers:', ...r.layers].join('\n'))
     this.log(`Total reclaimed space: ${humanSize(r.blobBytes)}`)
   }
