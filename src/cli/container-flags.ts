@@ -211,7 +211,7 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     dnsOptions: flags['dns-option'],
     ulimits: flags.ulimit,
     shmSize: flags['shm-size'],
-    mounts: (flags.mount ?? []).filter((m) => !isVolumeMount(m)),
+    mounts: flags.mount,
     devices: flags.device,
     pid: flags.pid,
     ipc: flags.ipc,

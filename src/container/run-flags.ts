@@ -25,7 +25,6 @@ import {
 import type {CreateOptions} from './options.js'
 import {type ContainerRecord, containerPaths, findContainer} from './record.js'
 import {containerStatus} from './status.js'
-import {volumeMount} from './volume-mount.js'
 
 /** docker's HostConfig fields for the parity flags, as `inspect` shows them. */
 export interface RunHostConfig {
@@ -194,8 +193,7 @@ export async function parseParityFlags(ctx: Context, opts: CreateOptions, networ
       tmpfs.push(m.tmpfs)
       mountsShown.push({Type: 'tmpfs', Source: '', Target: m.tmpfs.destination, ReadOnly: m.tmpfs.options.includes('ro')})
     } else {
-      const bind = await volumeMount(ctx, m.volume)
-      binds.push(bind)
+      // type=volume is the volume stage's (CreateOptions.volumeMounts, volume/mounts.ts): shown only
       mountsShown.push({Type: 'volume', Source: m.volume.name ?? '', Target: m.volume.destination, ReadOnly: m.volume.readOnly})
     }
   }
