@@ -103,6 +103,37 @@ describe('push to the plain registry', () => {
     expect(skopeoDigest(dest)).toBe(idx.manifestDigest)
   }, 120_000)
 
+  it('pushes the whole index when every platform of it is in the store, with the index digest', async () => {
+    const amd = env.fixtures['index-docker']!
+    const root = tempRoot()
+    roots.push(root)
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const r = await ctr(['pull', '-q', '--platform', platform, amd.ref], {env: root.env})
+      expect(r.exitCode, r.stderr).toBe(0)
+    }
+    const dest = `${env.plainRegistry}/pushed/all-${uniq}:both`
+    const r = await ctr(['push', amd.ref, dest], {env: root.env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stderr).not.toMatch(/manifest only/)
+    expect(r.stdout).toContain(`digest: ${amd.indexDigest}`)
+    expect(skopeoDigest(dest)).toBe(amd.indexDigest)
+    const arm = env.fixtures['index-docker-arm64']!
+    const raw = execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${env.plainRegistry}/pushed/all-${uniq}@${arm.manifestDigest}`])
+    expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(arm.manifestDigest)
+  }, 120_000)
+
+  it('--compression-format zstd compresses layers stored uncompressed with zstd; they pull back', async () => {
+    const none = env.fixtures['multilayer-none']!
+    const dest = `${env.plainRegistry}/pushed/zstd-${uniq}:z`
+    const r = await ctr(['push', '--compression-format', 'zstd', none.ref, dest], {env: t.env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${dest}`]).toString())
+    expect(manifest.layers.map((l: {mediaType: string}) => l.mediaType)).toEqual(none.layerDigests.map(() => 'application/vnd.oci.image.layer.v1.tar+zstd'))
+    const back = await pullBack(dest)
+    const run = await ctr(['run', '--rm', '--network', 'none', dest, 'cat', '/data/dir/new'], {env: back.root.env})
+    expect(run.stdout).toBe('new\n')
+  }, 120_000)
+
   it('refuses an image that is not in the store', async () => {
     const r = await ctr(['push', `${env.plainRegistry}/nothing/here:1`], {env: t.env})
     expect(r.exitCode).not.toBe(0)
