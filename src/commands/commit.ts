@@ -14,7 +14,7 @@ export default class Commit extends CtrCommand {
     image: Args.string({ignoreStdin: true, description: 'name of the new image (REPOSITORY[:TAG])'}),
   }
   static override flags = {
-    change: Flags.string({char: 'c', multiple: true, description: 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL)'}),
+    change: Flags.string({char: 'c', multiple: true, multipleNonGreedy: true, description: 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL)'}),
     message: Flags.string({char: 'm', description: 'commit message (the history comment)'}),
     author: Flags.string({char: 'a', description: 'author (e.g. "Jane <jane@example.com>")'}),
   }

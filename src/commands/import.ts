@@ -18,7 +18,7 @@ export default class Import extends CtrCommand {
     image: Args.string({ignoreStdin: true, description: 'name of the new image (REPOSITORY[:TAG])'}),
   }
   static override flags = {
-    change: Flags.string({char: 'c', multiple: true, description: 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL)'}),
+    change: Flags.string({char: 'c', multiple: true, multipleNonGreedy: true, description: 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL)'}),
     message: Flags.string({char: 'm', description: 'commit message (the history comment)'}),
   }
 

@@ -77,8 +77,9 @@ class TarWriter {
     return this.entry({name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(0), size: 0})
   }
 
+  /** An entry without data (an empty buffer: tar-stream waits for the data of a file otherwise). */
   private entry(h: Headers): Promise<void> {
-    return new Promise((resolve, reject) => this.pack.entry(h as Header, (err) => (err ? reject(err) : resolve())))
+    return new Promise((resolve, reject) => this.pack.entry(h as Header, Buffer.alloc(0), (err) => (err ? reject(err) : resolve())))
   }
 }
 
@@ -86,31 +87,45 @@ async function sortedEntries(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort()
 }
 
+/** fuse-overlayfs marks an opaque directory with a whiteout device of this name too. */
+const FUSE_OPAQUE_DEVICE = '.wh..opq'
+/** What the runtime creates in the upper directory as mount points: not the container's changes. */
+const MOUNT_POINT_FILES = new Set(['etc/hostname', 'etc/hosts', 'etc/resolv.conf'])
+const MOUNT_POINT_DIRS = new Set(['dev', 'proc', 'sys'])
+
 /** The changes of an upper directory as an OCI layer tar. */
 async function writeDiff(tar: TarWriter, root: string): Promise<void> {
   const opaque = await opaqueDirs(root)
   const walk = async (rel: string): Promise<void> => {
     const dir = rel ? join(root, rel) : root
     const names = await sortedEntries(dir)
-    if (rel && opaque.has(rel) && !names.includes(OPAQUE_MARKER)) await tar.marker(`${rel}/${OPAQUE_MARKER}`)
+    const prefix = rel ? `${rel}/` : ''
+    const whiteouts = new Set<string>()
+    const children: Array<{name: string; st: Stats}> = []
+    if (rel && opaque.has(rel)) whiteouts.add(OPAQUE_MARKER)
     for (const name of names) {
-      const childRel = rel ? `${rel}/${name}` : name
-      const path = join(root, childRel)
-      const st = await lstat(path)
-      if (isWhiteoutDevice(st)) {
-        await tar.marker(rel ? `${rel}/${whiteoutName(name)}` : whiteoutName(name))
-        continue
-      }
+      const st = await lstat(join(dir, name))
       const rule = parseWhiteout(name)
-      if (rule) {
-        if (rule.kind === 'whiteout' || rule.kind === 'opaque') await tar.marker(childRel)
-        continue
-      }
-      await tar.add(path, childRel, st)
+      if (name === FUSE_OPAQUE_DEVICE && isWhiteoutDevice(st)) whiteouts.add(OPAQUE_MARKER)
+      else if (isWhiteoutDevice(st)) whiteouts.add(rule ? name : whiteoutName(name))
+      else if (rule?.kind === 'whiteout' || rule?.kind === 'opaque') whiteouts.add(name)
+      else if (!rule) children.push({name, st})
+    }
+    for (const w of [...whiteouts].sort()) await tar.marker(`${prefix}${w}`)
+    for (const {name, st} of children) {
+      const childRel = `${prefix}${name}`
+      if (MOUNT_POINT_FILES.has(childRel) && st.isFile() && st.size === 0) continue
+      if (MOUNT_POINT_DIRS.has(childRel) && st.isDirectory() && (await onlyMarkers(join(root, childRel)))) continue
+      await tar.add(join(root, childRel), childRel, st)
       if (st.isDirectory()) await walk(childRel)
     }
   }
   await walk('')
+}
+
+/** True when a directory holds nothing but whiteouts (a mount point the runtime created). */
+async function onlyMarkers(dir: string): Promise<boolean> {
+  return (await readdir(dir)).every((n) => n.startsWith('.wh.'))
 }
 
 /** The merged tree of `dirs` (topmost first) with whiteouts applied. */
@@ -139,6 +154,10 @@ async function writeRootfs(tar: TarWriter, dirs: string[]): Promise<void> {
         const path = join(root, childRel)
         const st = await lstat(path)
         const rule = parseWhiteout(name)
+        if (name === FUSE_OPAQUE_DEVICE && isWhiteoutDevice(st)) {
+          newOpaque.push(rel)
+          continue
+        }
         if (isWhiteoutDevice(st) || rule?.kind === 'whiteout') {
           newRemoved.push(rule?.kind === 'whiteout' ? (rel ? `${rel}/${rule.target}` : rule.target) : childRel)
           continue

@@ -1,5 +1,5 @@
 import type {Readable} from 'node:stream'
-import {CtrError, NotFoundError, RegistryError, TimeoutError, TransientError, UnreachableError} from '../errors.js'
+import {NotFoundError, RegistryError, TimeoutError, TransientError, UnreachableError} from '../errors.js'
 import type {RegistryClient} from './client.js'
 import {discardBody, readSmallBody, responseHeader, type HttpResponse} from './http.js'
 
@@ -56,6 +56,17 @@ export function offsetFromRange(range: string | undefined): number {
   return m ? Number(m[1]) + 1 : 0
 }
 
+/** The upload URL of a 202 answer to POST …/blobs/uploads/ (anything else is an error). */
+async function uploadLocation(client: RegistryClient, res: HttpResponse, what: string): Promise<string> {
+  if (res.statusCode !== 202) {
+    await client.expectOk(res, what)
+    await drain(res)
+    throw new RegistryError(`registry ${res.url.host}: ${what}: unexpected status ${res.statusCode}`)
+  }
+  await drain(res)
+  return uploadUrl(res, what)
+}
+
 /** True when `repo` already has the blob (HEAD). */
 export async function blobExists(client: RegistryClient, repo: string, digest: string): Promise<boolean> {
   const what = `blob ${digest} in ${repo}`
@@ -79,13 +90,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
     await drain(started)
     return 'mounted'
   }
-  if (started.statusCode !== 202) {
-    await client.expectOk(started, what)
-    await drain(started)
-    throw new RegistryError(`registry ${started.url.host}: ${what}: unexpected status ${started.statusCode}`)
-  }
-  await drain(started)
-  let location = uploadUrl(started, what)
+  let location = await uploadLocation(client, started, what)
 
   if (blob.size <= opts.chunkBytes) {
     const res = await client.send(
@@ -132,17 +137,24 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
     } catch (err) {
       if (!isDrop(err) || resumes >= maxResumes) throw err
       resumes++
-      // Where did it stop? The registry's Range on the upload URL says (204, Range: 0-N).
+      const short = blob.digest.slice(7, 19)
+      // Where did it stop? The registry's Range on the upload URL says (204, Range: 0-N). A
+      // registry that dropped the session (distribution cancels an upload whose size no longer
+      // matches its state) answers 4xx: the blob starts over in a new session.
       const status = await client.send(location, {method: 'GET', what})
-      if (status.statusCode === 404) {
+      if (status.statusCode >= 400 && status.statusCode < 500 && status.statusCode !== 401 && status.statusCode !== 403) {
         await drain(status)
-        throw new NotFoundError(`registry ${status.url.host}: ${what}: the upload was lost after a dropped connection`)
+        const restarted = await client.send(`/v2/${repo}/blobs/uploads/`, {method: 'POST', headers: {'content-length': '0'}, what})
+        location = await uploadLocation(client, restarted, what)
+        offset = 0
+        opts.onNotice?.(`${short}: connection dropped (${(err as Error).message}); the registry dropped the upload, restarting it`)
+        continue
       }
       await client.expectOk(status, what)
       await drain(status)
       location = responseHeader(status.headers, 'location') ? uploadUrl(status, what) : location
       offset = offsetFromRange(responseHeader(status.headers, 'range'))
-      opts.onNotice?.(`${blob.digest.slice(7, 19)}: connection dropped (${(err as Error).message}); resuming at byte ${offset}`)
+      opts.onNotice?.(`${short}: connection dropped (${(err as Error).message}); resuming at byte ${offset}`)
     }
   }
   const done = await client.send(withQuery(location, {digest: blob.digest}), {method: 'PUT', headers: {'content-length': '0'}, what})
@@ -163,8 +175,4 @@ export async function putManifest(client: RegistryClient, repo: string, referenc
   await client.expectOk(res, what, () => new NotFoundError(`${what}: the registry is missing a blob it names`))
   await drain(res)
   return responseHeader(res.headers, 'docker-content-digest')
-}
-
-export function isUploadError(err: unknown): err is CtrError {
-  return err instanceof CtrError
 }

@@ -6,6 +6,7 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {mkdtempSync, readFileSync} from 'node:fs'
+import {createServer, connect, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -102,6 +103,37 @@ describe('push to the plain registry', () => {
     expect(skopeoDigest(dest)).toBe(idx.manifestDigest)
   }, 120_000)
 
+  it('pushes the whole index when every platform of it is in the store, with the index digest', async () => {
+    const amd = env.fixtures['index-docker']!
+    const root = tempRoot()
+    roots.push(root)
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const r = await ctr(['pull', '-q', '--platform', platform, amd.ref], {env: root.env})
+      expect(r.exitCode, r.stderr).toBe(0)
+    }
+    const dest = `${env.plainRegistry}/pushed/all-${uniq}:both`
+    const r = await ctr(['push', amd.ref, dest], {env: root.env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stderr).not.toMatch(/manifest only/)
+    expect(r.stdout).toContain(`digest: ${amd.indexDigest}`)
+    expect(skopeoDigest(dest)).toBe(amd.indexDigest)
+    const arm = env.fixtures['index-docker-arm64']!
+    const raw = execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${env.plainRegistry}/pushed/all-${uniq}@${arm.manifestDigest}`])
+    expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(arm.manifestDigest)
+  }, 120_000)
+
+  it('--compression-format zstd compresses layers stored uncompressed with zstd; they pull back', async () => {
+    const none = env.fixtures['multilayer-none']!
+    const dest = `${env.plainRegistry}/pushed/zstd-${uniq}:z`
+    const r = await ctr(['push', '--compression-format', 'zstd', none.ref, dest], {env: t.env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${dest}`]).toString())
+    expect(manifest.layers.map((l: {mediaType: string}) => l.mediaType)).toEqual(none.layerDigests.map(() => 'application/vnd.oci.image.layer.v1.tar+zstd'))
+    const back = await pullBack(dest)
+    const run = await ctr(['run', '--rm', '--network', 'none', dest, 'cat', '/data/dir/new'], {env: back.root.env})
+    expect(run.stdout).toBe('new\n')
+  }, 120_000)
+
   it('refuses an image that is not in the store', async () => {
     const r = await ctr(['push', `${env.plainRegistry}/nothing/here:1`], {env: t.env})
     expect(r.exitCode).not.toBe(0)
@@ -132,4 +164,76 @@ describe('push to the token-auth registry', () => {
     expect(back.exitCode, back.stderr).toBe(0)
     expect(await repoDigest(fresh, dest)).toBe(ml.manifestDigest)
   }, 120_000)
+})
+
+/**
+ * A TCP proxy to the plain registry that cuts the connection once: in the `nth` chunk upload
+ * (PATCH) it sees, after forwarding `after` bytes of it.
+ */
+function droppingProxy(target: string, nth: number, after: number): Promise<{host: string; dropped: () => boolean; server: Server}> {
+  const [host, port] = target.split(':') as [string, string]
+  let dropped = false
+  let patches = 0
+  const server = createServer((client: Socket) => {
+    const upstream = connect(Number(port), host)
+    let inPatch = false
+    let patchBytes = 0
+    let cut = false
+    client.on('data', (chunk: Buffer) => {
+      if (cut) return
+      if (!dropped && !inPatch && chunk.includes('PATCH /v2/')) inPatch = ++patches >= nth
+      if (inPatch && !dropped) {
+        patchBytes += chunk.length
+        if (patchBytes > after || after === 0) {
+          dropped = true
+          cut = true
+          upstream.write(chunk.subarray(0, Math.max(0, chunk.length - (patchBytes - after))), () => {
+            setTimeout(() => {
+              client.destroy()
+              upstream.destroy()
+            }, 200)
+          })
+          return
+        }
+      }
+      upstream.write(chunk)
+    })
+    upstream.on('data', (chunk: Buffer) => {
+      if (!cut) client.write(chunk)
+    })
+    client.on('error', () => upstream.destroy())
+    upstream.on('error', () => client.destroy())
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+  })
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const addr = server.address() as {port: number}
+    resolve({host: `127.0.0.1:${addr.port}`, dropped: () => dropped, server})
+  }))
+}
+
+describe('push over a connection that drops', () => {
+  const cases = [
+    {name: 'resumes a chunked upload at the offset the registry reports (a chunk lost before the registry saw it)', nth: 2, after: 0, notice: /connection dropped .*; resuming at byte [1-9]\d*/},
+    {name: 'starts the blob over when the registry dropped the upload (a chunk cut in the middle)', nth: 1, after: 40_000, notice: /connection dropped .*; the registry dropped the upload, restarting it/},
+  ]
+  for (const c of cases) {
+    it(c.name, async () => {
+      const ml = env.fixtures['multilayer-gzip']!
+      const proxy = await droppingProxy(env.plainRegistry, c.nth, c.after)
+      try {
+        const repo = `resumed/ml-${c.nth}-${uniq}`
+        const r = await ctr(['push', ml.ref, `${proxy.host}/${repo}:v1`], {env: {...t.env, CTR_TS_PUSH_CHUNK_BYTES: '65536'}})
+        expect(r.exitCode, r.stderr).toBe(0)
+        expect(proxy.dropped()).toBe(true)
+        expect(r.stderr).toMatch(c.notice)
+        expect(r.stdout).toContain(`digest: ${ml.manifestDigest}`)
+        // the registry checked every blob's digest at the final PUT; the image pulls back whole
+        const back = await pullBack(`${env.plainRegistry}/${repo}:v1`)
+        expect(back.digest).toBe(ml.manifestDigest)
+      } finally {
+        proxy.server.close()
+      }
+    }, 120_000)
+  }
 })
