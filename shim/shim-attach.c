@@ -245,6 +245,7 @@ static void dispatch(struct client *c)
 				warnx("kill %d %d: %s", (int)container_pid, c->small[0], strerror(errno));
 		break;
 	case F_START: do_start(c); break;
+	case F_NO_RESTART: restart_end_policy(true); break;
 	default: break; /* unknown control frames are ignored */
 	}
 }

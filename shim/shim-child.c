@@ -53,6 +53,7 @@ static void forward_signal(int signo)
 	} else if (!started) {
 		stop_requested = true;
 	}
+	restart_end_policy(false); /* the shim is asked to go: no more restarts */
 }
 
 void handle_signals(void)

@@ -165,6 +165,24 @@ void create_container(void)
 	reap_children(); /* in case the container already died */
 }
 
+/* `RUNTIME start` of the created container; false with the runtime's message in err. */
+bool start_created(char *err, size_t errlen)
+{
+	const char *sub[] = {"start", opt_id, NULL};
+	return status_ok(run_runtime(sub, err, errlen));
+}
+
+/* Closes the exited container's output and input (drained by main_loop: every writer is gone). */
+void close_container_stdio(void)
+{
+	if (stdin_fd == out_fd)
+		stdin_fd = -1;
+	close_fd(&out_fd);
+	close_fd(&err_fd);
+	close_fd(&stdin_fd);
+	stdin_pending_len = 0;
+}
+
 void do_start(struct client *c)
 {
 	if (started) {
@@ -173,10 +191,9 @@ void do_start(struct client *c)
 		return;
 	}
 	char err[ERRMSG_MAX];
-	const char *sub[] = {"start", opt_id, NULL};
 	started = true; /* from now on SIGTERM/SIGINT go to the container */
-	int status = run_runtime(sub, err, sizeof err);
-	if (status_ok(status)) {
+	if (start_created(err, sizeof err)) {
+		restart_run_started();
 		broadcast(F_STARTED, NULL, 0);
 		return;
 	}

@@ -30,6 +30,9 @@ void cleanup_and_exit(int code)
 	}
 	unmount_rootfs();
 	reap_all_children();
+	/* A restart that failed: the container has run, its last exit is what there is to report. */
+	if (restart_last_exit() >= 0)
+		write_exit_file(restart_last_exit(), 0);
 	for (int i = 0; i < n_clients; i++)
 		drop_client(&clients[i]);
 	close_fd(&listen_fd);
@@ -40,7 +43,7 @@ void cleanup_and_exit(int code)
 	exit(code);
 }
 
-static void write_exit_file(int code, int signo)
+void write_exit_file(int code, int signo)
 {
 	char tmp[4096], ts[64], json[256];
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", opt_exit_file) >= sizeof tmp) {
@@ -105,24 +108,24 @@ static void run_exit_command(void)
 }
 
 /* The container exited and its output is drained: delete, unmount, reap, exit file, exit command, EXIT frames. */
+/* The exit code docker reports for a wait status: the status, or 128+N when killed by signal N. */
+int exit_code_of(int status, int *signo)
+{
+	*signo = 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status)) {
+		*signo = WTERMSIG(status);
+		return 128 + *signo;
+	}
+	return 255;
+}
+
 void finish(void)
 {
-	int code, signo = 0;
-	if (WIFEXITED(container_status)) {
-		code = WEXITSTATUS(container_status);
-	} else if (WIFSIGNALED(container_status)) {
-		signo = WTERMSIG(container_status);
-		code = 128 + signo;
-	} else {
-		code = 255;
-	}
-
-	/* The output was drained by main_loop: every writer is gone with the container's pid namespace. */
-	if (stdin_fd == out_fd)
-		stdin_fd = -1;
-	close_fd(&out_fd);
-	close_fd(&err_fd);
-	close_fd(&stdin_fd);
+	int signo;
+	int code = exit_code_of(container_status, &signo);
+	close_container_stdio();
 	close_fd(&log_fd);
 
 	const char *sub[] = {"delete", "--force", opt_id, NULL};

@@ -40,6 +40,7 @@ const char *opt_state_dir, *opt_log, *opt_exit_file, *opt_exit_command;
 const char *runtime_args[MAX_ARGS], *mount_args[MAX_ARGS], *exit_args[MAX_ARGS];
 int n_runtime_args, n_mount_args, n_exit_args;
 bool opt_tty, opt_stdin;
+static bool opt_own_netns;
 int sync_fd = -1;
 int start_timeout_ms = START_TIMEOUT_MS;
 long long log_max_size;
@@ -58,7 +59,8 @@ static void usage(void)
 	      "       [--mount-program PATH [--mount-arg ARG]...] --rootfs DIR --state-dir DIR\n"
 	      "       --log FILE --exit-file FILE [--tty] [--stdin]\n"
 	      "       [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]\n"
-	      "       [--log-max-size BYTES [--log-max-files N]]\n",
+	      "       [--log-max-size BYTES [--log-max-files N]]\n"
+	      "       [--restart no|on-failure[:MAX]|always [--restart-file FILE]] [--own-netns]\n",
 	      stderr);
 	exit(2);
 }
@@ -93,6 +95,9 @@ static void parse_args(int argc, char **argv)
 		{"start-timeout", required_argument, NULL, 'T'},
 		{"log-max-size", required_argument, NULL, 'Z'},
 		{"log-max-files", required_argument, NULL, 'N'},
+		{"restart", required_argument, NULL, 'P'},
+		{"restart-file", required_argument, NULL, 'F'},
+		{"own-netns", no_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -137,6 +142,12 @@ static void parse_args(int argc, char **argv)
 			if (errno != 0 || *end != '\0' || log_max_files < 1 || log_max_files > MAX_LOG_FILES)
 				usage();
 			break;
+		case 'P':
+			if (!restart_parse(optarg))
+				usage();
+			break;
+		case 'F': restart_set_file(optarg); break;
+		case 'O': opt_own_netns = true; break;
 		default: usage();
 		}
 	}
@@ -197,6 +208,9 @@ int main(int argc, char **argv)
 		cleanup_and_exit(1);
 	}
 
+	if (opt_own_netns)
+		netns_create();
+	restart_write_state(false, 0, NULL);
 	mount_rootfs();
 	listen_fd = listen_unix(attach_path);
 	write_pid_file();
@@ -207,7 +221,9 @@ int main(int argc, char **argv)
 		cleanup_and_exit(1);
 	}
 	sync_report("created %d", (int)container_pid);
-	main_loop();
+	do
+		main_loop();
+	while (restart_next());
 	finish();
 	return 0;
 }

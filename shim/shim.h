@@ -10,6 +10,8 @@
  *   shim-log.c        the log file (k8s-file format) and its rotation
  *   shim-loop.c       the poll loop and the container's output
  *   shim-exit.c       the way out: exit file, exit command, cleanup
+ *   shim-restart.c    the restart policy: back-off, create and start again
+ *   shim-netns.c      a network namespace held by the shim (it outlives restarts)
  *
  * The wire protocol and the files are described in shim/PROTOCOL.md.
  */
@@ -44,6 +46,7 @@ enum {
 	F_RESIZE = 3,
 	F_SIGNAL = 4,
 	F_START = 5,
+	F_NO_RESTART = 6,
 	F_STDOUT = 17,
 	F_STDERR = 18,
 	F_EXIT = 19,
@@ -107,6 +110,8 @@ extern int container_status;
 extern bool started, stop_requested;
 
 void mount_rootfs(void);
+bool start_created(char *err, size_t errlen);
+void close_container_stdio(void);
 void unmount_rootfs(void);
 void create_container(void);
 struct client;
@@ -155,6 +160,22 @@ void main_loop(void);
 /* ---- shim-exit.c -------------------------------------------------------------------------- */
 
 _Noreturn void cleanup_and_exit(int code);
+int exit_code_of(int status, int *signo);
+void write_exit_file(int code, int signo);
 void finish(void);
+
+/* ---- shim-restart.c ----------------------------------------------------------------------- */
+
+bool restart_parse(const char *value); /* no | on-failure[:MAX] | always */
+void restart_set_file(const char *path);
+void restart_write_state(bool restarting, int exit_code, const char *finished_at);
+void restart_end_policy(bool by_user);
+void restart_run_started(void);
+bool restart_next(void);
+int restart_last_exit(void); /* the exit code of the last run before a restart; -1: none */
+
+/* ---- shim-netns.c ------------------------------------------------------------------------- */
+
+void netns_create(void);
 
 #endif

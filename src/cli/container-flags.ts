@@ -35,6 +35,7 @@ export const createFlags = {
     multipleNonGreedy: true,
   }),
   'log-opt': Flags.string({description: 'log rotation: max-size=SIZE (k, m, g units), max-file=N (files kept)', multiple: true, multipleNonGreedy: true}),
+  restart: Flags.string({description: 'restart policy, run by the shim: no, on-failure[:MAX], always or unless-stopped'}),
 }
 
 type Parsed = {
@@ -65,6 +66,7 @@ type Parsed = {
   label?: string[]
   'security-opt'?: string[]
   'log-opt'?: string[]
+  restart?: string
 }
 
 export function toCreateOptions(flags: Parsed, image: string, args: string[]): CreateOptions {
@@ -99,5 +101,6 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     labels: flags.label ?? [],
     securityOpts: flags['security-opt'] ?? [],
     logOpts: flags['log-opt'] ?? [],
+    restart: flags.restart,
   }
 }

@@ -5,6 +5,8 @@ import * as containers from '../engine/containers.js'
 import type {ContainerStatus, PortMapping} from '../engine/containers.js'
 
 export function statusText(s: ContainerStatus): string {
+  // docker's wording: the exit code that caused the restart, and since when
+  if (s.restarting) return `Restarting (${s.lastExit?.exitCode ?? 0}) ${ago(s.lastExit?.finishedAt)}`
   if (s.running) return `Up ${humanDuration(Date.now() - Date.parse(s.startedAt ?? new Date().toISOString()))}`
   if (s.status === 'exited') return `Exited (${s.exit?.exitCode ?? 0}) ${ago(s.exit?.finishedAt)}`
   return 'Created'

@@ -18,6 +18,7 @@ import {lowerDirs as layerLowerDirs} from '../store/layers.js'
 import {acquireLease, releaseLease} from '../store/leases.js'
 import {findInitBinary} from './init-binary.js'
 import {resolveLogConfig} from './log-config.js'
+import {parseRestartPolicy} from './restart-policy.js'
 import type {CreateOptions} from './options.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
@@ -52,6 +53,10 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const {network, allowHostLoopback} = networkMode(opts.network ?? ctx.config.network.default, ctx.config.network.allowHostLoopback)
   const runtime = resolveRuntime(ctx, opts.runtime)
   const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
+  const restartPolicy = parseRestartPolicy(opts.restart)
+  if (restartPolicy.Name !== 'no' && opts.autoRemove) throw new UsageError('conflicting options: cannot specify both --restart and --rm')
+  // the process of a restarting container joins the shim's network namespace, which outlives it
+  const shimNetns = restartPolicy.Name !== 'no' && network === 'slirp4netns'
   const resources = {
     memory: opts.memory !== undefined ? parseMemory(opts.memory) : undefined,
     cpus: opts.cpus !== undefined ? parseCpus(opts.cpus) : undefined,
@@ -129,6 +134,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       tmpfs: opts.tmpfs,
       init: opts.init ? {hostPath: findInitBinary(ctx)} : undefined,
       network,
+      shimNetns,
       etcFiles: network === 'host' ? {hosts: etc.hosts, hostname: etc.hostname} : etc,
       resources: wantsResources ? resources : undefined,
       capAdd: opts.capAdd,
@@ -171,6 +177,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
         noNewPrivileges,
       },
       logConfig,
+      ...(restartPolicy.Name !== 'no' ? {restartPolicy} : {}),
+      ...(shimNetns ? {shimNetns} : {}),
     }
     await saveRecord(ctx, rec)
     await rm(join(paths.dir, 'creating'), {force: true})

@@ -33,4 +33,6 @@ export interface CreateOptions {
   securityOpts?: string[]
   /** --log-opt KEY=VALUE (max-size, max-file). */
   logOpts: string[]
+  /** --restart no|on-failure[:MAX]|always|unless-stopped. */
+  restart?: string
 }

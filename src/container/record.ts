@@ -14,6 +14,7 @@ import type {TaskRecord} from '../runtime/task.js'
 export type {PortMapping} from '../network/ports.js'
 export type {ExitInfo} from '../runtime/status.js'
 import type {LogConfig} from './log-config.js'
+import type {RestartPolicy} from './restart-policy.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -52,6 +53,10 @@ export interface ContainerRecord {
   security?: {seccomp: string; seccompFile?: string; noNewPrivileges: boolean}
   /** Log rotation (--log-opt, logs.* defaults); absent in records of older versions: no limit. */
   logConfig?: LogConfig
+  /** --restart (absent in records of older versions: no). */
+  restartPolicy?: RestartPolicy
+  /** The shim holds the network namespace (restart policies on slirp4netns): it outlives the process. */
+  shimNetns?: boolean
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */
@@ -80,6 +85,7 @@ export function containerPaths(ctx: Context, id: string) {
     runDir,
     attachSocket: join(runDir, 'attach.sock'),
     shimLog: join(dir, 'shim.log'),
+    restart: join(dir, 'restart.json'),
   }
 }
 export type ContainerPaths = ReturnType<typeof containerPaths>

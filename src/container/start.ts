@@ -6,6 +6,7 @@ import type {AttachClient} from '../shim/attach.js'
 import {lowerDirs} from '../store/layers.js'
 import {autoRemoveExitCommand, settleAutoRemove} from './auto-remove.js'
 import {type ContainerRecord, containerPaths} from './record.js'
+import {shimRestartArg} from './restart-policy.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 
@@ -50,6 +51,8 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     mount,
     exitCommand: autoRemoveExitCommand(ctx, rec),
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
+    restartPolicy: shimRestartArg(rec.restartPolicy),
+    ownNetns: rec.shimNetns === true,
   })
   const client = await task.attach()
   opts.beforeStart?.(client)
@@ -58,7 +61,8 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     const net = await setupNetwork({
       network: rec.network,
       shimPid: created.shimPid,
-      containerPid: created.pid,
+      // with the shim's network namespace the helpers join it and live as long as the shim
+      containerPid: rec.shimNetns ? created.shimPid : created.pid,
       runDir: paths.runDir,
       ports: rec.ports,
       allowHostLoopback: rec.allowHostLoopback ?? ctx.config.network.allowHostLoopback,

@@ -20,6 +20,8 @@ import {ConflictError, UsageError} from '../errors.js'
 import type {PortMapping} from '../network/ports.js'
 import {lowerDirs} from '../store/layers.js'
 import {inspectLogConfig} from '../container/log-config.js'
+import {isRestartable, NO_RESTART} from '../container/restart-policy.js'
+import {readRestartFile} from '../runtime/restart-file.js'
 
 export type {CreateEvents} from '../container/create.js'
 export type {ExecOptions} from '../container/exec.js'
@@ -38,6 +40,26 @@ export function create(ctx: Context, opts: CreateOptions, events: CreateEvents =
 /** Starts a created or exited container in the background (no-op when it runs). */
 export async function start(ctx: Context, container: string): Promise<void> {
   await startContainer(ctx, await findContainer(ctx, container), {attach: false})
+}
+
+/**
+ * After a reboot or a logout: starts every `always` container, and every `unless-stopped` one
+ * the user did not stop, that is not running. Reports each start (or its failure) and goes on.
+ */
+export async function startRestartable(
+  ctx: Context,
+  report: (rec: ContainerRecord, err?: unknown) => void,
+): Promise<void> {
+  for (const rec of (await listContainers(ctx)).reverse()) {
+    const status = containerStatus(ctx, rec)
+    if (status.running || !isRestartable(rec.restartPolicy, readRestartFile(containerPaths(ctx, rec.id).restart))) continue
+    try {
+      await startContainer(ctx, rec, {attach: false})
+      report(rec)
+    } catch (err) {
+      report(rec, err)
+    }
+  }
 }
 
 /** Session options, or a function of the container's record (its tty and stdin decide). */
@@ -154,12 +176,14 @@ export async function inspect(ctx: Context, container: string) {
     State: {
       Status: s.status,
       Running: s.running,
+      Restarting: s.restarting,
       Pid: s.running ? (s.containerPid ?? 0) : 0,
       ShimPid: s.running ? (s.shimPid ?? 0) : 0,
-      ExitCode: s.exit?.exitCode ?? 0,
+      ExitCode: s.exit?.exitCode ?? s.lastExit?.exitCode ?? 0,
       StartedAt: s.startedAt ?? '',
-      FinishedAt: s.exit?.finishedAt ?? '',
+      FinishedAt: s.exit?.finishedAt ?? s.lastExit?.finishedAt ?? '',
     },
+    RestartCount: s.restartCount,
     Image: rec.image,
     ImageName: rec.imageRef,
     LogPath: paths.log,
@@ -176,6 +200,7 @@ export async function inspect(ctx: Context, container: string) {
     },
     HostConfig: {
       AutoRemove: rec.autoRemove === true,
+      RestartPolicy: rec.restartPolicy ?? NO_RESTART,
       Init: rec.init === true,
       ReadonlyRootfs: rec.readOnly === true,
       NetworkMode: rec.network,

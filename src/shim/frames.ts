@@ -9,6 +9,7 @@ export const FrameType = {
   Resize: 3,
   Signal: 4,
   Start: 5,
+  NoRestart: 6,
   Stdout: 17,
   Stderr: 18,
   Exit: 19,
@@ -38,6 +39,7 @@ export function encodeFrame(type: number, payload: Uint8Array = Buffer.alloc(0))
 export const stdinFrame = (data: Uint8Array): Buffer => encodeFrame(FrameType.Stdin, data)
 export const stdinCloseFrame = (): Buffer => encodeFrame(FrameType.StdinClose)
 export const startFrame = (): Buffer => encodeFrame(FrameType.Start)
+export const noRestartFrame = (): Buffer => encodeFrame(FrameType.NoRestart)
 
 export function resizeFrame(rows: number, cols: number): Buffer {
   const p = Buffer.alloc(4)

@@ -90,6 +90,11 @@ export interface SpecInput {
   /** --init: hostPath is bind-mounted read-only at /dev/init and runs the command. */
   init?: {hostPath: string}
   network: NetworkMode
+  /**
+   * The container's shim holds its network namespace (restart policies): the spec asks for none,
+   * so the process joins the shim's, which outlives it. (runc refuses net.* sysctls there.)
+   */
+  shimNetns?: boolean
   /** Host files bind-mounted at /etc/hosts, /etc/resolv.conf and /etc/hostname. */
   etcFiles?: {hosts?: string; resolvConf?: string; hostname?: string}
   /** Only when the caller checked cgroup delegation (checkResourceSupport). memory in bytes. */
@@ -334,7 +339,7 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
   }
 
   const namespaces: RuntimeSpec['linux']['namespaces'] = [{type: 'pid'}, {type: 'ipc'}, {type: 'uts'}, {type: 'mount'}, {type: 'cgroup'}]
-  if (input.network !== 'host') namespaces.push({type: 'network'})
+  if (input.network !== 'host' && !input.shimNetns) namespaces.push({type: 'network'})
 
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',
