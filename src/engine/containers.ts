@@ -54,6 +54,8 @@ export async function startRestartable(
     const status = containerStatus(ctx, rec)
     if (status.running || !isRestartable(rec.restartPolicy, readRestartFile(containerPaths(ctx, rec.id).restart))) continue
     try {
+      // what a killed shim left (a logout without a reboot keeps the runtime's state): as rm does
+      await containerTask(ctx, rec).delete()
       await startContainer(ctx, rec, {attach: false})
       report(rec)
     } catch (err) {
