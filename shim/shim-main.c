@@ -6,13 +6,15 @@
  *               --state-dir DIR --log FILE --exit-file FILE [--tty] [--stdin]
  *               [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]
  *               [--log-max-size BYTES [--log-max-files N]]
+ *               [--restart no|on-failure[:MAX]|always [--restart-file FILE]] [--own-netns]
  *
  * It mounts the rootfs (by running the mount program, e.g. fuse-overlayfs), runs
  * `RUNTIME create`, reports `created PID` or `error MSG` on the sync fd, waits for a START frame
  * on STATEDIR/attach.sock, runs `RUNTIME start`, then relays the container's output to the log
  * file (k8s-file format, rotated by size) and to attach clients, and its input from them. When the container
  * exits it drains the output, deletes the container, unmounts the rootfs, reaps every remaining
- * child (it is a child subreaper), writes the exit file and exits. The wire protocol is in
+ * child (it is a child subreaper), writes the exit file and exits; or, with a restart policy, runs
+ * it again in the same rootfs (shim-restart.c). The wire protocol is in
  * shim/PROTOCOL.md; shim.h lists the files and what each does.
  *
  * One thread, one poll loop, static buffers; the heap is only used for a slow attach client's

@@ -1,6 +1,6 @@
 /**
  * Frames on a shim's attach socket (shim/PROTOCOL.md): [type u8][length u32 BE][payload].
- * Client → shim: STDIN, STDIN_CLOSE, RESIZE, SIGNAL, START. Shim → client: STDOUT, STDERR, EXIT,
+ * Client → shim: STDIN, STDIN_CLOSE, RESIZE, SIGNAL, START, NO_RESTART. Shim → client: STDOUT, STDERR, EXIT,
  * STARTED, ERROR.
  */
 export const FrameType = {
