@@ -129,6 +129,7 @@ describe('--restart', () => {
       .map((l) => Date.parse(l.split(' ')[0]!))
     expect(times).toHaveLength(4)
     const gaps = times.slice(1).map((x, i) => x - times[i]!)
+    console.log(`on-failure:3 starts apart: ${gaps.join(', ')} ms`)
     // back-off 100, 200, 400 ms between an exit and the next start (plus create/start)
     expect(gaps[0]!).toBeGreaterThanOrEqual(100)
     expect(gaps[1]!).toBeGreaterThanOrEqual(200)
@@ -220,6 +221,7 @@ describe('--restart', () => {
     expect(restarted).toBe(true)
     expect(await httpBody(port)).toBe('hello from ctr-ts\n')
     // the port was closed only for the back-off plus the runtime's create/start
+    console.log(`published port: longest time without an answer across a restart: ${worst} ms`)
     expect(worst).toBeLessThan(5000)
     expect(processesMentioning('ctr-ts-portproxy').filter((l) => l.includes(`${port}:80`))).toEqual(helpersBefore)
     expect((await ctr(['rm', '-f', 'websvc'], {env: env()})).exitCode).toBe(0)
@@ -241,6 +243,18 @@ describe('--restart', () => {
     expect(st.State.ExitCode).toBe(5)
     expect((await ctr(['logs', 'nocli'], {env: env()})).stdout).toBe('go\ngo\ngo\n')
     expect((await ctr(['rm', 'nocli'], {env: env()})).exitCode).toBe(0)
+  }, 60_000)
+
+  it('an attached client stays attached across a restart and gets the final exit code', async () => {
+    await runD(['--name', 'talky', '--restart', 'on-failure:1', busybox, 'sh', '-c', 'sleep 2; echo said; exit 4'])
+    const cli = ctrSpawn(['attach', 'talky'], {env: env()})
+    let out = ''
+    cli.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+    const code = await new Promise<number | null>((r) => cli.on('close', r))
+    expect(out).toBe('said\nsaid\n')
+    expect(code).toBe(4)
+    expect((await inspect('talky')).RestartCount).toBe(1)
+    expect((await ctr(['rm', 'talky'], {env: env()})).exitCode).toBe(0)
   }, 60_000)
 
   it('rm -f of a restarting container leaves no process, mount or file', async () => {
