@@ -18,6 +18,7 @@ bool container_exited;
 int container_status;
 bool started, stop_requested;
 static bool mounted;
+static bool deleted; /* the runtime's container of the last run is deleted (waiting to restart) */
 
 /* Run the mount program (fuse-overlayfs daemonizes once mounted: its daemon becomes our child). */
 void mount_rootfs(void)
@@ -82,6 +83,7 @@ static pid_t read_container_pid(void)
 /* `RUNTIME create`: on success the container process waits (in the runtime's init) for start. */
 void create_container(void)
 {
+	deleted = false;
 	int in_child = -1, out_child = -1, err_child = -1, err_read = -1;
 	int console_listen = -1, master = -1;
 	int p[2];
@@ -170,6 +172,18 @@ bool start_created(char *err, size_t errlen)
 {
 	const char *sub[] = {"start", opt_id, NULL};
 	return status_ok(run_runtime(sub, err, errlen));
+}
+
+/* `RUNTIME delete --force`, once per run. */
+void delete_container(void)
+{
+	if (deleted)
+		return;
+	const char *sub[] = {"delete", "--force", opt_id, NULL};
+	char err[ERRMSG_MAX];
+	if (!status_ok(run_runtime(sub, err, sizeof err)))
+		warnx("%s delete failed: %s", opt_runtime, err);
+	deleted = true;
 }
 
 /* Closes the exited container's output and input (drained by main_loop: every writer is gone). */

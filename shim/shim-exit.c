@@ -22,12 +22,8 @@ void cleanup_and_exit(int code)
 	in_cleanup = true;
 	if (sync_fd >= 0)
 		sync_report("error shim failed (see its diagnostics)");
-	if (container_pid > 0 || started) {
-		const char *sub[] = {"delete", "--force", opt_id, NULL};
-		char err[ERRMSG_MAX];
-		if (!status_ok(run_runtime(sub, err, sizeof err)))
-			warnx("%s delete failed: %s", opt_runtime, err);
-	}
+	if (container_pid > 0 || started)
+		delete_container();
 	unmount_rootfs();
 	reap_all_children();
 	/* A restart that failed: the container has run, its last exit is what there is to report. */
@@ -128,10 +124,7 @@ void finish(void)
 	close_container_stdio();
 	close_fd(&log_fd);
 
-	const char *sub[] = {"delete", "--force", opt_id, NULL};
-	char err[ERRMSG_MAX];
-	if (!status_ok(run_runtime(sub, err, sizeof err)))
-		warnx("%s delete failed: %s", opt_runtime, err);
+	delete_container();
 	unmount_rootfs();
 	reap_all_children();
 	write_exit_file(code, signo);

@@ -36,6 +36,7 @@ static bool policy_ended, stopped_by_user;
 static int restart_count;
 static int64_t backoff_ms;
 static int64_t run_started_ms;
+static char run_started_at[64]; /* RFC 3339: when the current run started (docker's StartedAt) */
 static int last_exit = -1;
 
 int restart_last_exit(void)
@@ -79,11 +80,12 @@ void restart_write_state(bool restarting, int exit_code, const char *finished_at
 		warnx("restart file path too long");
 		return;
 	}
-	char exit_part[128] = "", pid_part[32] = "";
+	char exit_part[128] = "", pid_part[128] = "";
 	if (finished_at != NULL)
 		snprintf(exit_part, sizeof exit_part, ",\"exitCode\":%d,\"finishedAt\":\"%s\"", exit_code, finished_at);
 	if (!restarting && container_pid > 0 && !container_exited)
-		snprintf(pid_part, sizeof pid_part, ",\"pid\":%d", (int)container_pid);
+		snprintf(pid_part, sizeof pid_part, ",\"pid\":%d,\"startedAt\":\"%s\"", (int)container_pid,
+			 run_started_at);
 	int n = snprintf(json, sizeof json, "{\"restartCount\":%d,\"restarting\":%s%s%s,\"stoppedByUser\":%s}\n",
 			 restart_count, restarting ? "true" : "false", exit_part, pid_part,
 			 stopped_by_user ? "true" : "false");
@@ -112,6 +114,7 @@ void restart_end_policy(bool by_user)
 void restart_run_started(void)
 {
 	run_started_ms = now_ms();
+	timestamp(run_started_at, sizeof run_started_at);
 }
 
 /* docker's restart manager: whether to restart after this exit, and after how long. */
@@ -185,10 +188,8 @@ bool restart_next(void)
 	char ts[64];
 	timestamp(ts, sizeof ts);
 	close_container_stdio();
-	const char *sub[] = {"delete", "--force", opt_id, NULL};
 	char err[ERRMSG_MAX];
-	if (!status_ok(run_runtime(sub, err, sizeof err)))
-		warnx("%s delete failed: %s", opt_runtime, err);
+	delete_container();
 	last_exit = code;
 	restart_write_state(true, code, ts);
 	warnx("exit code %d: restarting in %lld ms (restart %d)", code, (long long)delay, restart_count + 1);

@@ -111,6 +111,7 @@ extern bool started, stop_requested;
 
 void mount_rootfs(void);
 bool start_created(char *err, size_t errlen);
+void delete_container(void);
 void close_container_stdio(void);
 void unmount_rootfs(void);
 void create_container(void);

@@ -12,6 +12,8 @@ export interface RestartState {
   stoppedByUser: boolean
   /** The process of the current run (after a restart the recorded one is gone). */
   pid?: number
+  /** When the current run started (docker's StartedAt moves at each restart). */
+  startedAt?: string
 }
 
 export function parseRestartState(raw: unknown): RestartState | undefined {
@@ -25,6 +27,7 @@ export function parseRestartState(raw: unknown): RestartState | undefined {
     finishedAt: typeof r.finishedAt === 'string' ? r.finishedAt : undefined,
     stoppedByUser: r.stoppedByUser === true,
     pid: typeof r.pid === 'number' && r.pid > 0 ? r.pid : undefined,
+    startedAt: typeof r.startedAt === 'string' ? r.startedAt : undefined,
   }
 }
 

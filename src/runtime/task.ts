@@ -164,7 +164,7 @@ export class ShimTask implements Task {
     const exit = readExitFile(this.files.exitFile)
     const restart = readRestartFile(this.files.restartFile)
     const s = taskState({startedAt: rec.startedAt, exit, shimAlive: isAlive(rec.shimPid, rec.shimStartTime), restarting: restart?.restarting})
-    return {...s, pid: restart?.pid ?? rec.containerPid, shimPid: rec.shimPid, startedAt: rec.startedAt, restart}
+    return {...s, pid: restart?.pid ?? rec.containerPid, shimPid: rec.shimPid, startedAt: restart?.startedAt ?? rec.startedAt, restart}
   }
 
   async create(opts: CreateTaskOptions): Promise<{pid: number; shimPid: number}> {

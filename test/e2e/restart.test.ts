@@ -33,7 +33,8 @@ afterAll(async () => {
 
 interface Inspected {
   Id: string
-  State: {Status: string; Running: boolean; Restarting: boolean; Pid: number; ShimPid: number; ExitCode: number}
+  Created: string
+  State: {Status: string; Running: boolean; Restarting: boolean; Pid: number; ShimPid: number; ExitCode: number; StartedAt: string}
   RestartCount: number
   HostConfig: {RestartPolicy: {Name: string; MaximumRetryCount: number}}
 }
@@ -182,6 +183,8 @@ describe('--restart', () => {
     const running = await inspect('svc')
     expect(running.State.Status).toBe('running')
     expect(running.RestartCount).toBe(1)
+    // StartedAt is the current run's, as docker's
+    expect(Date.parse(running.State.StartedAt)).toBeGreaterThan(Date.parse(running.Created) + 1000)
     expect(running.State.Pid).toBeGreaterThan(0)
     expect(alive(running.State.Pid)).toBe(true)
     expect((await ctr(['exec', 'svc', 'cat', '/proc/1/cmdline'], {env: env()})).stdout).toContain('/dev/init')

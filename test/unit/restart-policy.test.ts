@@ -41,6 +41,7 @@ describe('restart state', () => {
       finishedAt: 't',
       stoppedByUser: false,
       pid: undefined,
+      startedAt: undefined,
     })
     expect(parseRestartState({restartCount: 0, restarting: false, pid: 42, stoppedByUser: true})?.pid).toBe(42)
     expect(parseRestartState(null)).toBeUndefined()
