@@ -20,8 +20,8 @@ import {ConflictError, UsageError} from '../errors.js'
 import type {PortMapping} from '../network/ports.js'
 import {lowerDirs} from '../store/layers.js'
 import {inspectLogConfig} from '../container/log-config.js'
-import {isRestartable, NO_RESTART} from '../container/restart-policy.js'
-import {readRestartFile} from '../runtime/restart-file.js'
+import {startAllRestartable} from '../container/restart-all.js'
+import {NO_RESTART} from '../container/restart-policy.js'
 
 export type {CreateEvents} from '../container/create.js'
 export type {ExecOptions} from '../container/exec.js'
@@ -46,22 +46,8 @@ export async function start(ctx: Context, container: string): Promise<void> {
  * After a reboot or a logout: starts every `always` container, and every `unless-stopped` one
  * the user did not stop, that is not running. Reports each start (or its failure) and goes on.
  */
-export async function startRestartable(
-  ctx: Context,
-  report: (rec: ContainerRecord, err?: unknown) => void,
-): Promise<void> {
-  for (const rec of (await listContainers(ctx)).reverse()) {
-    const status = containerStatus(ctx, rec)
-    if (status.running || !isRestartable(rec.restartPolicy, readRestartFile(containerPaths(ctx, rec.id).restart))) continue
-    try {
-      // what a killed shim left (a logout without a reboot keeps the runtime's state): as rm does
-      await containerTask(ctx, rec).delete()
-      await startContainer(ctx, rec, {attach: false})
-      report(rec)
-    } catch (err) {
-      report(rec, err)
-    }
-  }
+export function startRestartable(ctx: Context, report: (rec: ContainerRecord, err?: unknown) => void): Promise<void> {
+  return startAllRestartable(ctx, report)
 }
 
 /** Session options, or a function of the container's record (its tty and stdin decide). */
