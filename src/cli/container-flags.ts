@@ -91,6 +91,7 @@ export const createFlags = {
   'health-start-interval': Flags.string({description: 'time between running the check during the start period (ms|s|m|h) (default 5s)'}),
   'no-healthcheck': Flags.boolean({description: "disable any container-specified HEALTHCHECK (the image's too)"}),
   'log-opt': Flags.string({description: 'log rotation: max-size=SIZE (k, m, g units), max-file=N (files kept)', multiple: true, multipleNonGreedy: true}),
+  restart: Flags.string({description: 'restart policy, run by the shim: no, on-failure[:MAX], always or unless-stopped'}),
   ...parityFlags,
   ...refusedFlags,
 }
@@ -124,6 +125,7 @@ type Parsed = {
   label?: string[]
   'security-opt'?: string[]
   'log-opt'?: string[]
+  restart?: string
   'health-cmd'?: string
   'health-interval'?: string
   'health-timeout'?: string
@@ -227,5 +229,6 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     initPath: flags['init-path'],
     volumesFrom: flags['volumes-from'] ?? [],
     volumeMounts: (flags.mount ?? []).filter(isVolumeMount).map(parseMountVolume),
+    restart: flags.restart,
   }
 }

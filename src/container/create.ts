@@ -25,6 +25,7 @@ import {findInitBinary} from './init-binary.js'
 import {healthFromFlags, healthRun, mergeHealth} from './health.js'
 import {containerExists} from './lifecycle.js'
 import {resolveLogConfig} from './log-config.js'
+import {parseRestartPolicy} from './restart-policy.js'
 import type {CreateOptions} from './options.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, findContainer, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
@@ -89,6 +90,11 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const {network, allowHostLoopback} = networkMode(opts.network ?? ctx.config.network.default, ctx.config.network.allowHostLoopback)
   const runtime = resolveRuntime(ctx, opts.runtime)
   const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
+  const restartPolicy = parseRestartPolicy(opts.restart)
+  if (restartPolicy.Name !== 'no' && opts.autoRemove) throw new UsageError('conflicting options: cannot specify both --restart and --rm')
+  // the process of a restarting container joins the shim's network namespace, which outlives it;
+  // not with net.* sysctls: runc sets those only in a network namespace it creates itself
+  const shimNetns = restartPolicy.Name !== 'no' && network === 'slirp4netns' && !(opts.sysctls ?? []).some((s) => s.startsWith('net.'))
   const resources = {
     memory: opts.memory !== undefined ? parseMemoryLimit(opts.memory) : undefined,
     cpus: opts.cpus !== undefined ? parseCpus(opts.cpus) : undefined,
@@ -203,6 +209,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       tmpfs: [...tmpfs, ...volumeSpec.tmpfs, ...parity.tmpfs],
       init: opts.init ? {hostPath: opts.initPath ?? findInitBinary(ctx)} : undefined,
       network,
+      shimNetns,
       etcFiles: network === 'host' ? {hosts: etc.hosts, hostname: etc.hostname} : etc,
       resources: wantsResources ? resources : undefined,
       capAdd: opts.capAdd,
@@ -260,6 +267,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       logConfig,
       ...(healthcheck ? {healthcheck} : {}),
       mounts,
+      ...(restartPolicy.Name !== 'no' ? {restartPolicy} : {}),
+      ...(shimNetns ? {shimNetns} : {}),
     }
     if (opts.cidfile !== undefined) await writeCidFile(opts.cidfile, id)
     await saveRecord(ctx, rec)

@@ -28,7 +28,9 @@ export interface ExecOptions {
  * (128+N when killed by signal N).
  */
 export async function execInContainer(ctx: Context, rec: ContainerRecord, opts: ExecOptions): Promise<number> {
-  if (!containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is not running`)
+  const status = containerStatus(ctx, rec)
+  if (!status.running) throw new ConflictError(`container ${rec.name} is not running`)
+  if (status.restarting) throw new ConflictError(`container ${rec.name} is restarting, wait until the container is running`)
   const env: string[] = []
   for (const e of opts.env) {
     const [key] = e.split('=')

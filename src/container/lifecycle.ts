@@ -14,8 +14,12 @@ import {detachMounts} from '../volume/mounts.js'
 /** Sends a signal to the container's init process (the Task's kill). */
 export async function signalContainer(ctx: Context, rec: ContainerRecord, signal: string | number): Promise<void> {
   const signo = typeof signal === 'number' ? signal : parseSignal(signal)
-  if (!containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is not running`)
-  await containerTask(ctx, rec).kill(signo)
+  const status = containerStatus(ctx, rec)
+  if (!status.running) throw new ConflictError(`container ${rec.name} is not running`)
+  // docker: SIGKILL or the stop signal is the user stopping it: the restart policy ends
+  const ends = signo === 9 || signo === parseSignal(rec.stopSignal)
+  if (status.restarting && !ends) throw new ConflictError(`container ${rec.name} is restarting, wait until the container is running`)
+  await containerTask(ctx, rec).kill(signo, {endRestartPolicy: ends && rec.restartPolicy !== undefined})
 }
 
 /**

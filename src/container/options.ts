@@ -73,4 +73,6 @@ export interface CreateOptions {
   volumesFrom?: string[]
   /** --mount type=volume,... (volume/parse.ts parseMountVolume). */
   volumeMounts?: VolumeRequest[]
+  /** --restart no|on-failure[:MAX]|always|unless-stopped. */
+  restart?: string
 }

@@ -17,6 +17,7 @@ import type {LogConfig} from './log-config.js'
 import type {HealthConfig} from './health.js'
 import type {RunHostConfig} from './run-flags.js'
 import type {ContainerMount} from '../volume/mounts.js'
+import type {RestartPolicy} from './restart-policy.js'
 
 /** What `create` decided; immutable afterwards. */
 export interface ContainerRecord {
@@ -66,6 +67,10 @@ export interface ContainerRecord {
   joinNamespaces?: {pid?: string; ipc?: string}
   /** Volumes and bind mounts (-v, --mount, image VOLUMEs, --volumes-from); absent in records of older versions. */
   mounts?: ContainerMount[]
+  /** --restart (absent in records of older versions: no). */
+  restartPolicy?: RestartPolicy
+  /** The shim holds the network namespace (restart policies on slirp4netns): it outlives the process. */
+  shimNetns?: boolean
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */
@@ -96,6 +101,7 @@ export function containerPaths(ctx: Context, id: string) {
     runDir,
     attachSocket: join(runDir, 'attach.sock'),
     shimLog: join(dir, 'shim.log'),
+    restart: join(dir, 'restart.json'),
   }
 }
 export type ContainerPaths = ReturnType<typeof containerPaths>

@@ -7,6 +7,7 @@ import {lowerDirs} from '../store/layers.js'
 import {healthFile, healthRun} from './health.js'
 import {autoRemoveExitCommand, settleAutoRemove} from './auto-remove.js'
 import {type ContainerRecord, containerPaths} from './record.js'
+import {shimRestartArg} from './restart-policy.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 import {refreshJoinedNamespaces} from './run-flags.js'
@@ -74,6 +75,8 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     exitCommand: await autoRemoveExitCommand(ctx, rec),
     health: healthFor(rec, paths.dir),
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
+    restartPolicy: shimRestartArg(rec.restartPolicy),
+    ownNetns: rec.shimNetns === true,
   })
   const client = await task.attach()
   opts.beforeStart?.(client)
@@ -82,7 +85,8 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     const net = await setupNetwork({
       network: rec.network,
       shimPid: created.shimPid,
-      containerPid: created.pid,
+      // with the shim's network namespace the helpers join it and live as long as the shim
+      containerPid: rec.shimNetns ? created.shimPid : created.pid,
       runDir: paths.runDir,
       ports: rec.ports,
       allowHostLoopback: rec.allowHostLoopback ?? ctx.config.network.allowHostLoopback,

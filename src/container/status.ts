@@ -10,7 +10,14 @@ export type Status = ReturnType<typeof dockerStatus>
 
 export interface ContainerStatus {
   status: Status
+  /** As docker: true while it runs and while it waits to restart (the shim lives). */
   running: boolean
+  /** The process exited and the shim waits its back-off before starting it again. */
+  restarting: boolean
+  /** Restarts done by the shim since the container was started (docker's RestartCount). */
+  restartCount: number
+  /** While restarting: the exit that caused it. */
+  lastExit?: ExitInfo
   shimPid?: number
   containerPid?: number
   startedAt?: string
@@ -27,7 +34,20 @@ export function containerStatus(ctx: Context, rec: ContainerRecord): ContainerSt
   // created, but its last start failed: docker keeps that exit code (wait, inspect)
   const failed = status === 'created' ? readState(ctx, rec.id).startFailure : undefined
   const exit = s.exit ?? (failed ? {exitCode: failed.exitCode, signal: null, finishedAt: failed.finishedAt} : undefined)
-  return {status, running: status === 'running', shimPid: s.shimPid, containerPid: s.pid, startedAt: s.startedAt, exit, ...(health ? {health} : {})}
+  const restarting = status === 'restarting'
+  const r = s.restart
+  return {
+    status,
+    running: status === 'running' || restarting,
+    restarting,
+    restartCount: r?.restartCount ?? 0,
+    lastExit: restarting && r?.exitCode !== undefined ? {exitCode: r.exitCode, signal: null, finishedAt: r.finishedAt ?? ''} : undefined,
+    shimPid: s.shimPid,
+    containerPid: restarting ? undefined : s.pid,
+    startedAt: s.startedAt,
+    exit,
+    ...(health ? {health} : {}),
+  }
 }
 
 /** Published ports: the host ports actually bound while it runs, else what was asked for. */

@@ -15,5 +15,6 @@ export function containerTask(ctx: Context, rec: ContainerRecord): Task {
     diagnosticsFile: p.shimLog,
     runDir: p.runDir,
     attachSocket: p.attachSocket,
+    restartFile: p.restart,
   })
 }

@@ -29,6 +29,7 @@ import {readImageConfig, resolveImage} from '../store/images.js'
 import {containerInspect, type ContainerInspect, type SpecMountLike} from '../container/inspect.js'
 import {readFile} from 'node:fs/promises'
 import {inspectMounts} from '../volume/mounts.js'
+import {startAllRestartable} from '../container/restart-all.js'
 
 export type {CreateEvents} from '../container/create.js'
 export type {ExecOptions} from '../container/exec.js'
@@ -50,6 +51,14 @@ export function create(ctx: Context, opts: CreateOptions, events: CreateEvents =
 /** Starts a created or exited container in the background (no-op when it runs). */
 export async function start(ctx: Context, container: string): Promise<void> {
   await startContainer(ctx, await findContainer(ctx, container), {attach: false})
+}
+
+/**
+ * After a reboot or a logout: starts every `always` container, and every `unless-stopped` one
+ * the user did not stop, that is not running. Reports each start (or its failure) and goes on.
+ */
+export function startRestartable(ctx: Context, report: (rec: ContainerRecord, err?: unknown) => void): Promise<void> {
+  return startAllRestartable(ctx, report)
 }
 
 /** Session options, or a function of the container's record (its tty and stdin decide). */

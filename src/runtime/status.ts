@@ -3,7 +3,7 @@
  * shim record: the runtime's `state` status strings, the shim's exit file and whether the shim
  * still lives.
  */
-export type TaskStatus = 'created' | 'running' | 'stopped' | 'paused' | 'unknown'
+export type TaskStatus = 'created' | 'running' | 'restarting' | 'stopped' | 'paused' | 'unknown'
 
 /** The shim's exit file: `exitCode` is 128+N when the process was killed by signal N. */
 export interface ExitInfo {
@@ -38,6 +38,8 @@ export interface TaskFacts {
   exit?: ExitInfo
   /** The shim process (pid + start time) still exists. */
   shimAlive: boolean
+  /** The shim's restart file says the process exited and waits its back-off to run again. */
+  restarting?: boolean
 }
 
 export interface TaskState {
@@ -56,18 +58,20 @@ export interface TaskState {
  */
 export function taskState(facts: TaskFacts): TaskState {
   if (facts.exit) return {status: 'stopped', exit: facts.exit}
-  if (facts.startedAt && facts.shimAlive) return {status: 'running'}
+  if (facts.startedAt && facts.shimAlive) return {status: facts.restarting ? 'restarting' : 'running'}
   if (facts.startedAt) return {status: 'stopped', exit: {exitCode: 255, signal: null, finishedAt: facts.startedAt}}
   return {status: 'created'}
 }
 
 /** docker's words for a Task status (`ps`, `inspect`). */
-export function dockerStatus(status: TaskStatus): 'created' | 'running' | 'exited' | 'paused' | 'dead' {
+export function dockerStatus(status: TaskStatus): 'created' | 'running' | 'restarting' | 'exited' | 'paused' | 'dead' {
   switch (status) {
     case 'created':
       return 'created'
     case 'running':
       return 'running'
+    case 'restarting':
+      return 'restarting'
     case 'paused':
       return 'paused'
     case 'stopped':

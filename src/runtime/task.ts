@@ -12,6 +12,7 @@ import {userNsArgv} from '../userns/exec.js'
 import {helperPath} from '../userns/helpers.js'
 import {currentMapping} from '../userns/idmap.js'
 import {writeJsonAtomic} from './json-file.js'
+import {readRestartFile, type RestartState} from './restart-file.js'
 import {removeTree} from '../userns/remove.js'
 import {requireBinary} from './binaries.js'
 import {classifyRuntimeError, lastRuntimeError, runtimeErrorMessage, shimErrorMessage} from './classify.js'
@@ -43,6 +44,8 @@ export interface TaskFiles {
   /** Runtime directory of the shim (attach socket, pid files). */
   runDir: string
   attachSocket: string
+  /** The shim's restart file (restart count, back-off), kept after the shim exits. */
+  restartFile: string
 }
 
 /** What the task records in its state file; the container may add its own keys (kept on rewrite). */
@@ -69,6 +72,10 @@ export interface CreateTaskOptions {
   health?: ShimHealth
   /** /proc/PID/ns/user of another container to run in (it shares that one's pid or IPC namespace). */
   joinUserNs?: string
+  /** The shim restarts the process: `on-failure[:MAX]` or `always` (shim/PROTOCOL.md). */
+  restartPolicy?: string
+  /** The shim holds the network namespace (the bundle asks for none), so it outlives restarts. */
+  ownNetns?: boolean
 }
 
 export interface ExecIO {
@@ -93,6 +100,8 @@ export interface TaskStateDetail extends TaskState {
   pid?: number
   shimPid?: number
   startedAt?: string
+  /** What the shim recorded about restarts (absent without a restart policy). */
+  restart?: RestartState
 }
 
 export interface Task {
@@ -103,8 +112,10 @@ export interface Task {
   attach(): Promise<AttachClient>
   /** Lets the created process run (`runtime start` by the shim). */
   start(client: AttachClient): Promise<void>
-  /** Sends a signal to the container's init. */
-  kill(signal: number): Promise<void>
+  /** Sends a signal to the container's init; `endRestartPolicy`: the user stops it, the shim restarts it no more. */
+  kill(signal: number, opts?: {endRestartPolicy?: boolean}): Promise<void>
+  /** Ends the restart policy (a waiting restart is cancelled and the shim exits). */
+  endRestartPolicy(): Promise<void>
   /** Until the process has exited and the shim is gone (undefined after `timeoutMs`). */
   wait(timeoutMs?: number): Promise<ExitInfo | undefined>
   /** Runs another process in the container (`runtime exec`); resolves with its exit code. */
@@ -155,14 +166,16 @@ export class ShimTask implements Task {
   state(): TaskStateDetail {
     const rec = this.readRecord()
     const exit = readExitFile(this.files.exitFile)
-    const s = taskState({startedAt: rec.startedAt, exit, shimAlive: isAlive(rec.shimPid, rec.shimStartTime)})
-    return {...s, pid: rec.containerPid, shimPid: rec.shimPid, startedAt: rec.startedAt}
+    const restart = readRestartFile(this.files.restartFile)
+    const s = taskState({startedAt: rec.startedAt, exit, shimAlive: isAlive(rec.shimPid, rec.shimStartTime), restarting: restart?.restarting})
+    return {...s, pid: restart?.pid ?? rec.containerPid, shimPid: rec.shimPid, startedAt: restart?.startedAt ?? rec.startedAt, restart}
   }
 
   async create(opts: CreateTaskOptions): Promise<{pid: number; shimPid: number}> {
     // the shim of a start whose CLI was killed before the container started: stop it first
     await this.stopUnstarted()
     await rm(this.files.exitFile, {force: true})
+    await rm(this.files.restartFile, {force: true})
     await mkdir(this.files.runDir, {recursive: true, mode: 0o700})
     const result = await spawnShim({
       userns: userNsArgv(currentMapping(), [], {mount: true, join: opts.joinUserNs}),
@@ -182,6 +195,8 @@ export class ShimTask implements Task {
       tty: opts.tty,
       stdin: opts.stdin,
       exitCommand: opts.exitCommand,
+      restart: opts.restartPolicy ? {policy: opts.restartPolicy, file: this.files.restartFile} : undefined,
+      ownNetns: opts.ownNetns,
       diagnosticsFile: this.files.diagnosticsFile,
       // recorded before it reports: a CLI killed while waiting leaves a shim others can find and stop
       onSpawned: (shimPid) => writeJsonAtomic(this.files.stateFile, {shimPid, shimStartTime: processStartTime(shimPid)}),
@@ -212,9 +227,17 @@ export class ShimTask implements Task {
     }
   }
 
-  async kill(signal: number): Promise<void> {
+  async kill(signal: number, opts: {endRestartPolicy?: boolean} = {}): Promise<void> {
     const client = await this.attach()
+    if (opts.endRestartPolicy) client.endRestartPolicy()
     client.signal(signal)
+    await client.drained()
+    client.close()
+  }
+
+  async endRestartPolicy(): Promise<void> {
+    const client = await this.attach()
+    client.endRestartPolicy()
     await client.drained()
     client.close()
   }

@@ -9,7 +9,7 @@ import {
   FrameType,
   resizeFrame,
   signalFrame,
-  startFrame,
+  noRestartFrame, startFrame,
   stdinCloseFrame,
   stdinFrame,
   type Frame,
@@ -76,6 +76,11 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
 
   signal(signo: number): void {
     this.write(signalFrame(signo))
+  }
+
+  /** Ends the restart policy: the user stops the container (a waiting restart is cancelled). */
+  endRestartPolicy(): void {
+    this.write(noRestartFrame())
   }
 
   /** Starts a created container: resolves on STARTED, rejects with RuntimeError on ERROR. */

@@ -1,6 +1,6 @@
 /**
  * Frames on a shim's attach socket (shim/PROTOCOL.md): [type u8][length u32 BE][payload].
- * Client → shim: STDIN, STDIN_CLOSE, RESIZE, SIGNAL, START. Shim → client: STDOUT, STDERR, EXIT,
+ * Client → shim: STDIN, STDIN_CLOSE, RESIZE, SIGNAL, START, NO_RESTART. Shim → client: STDOUT, STDERR, EXIT,
  * STARTED, ERROR.
  */
 export const FrameType = {
@@ -9,7 +9,8 @@ export const FrameType = {
   Resize: 3,
   Signal: 4,
   Start: 5,
-  HealthCheck: 6,
+  NoRestart: 6,
+  HealthCheck: 7,
   Stdout: 17,
   Stderr: 18,
   Exit: 19,
@@ -47,6 +48,7 @@ export function healthResultOf(frame: Frame): {exitCode: number; status: string}
   if (frame.payload.length < 4) throw new RangeError('HEALTH frame too short')
   return {exitCode: frame.payload.readInt32BE(0), status: frame.payload.subarray(4).toString('utf8')}
 }
+export const noRestartFrame = (): Buffer => encodeFrame(FrameType.NoRestart)
 
 export function resizeFrame(rows: number, cols: number): Buffer {
   const p = Buffer.alloc(4)

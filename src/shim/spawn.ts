@@ -37,6 +37,10 @@ export interface SpawnShimOptions {
   exitCommand?: string[]
   /** File that receives the shim's own stderr (its diagnostics). */
   diagnosticsFile: string
+  /** The restart policy (shim/PROTOCOL.md: no, on-failure[:MAX], always) and where the shim records restarts. */
+  restart?: {policy: string; file: string}
+  /** The shim holds the container's network namespace (the bundle asks for none): it outlives restarts. */
+  ownNetns?: boolean
   /** How long the shim waits for START before removing the container (shim default 60 s). */
   startTimeoutSeconds?: number
   /** How long to wait for the shim's `created`/`error` line (default 120 s). */
@@ -78,6 +82,8 @@ export function shimArgs(o: SpawnShimOptions): string[] {
     args.push('--exit-command', cmd!)
     for (const a of rest) args.push('--exit-arg', a)
   }
+  if (o.restart) args.push('--restart', o.restart.policy, '--restart-file', o.restart.file)
+  if (o.ownNetns) args.push('--own-netns')
   args.push('--sync-fd', '3')
   if (o.startTimeoutSeconds !== undefined) args.push('--start-timeout', String(Math.max(1, Math.ceil(o.startTimeoutSeconds))))
   return args

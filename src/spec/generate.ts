@@ -92,6 +92,11 @@ export interface SpecInput {
   /** --init: hostPath is bind-mounted read-only at /dev/init and runs the command. */
   init?: {hostPath: string}
   network: NetworkMode
+  /**
+   * The container's shim holds its network namespace (restart policies): the spec asks for none,
+   * so the process joins the shim's, which outlives it. (runc refuses net.* sysctls there.)
+   */
+  shimNetns?: boolean
   /** Host files bind-mounted at /etc/hosts, /etc/resolv.conf and /etc/hostname. */
   etcFiles?: {hosts?: string; resolvConf?: string; hostname?: string}
   /** Only when the caller checked cgroup delegation (checkResourceSupport). memory in bytes. */
@@ -414,7 +419,7 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
     namespaces.push(choice?.kind === 'join' ? {type, path: choice.path} : {type})
   }
   namespaces.push({type: 'mount'}, {type: 'cgroup'})
-  if (input.network !== 'host') namespaces.push({type: 'network'})
+  if (input.network !== 'host' && !input.shimNetns) namespaces.push({type: 'network'})
   for (const d of input.devices ?? []) {
     const options = [d.directory ? 'rbind' : 'bind', 'nosuid', d.permissions.includes('w') ? 'rw' : 'ro', 'rprivate']
     extra.push({destination: d.container, type: 'bind', source: d.host, options})
