@@ -38,6 +38,8 @@ export function ellipsis(s: string, max: number): string {
 }
 
 export function statusText(s: ContainerSummary['status'], now = Date.now()): string {
+  // docker's wording: the exit code that caused the restart, and since when
+  if (s.restarting) return `Restarting (${s.lastExit?.exitCode ?? 0}) ${ago(s.lastExit?.finishedAt, now)}`
   if (s.running) return `Up ${humanDuration(now - Date.parse(s.startedAt ?? new Date(now).toISOString()))}${healthSuffix(s.health)}`
   if (s.status === 'paused') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? new Date(now).toISOString()))} (Paused)`
   if (s.status === 'exited') return `Exited (${s.exit?.exitCode ?? 0}) ${ago(s.exit?.finishedAt, now)}`
