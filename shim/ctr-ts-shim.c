@@ -5,7 +5,7 @@
  *               [--mount-program PATH [--mount-arg ARG]...] --rootfs DIR
  *               --state-dir DIR --log FILE --exit-file FILE [--tty] [--stdin]
  *               [--exit-command PATH [--exit-arg ARG]...] --sync-fd N [--start-timeout SECONDS]
- *               [--log-max-size BYTES [--log-max-files N]]
+ *               [--log-max-size BYTES [--log-max-files N]] [--events-file FILE [--events-attr K=V]...]
  *
  * It mounts the rootfs (by running the mount program, e.g. fuse-overlayfs), runs
  * `RUNTIME create`, reports `created PID` or `error MSG` on the sync fd, waits for a START frame
@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "events.h"
 
 #define MAX_ARGS 64
 #define MAX_CLIENTS 32
@@ -78,6 +79,8 @@ static const char *opt_id, *opt_bundle, *opt_runtime, *opt_mount_program, *opt_r
 static const char *opt_state_dir, *opt_log, *opt_exit_file, *opt_exit_command;
 static const char *runtime_args[MAX_ARGS], *mount_args[MAX_ARGS], *exit_args[MAX_ARGS];
 static int n_runtime_args, n_mount_args, n_exit_args;
+static const char *opt_events_file, *event_attrs[MAX_ARGS]; /* --events-file, --events-attr K=V */
+static int n_event_attrs;
 static bool opt_tty, opt_stdin;
 static int sync_fd = -1;
 static int start_timeout_ms = START_TIMEOUT_MS;
@@ -1047,6 +1050,8 @@ static void finish(void)
 	unmount_rootfs();
 	reap_all_children();
 	write_exit_file(code, signo);
+	if (opt_events_file && events_append_die(opt_events_file, opt_id, code, event_attrs) < 0)
+		warnx("events journal %s: %s", opt_events_file, strerror(errno));
 	run_exit_command();
 
 	uint8_t frame[4] = {(uint8_t)((uint32_t)code >> 24), (uint8_t)((uint32_t)code >> 16),
@@ -1117,6 +1122,8 @@ static void parse_args(int argc, char **argv)
 		{"start-timeout", required_argument, NULL, 'T'},
 		{"log-max-size", required_argument, NULL, 'Z'},
 		{"log-max-files", required_argument, NULL, 'N'},
+		{"events-file", required_argument, NULL, 'v'},
+		{"events-attr", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -1130,6 +1137,8 @@ static void parse_args(int argc, char **argv)
 		case 'm': opt_mount_program = optarg; break;
 		case 'M': append_arg(mount_args, &n_mount_args, optarg); break;
 		case 'f': opt_rootfs = optarg; break;
+		case 'v': opt_events_file = optarg; break;
+		case 'a': append_arg(event_attrs, &n_event_attrs, optarg); break;
 		case 's': opt_state_dir = optarg; break;
 		case 'l': opt_log = optarg; break;
 		case 'x': opt_exit_file = optarg; break;

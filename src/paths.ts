@@ -45,6 +45,8 @@ export function storeLayout(root: string) {
     locks: join(root, 'locks'),
     leases: join(root, 'leases'),
     tmp: join(root, 'tmp'),
+    /** The events journal (src/events/journal.ts): JSON lines, appended by the CLI and the shims. */
+    events: join(root, 'events.jsonl'),
   }
 }
 export type StoreLayout = ReturnType<typeof storeLayout>

@@ -22,6 +22,7 @@ import type {CreateOptions} from './options.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
 import {removeTree} from '../userns/remove.js'
+import {recordContainerEvent} from '../events/journal.js'
 
 /** What `create` reports while it works: a missing image is pulled first. */
 export interface CreateEvents {
@@ -174,6 +175,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     }
     await saveRecord(ctx, rec)
     await rm(join(paths.dir, 'creating'), {force: true})
+    recordContainerEvent(ctx.store, rec, 'create')
     return rec
   } catch (err) {
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))

@@ -8,12 +8,14 @@ import {type ContainerRecord, containerLeaseId, containerPaths, type ExitInfo} f
 import {releaseLease} from '../store/leases.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
+import {recordContainerEvent} from '../events/journal.js'
 
 /** Sends a signal to the container's init process (the Task's kill). */
 export async function signalContainer(ctx: Context, rec: ContainerRecord, signal: string | number): Promise<void> {
   const signo = typeof signal === 'number' ? signal : parseSignal(signal)
   if (!containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is not running`)
   await containerTask(ctx, rec).kill(signo)
+  recordContainerEvent(ctx.store, rec, 'kill', {signal: String(signo)})
 }
 
 /**
@@ -28,9 +30,11 @@ export function waitForExit(ctx: Context, rec: ContainerRecord, timeoutMs = Infi
 export async function stopContainer(ctx: Context, rec: ContainerRecord, timeoutSec: number): Promise<void> {
   if (!containerStatus(ctx, rec).running) return
   await signalContainer(ctx, rec, rec.stopSignal).catch(ignoreNotRunning)
-  if (await waitForExit(ctx, rec, timeoutSec * 1000)) return
-  await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
-  if (!(await waitForExit(ctx, rec, 10_000))) throw new RuntimeError(`container ${rec.name} did not stop after SIGKILL`)
+  if (!(await waitForExit(ctx, rec, timeoutSec * 1000))) {
+    await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
+    if (!(await waitForExit(ctx, rec, 10_000))) throw new RuntimeError(`container ${rec.name} did not stop after SIGKILL`)
+  }
+  recordContainerEvent(ctx.store, rec, 'stop')
 }
 
 function ignoreNotRunning(err: unknown): void {
@@ -56,4 +60,5 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
   await releaseName(ctx, rec.name, rec.id)
   // last: a crash before this leaves a lease without container (disk kept), never the reverse
   await releaseLease(ctx.store, containerLeaseId(rec.id))
+  recordContainerEvent(ctx.store, rec, 'destroy')
 }

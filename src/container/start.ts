@@ -8,6 +8,7 @@ import {autoRemoveExitCommand, settleAutoRemove} from './auto-remove.js'
 import {type ContainerRecord, containerPaths} from './record.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
+import {dieEventOptions, recordContainerEvent} from '../events/journal.js'
 
 export interface StartOptions {
   /** Keep the attach connection and return it. */
@@ -50,6 +51,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     mount,
     exitCommand: autoRemoveExitCommand(ctx, rec),
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
+    events: dieEventOptions(ctx.store, rec),
   })
   const client = await task.attach()
   opts.beforeStart?.(client)
@@ -66,6 +68,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     })
     await task.record({helperPids: net.helperPids, ports: net.ports})
     await task.start(client)
+    recordContainerEvent(ctx.store, rec, 'start')
   } catch (err) {
     // Killing the created container's init makes the shim clean up and exit.
     client.signal(9)

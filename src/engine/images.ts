@@ -14,6 +14,7 @@ import type {PullEventSink} from '../progress/events.js'
 import {parseReference} from '../reference/parse.js'
 import type {GcResult} from '../store/gc.js'
 import {resolveImage} from '../store/images.js'
+import {recordImageEvent} from '../events/journal.js'
 
 export type {ImageInspect, ImageRow, RemoveImagesResult}
 export type {PullEvent, PullEventSink} from '../progress/events.js'
@@ -38,6 +39,7 @@ export async function pullImage(ctx: Context, ref: string, opts: PullImageOption
   // The registry client (undici) loads only when a pull is needed: it is most of start-up time.
   const pull = await import('../image/pull.js')
   const image = await pull.pullImage(ctx, parsed, {platform: opts.platform, onEvent: opts.onEvent, env: opts.env})
+  recordImageEvent(ctx.store, 'pull', parsed.familiar(), {name: parsed.familiarName})
   return {ref: parsed.toString(), image}
 }
 
@@ -86,11 +88,25 @@ export async function inspectImages(ctx: Context, names: string[]): Promise<Insp
 
 /** `rmi`: untags/deletes each image, then collects blobs and layers nothing holds. */
 export async function removeImages(ctx: Context, names: string[], opts: {force?: boolean} = {}): Promise<RemoveImagesResult> {
-  return removeFromStore(ctx.store, names, opts)
+  return removeFromStore(ctx.store, names, {
+    ...opts,
+    onRemoved: (res) => {
+      for (const ref of res.untagged) recordImageEvent(ctx.store, 'untag', res.id, {name: familiarRef(ref)})
+      for (const id of res.deleted) recordImageEvent(ctx.store, 'delete', id, {name: res.untagged[0] ? familiarRef(res.untagged[0]) : id})
+    },
+  })
 }
 
 /** `image prune`: unreferenced content; with `all`, also every image no container uses. */
 export async function pruneImages(ctx: Context, opts: {all?: boolean} = {}): Promise<{lines: string[]; gc: GcResult}> {
   await releaseOrphanLeases(ctx)
   return pruneStore(ctx.store, opts)
+}
+
+function familiarRef(ref: string): string {
+  try {
+    return parseReference(ref).familiar()
+  } catch {
+    return ref
+  }
 }

@@ -65,6 +65,8 @@ export interface CreateTaskOptions {
   exitCommand?: string[]
   /** The shim rotates the container log past maxSize bytes, keeping maxFiles files. */
   logRotation?: {maxSize: number; maxFiles: number}
+  /** The shim appends the container's `die` event to this journal, with these attributes (K=V). */
+  events?: {file: string; attrs: string[]}
 }
 
 export interface ExecIO {
@@ -173,6 +175,7 @@ export class ShimTask implements Task {
       stateDir: this.files.runDir,
       logFile: this.files.logFile,
       logRotation: opts.logRotation,
+      events: opts.events,
       exitFile: this.files.exitFile,
       tty: opts.tty,
       stdin: opts.stdin,

@@ -18,6 +18,8 @@ export interface SpawnShimOptions {
   logFile: string
   /** Rotate the log once it would grow past maxSize bytes, keeping maxFiles files in all. */
   logRotation?: {maxSize: number; maxFiles: number}
+  /** The events journal the shim appends the `die` event to, and that event's attributes (K=V). */
+  events?: {file: string; attrs: string[]}
   exitFile: string
   tty: boolean
   stdin: boolean
@@ -52,6 +54,10 @@ export function shimArgs(o: SpawnShimOptions): string[] {
   }
   args.push('--rootfs', o.rootfs, '--state-dir', o.stateDir, '--log', o.logFile, '--exit-file', o.exitFile)
   if (o.logRotation) args.push('--log-max-size', String(o.logRotation.maxSize), '--log-max-files', String(o.logRotation.maxFiles))
+  if (o.events) {
+    args.push('--events-file', o.events.file)
+    for (const a of o.events.attrs) args.push('--events-attr', a)
+  }
   if (o.tty) args.push('--tty')
   if (o.stdin) args.push('--stdin')
   if (o.exitCommand && o.exitCommand.length > 0) {

@@ -125,6 +125,8 @@ export async function readImageConfig(store: StoreLayout, record: ImageRecord): 
 }
 
 export interface RemoveResult {
+  /** The image id the removed references named. */
+  id: string
   untagged: string[]
   /** Image ids with no reference left. */
   deleted: string[]
@@ -154,5 +156,5 @@ export async function removeImage(store: StoreLayout, nameOrId: string, opts: {f
     }
   }
   for (const r of records) await unlink(imageRecordPath(store, r.ref)).catch(() => {})
-  return {untagged: records.map((r) => r.ref), deleted: lastReference ? [id] : []}
+  return {id, untagged: records.map((r) => r.ref), deleted: lastReference ? [id] : []}
 }
