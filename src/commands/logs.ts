@@ -4,6 +4,7 @@ import * as containers from '../engine/containers.js'
 
 export default class Logs extends CtrCommand {
   static override description = "Print a container's output (stdout and stderr, as recorded by its shim)"
+  static override aliases = ['container:logs']
   static override examples = ['<%= config.bin %> logs web', '<%= config.bin %> logs -f --tail 10 web']
   static override args = {container: Args.string({ignoreStdin: true, description: 'container name or id', required: true})}
   static override flags = {

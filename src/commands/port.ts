@@ -4,6 +4,7 @@ import * as containers from '../engine/containers.js'
 
 export default class Port extends CtrCommand {
   static override description = "List a container's published ports (host ports actually bound while it runs)"
+  static override aliases = ['container:port']
   static override examples = ['<%= config.bin %> port web', '<%= config.bin %> port web 80/tcp']
   static override args = {
     container: Args.string({ignoreStdin: true, description: 'container name or id', required: true}),

@@ -16,6 +16,7 @@ export function portsText(ports: PortMapping[]): string {
 
 export default class Ps extends CtrCommand {
   static override description = 'List containers (running ones, or all with -a)'
+  static override aliases = ['container:ls', 'container:list', 'container:ps']
   static override examples = ['<%= config.bin %> ps', '<%= config.bin %> ps -a --format json']
   static override flags = {
     all: Flags.boolean({char: 'a', description: 'show all containers, not only running ones'}),

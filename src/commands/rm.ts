@@ -5,6 +5,7 @@ import {NotFoundError} from '../errors.js'
 
 export default class Rm extends CtrCommand {
   static override description = 'Remove containers (their writable layer, logs and state)'
+  static override aliases = ['container:rm', 'container:remove']
   static override examples = ['<%= config.bin %> rm box', '<%= config.bin %> rm -f web']
   static override strict = false
   static override flags = {

@@ -3,6 +3,7 @@ import * as containers from '../engine/containers.js'
 
 export default class Wait extends CtrCommand {
   static override description = 'Wait for containers to exit and print their exit codes'
+  static override aliases = ['container:wait']
   static override examples = ['<%= config.bin %> wait job']
   static override strict = false
 
