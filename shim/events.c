@@ -66,7 +66,7 @@ int events_append(const char *path, const char *type, const char *action, const 
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
 		return -1;
 	static struct line l;
-	char num[64];
+	char num[160];
 	const char *from = attr_value(attrs, "image");
 
 	memset(&l, 0, sizeof l);

@@ -20,7 +20,8 @@ export function parseGoDuration(s: string): number | undefined {
 
 export function parseDockerTime(value: string, nowMs = Date.now(), what = '--since'): number {
   const v = value.trim()
-  const d = parseGoDuration(v)
+  // "0" is the epoch, not a zero duration (as in docker)
+  const d = v === '0' ? undefined : parseGoDuration(v)
   if (d !== undefined) return nowMs - d
   if (/^\d+(\.\d+)?$/.test(v)) {
     const [sec, frac = ''] = v.split('.')

@@ -46,7 +46,8 @@ export default class Events extends CtrCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Events)
     const now = Date.now()
-    const sinceMs = flags.since !== undefined ? parseDockerTime(flags.since, now, '--since') : undefined
+    // without --since only new events, as docker
+    const sinceMs = flags.since !== undefined ? parseDockerTime(flags.since, now, '--since') : now
     const untilMs = flags.until !== undefined ? parseDockerTime(flags.until, now, '--until') : undefined
     const filters = parseFilterArgs(flags.filter, ['type', 'event', 'container', 'image', 'label'])
     const format = flags.format === 'table' ? undefined : flags.format

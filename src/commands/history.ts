@@ -58,6 +58,8 @@ export default class History extends CtrCommand {
   }
 
   async run(): Promise<void> {
+    // docker's -H=false / --human=false: oclif spells a false boolean --no-human
+    this.argv = this.argv.map((a) => (/^(-H|--human)=(false|0)$/.test(a) ? '--no-human' : /^(-H|--human)=(true|1)$/.test(a) ? '--human' : a))
     const {args, flags} = await this.parse(History)
     const ctx = await this.context(flags.config)
     const rows = (await images.history(ctx, args.image)).map((i) => new HistoryRow(i, !flags['no-trunc'], flags.human))

@@ -11,6 +11,8 @@ export default class Top extends CtrCommand {
 
   async run(): Promise<void> {
     // everything after the container belongs to ps, flags included (docker top web -o pid,args)
+    // (oclif's parser would take ps's flags as ours: the argv is read here)
+    this.parsed = true
     const raw = [...this.argv]
     let config: string | undefined
     if (raw[0] === '--config') {

@@ -14,7 +14,10 @@ export interface Change {
 }
 
 const WHITEOUT = '.wh.'
-const OPAQUE = '.wh..wh..opq'
+/** Opaque-directory markers (the OCI name, and fuse-overlayfs's own). */
+const OPAQUE = new Set(['.wh..wh..opq', '.wh..opq'])
+/** ctr-ts's files bound over the rootfs at start (docker keeps them out of diff too). */
+const MOUNTED = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf'])
 
 /**
  * The upper directory's entries as `type path` lines (find's %y), read inside the user namespace
@@ -46,13 +49,15 @@ async function existsIn(dirs: string[], path: string): Promise<boolean> {
  */
 export async function containerChanges(ctx: Context, rec: ContainerRecord): Promise<Change[]> {
   const lowers = await lowerDirs(ctx.store, rec.diffIds)
-  const out: Change[] = []
+  const out: Array<Change & {dir: boolean}> = []
   for (const e of await upperEntries(containerPaths(ctx, rec.id).upper)) {
     const base = e.path.slice(e.path.lastIndexOf('/') + 1)
-    if (base === OPAQUE) continue
-    if (e.type === 'c') out.push({Path: e.path, Kind: 'D'})
-    else if (base.startsWith(WHITEOUT)) out.push({Path: e.path.slice(0, e.path.length - base.length) + base.slice(WHITEOUT.length), Kind: 'D'})
-    else out.push({Path: e.path, Kind: (await existsIn(lowers, e.path)) ? 'C' : 'A'})
+    if (OPAQUE.has(base) || MOUNTED.has(e.path)) continue
+    if (e.type === 'c') out.push({Path: e.path, Kind: 'D', dir: false})
+    else if (base.startsWith(WHITEOUT)) out.push({Path: e.path.slice(0, e.path.length - base.length) + base.slice(WHITEOUT.length), Kind: 'D', dir: false})
+    else out.push({Path: e.path, Kind: (await existsIn(lowers, e.path)) ? 'C' : 'A', dir: e.type === 'd'})
   }
-  return out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0))
+  // an image directory copied up only to hold what is left out above (the mount targets) is no change
+  const reported = out.filter((c) => !(c.dir && c.Kind === 'C') || out.some((o) => o.Path.startsWith(`${c.Path}/`) && !(o.dir && o.Kind === 'C')))
+  return reported.map(({Path, Kind}) => ({Path, Kind})).sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0))
 }
