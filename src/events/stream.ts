@@ -43,13 +43,14 @@ export function matchesFilters(e: EventMessage, f: EventFilters = {}): boolean {
   )
 }
 
-/** `busybox` matches `busybox:latest` and `docker.io/library/busybox:latest`. */
+/** `busybox` matches `busybox:latest` and `docker.io/library/busybox:latest` (and the other way round). */
 function imageNameMatches(have: string, want: string): boolean {
   if (!have) return false
-  const strip = (s: string) => s.replace(/^docker\.io\/(library\/)?/, '')
-  const h = strip(have)
-  const w = strip(want)
-  return h === w || h === `${w}:latest` || h.startsWith(`${w}@`)
+  const norm = (s: string) => {
+    const short = s.replace(/^docker\.io\/(library\/)?/, '')
+    return /[:@][^/]*$/.test(short) ? short : `${short}:latest`
+  }
+  return norm(have) === norm(want)
 }
 
 const inWindow = (e: EventMessage, o: ReadEventsOptions) => (o.sinceMs === undefined || e.timeNano / 1e6 >= o.sinceMs) && (o.untilMs === undefined || e.timeNano / 1e6 <= o.untilMs)

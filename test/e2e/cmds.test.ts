@@ -223,6 +223,26 @@ describe('container commands', () => {
     await ok(['container', 'rm', '-f', 'pr-run'])
   })
 
+  it('logs --since/--until select by the recorded timestamps; --details adds the (empty) attributes', async () => {
+    await ok(['run', '--name', 'lg', busybox, 'sh', '-c', 'echo first; sleep 2; echo second'])
+    const stamped = (await ok(['logs', '-t', 'lg'])).trim().split('\n')
+    expect(stamped).toHaveLength(2)
+    const secondAt = stamped[1]!.split(' ')[0]!
+    expect(await ok(['logs', '--since', secondAt, 'lg'])).toBe('second\n')
+    expect(await ok(['logs', '--until', secondAt, 'lg'])).toBe('first\nsecond\n')
+    const firstMs = Date.parse(stamped[0]!.split(' ')[0]!)
+    expect(await ok(['logs', '--until', String((firstMs + 1000) / 1000), 'lg'])).toBe('first\n')
+    expect(await ok(['logs', '--since', String((firstMs + 1000) / 1000), 'lg'])).toBe('second\n')
+    expect(await ok(['logs', '--since', '1h', 'lg'])).toBe('first\nsecond\n')
+    expect(await ok(['logs', '--since', '0s', 'lg'])).toBe('')
+    expect(await ok(['logs', '--details', 'lg'])).toBe(' first\n second\n')
+    expect(await ok(['container', 'logs', '--details', '-t', '--tail', '1', 'lg'])).toBe(`${secondAt}  second\n`)
+    const bad = await ctr(['logs', '--since', 'soon', 'lg'], {env: env()})
+    expect(bad.exitCode).not.toBe(0)
+    expect(bad.stderr).toMatch(/^ctr-ts: invalid value for --since: "soon"/)
+    await ok(['rm', 'lg'])
+  })
+
   it('wait on several containers prints each exit code in order', async () => {
     await ok(['run', '-d', '--name', 'w1', busybox, 'sh', '-c', 'sleep 1; exit 4'])
     await ok(['run', '-d', '--name', 'w2', busybox, 'sh', '-c', 'exit 7'])
