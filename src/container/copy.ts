@@ -111,7 +111,9 @@ export async function copyFromContainer(ctx: Context, rec: ContainerRecord, src:
   const failed = extracting.catch((err: unknown) => {
     if (err instanceof CtrError && child.exitCode === null) {
       refused = true
-      child.kill('SIGKILL')
+      // closing the pipe ends the helper (EPIPE), which unmounts what it mounted
+      child.stdout!.destroy()
+      child.kill('SIGTERM')
     }
     throw err
   })

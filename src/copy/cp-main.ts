@@ -68,14 +68,42 @@ async function put(req: Request): Promise<void> {
   await extractArchive(process.stdin, plan, {root: req.root, owner: req.owner ?? 'root'})
 }
 
+const req = JSON.parse(process.argv[2] ?? '{}') as Request
+let mounted = false
+
+/** The rootfs this helper mounted is unmounted on every way out (the fuse daemon would keep it otherwise). */
+function unmount(): void {
+  if (!mounted) return
+  mounted = false
+  try {
+    execFileSync('umount', [req.root], {stdio: 'ignore'})
+  } catch {
+    try {
+      execFileSync('umount', ['-l', req.root], {stdio: 'ignore'})
+    } catch {
+      // nothing more to do
+    }
+  }
+}
+
 // the CLI stops reading when the destination refuses the copy: not an error of ours
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(1)
+  if (err.code !== 'EPIPE') return
+  unmount()
+  process.exit(1)
 })
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE'] as const) {
+  process.on(sig, () => {
+    unmount()
+    process.exit(1)
+  })
+}
 
 async function main(): Promise<number> {
-  const req = JSON.parse(process.argv[2] ?? '{}') as Request
-  if (req.mount) execFileSync(req.mount.program, req.mount.args, {stdio: ['ignore', 'ignore', 'inherit']})
+  if (req.mount) {
+    execFileSync(req.mount.program, req.mount.args, {stdio: ['ignore', 'ignore', 'inherit']})
+    mounted = true
+  }
   try {
     if (req.op === 'get') await get(req)
     else await put(req)
@@ -84,13 +112,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message.split('\n')[0]}\n`)
     return err instanceof CtrError || (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? 2 : 1
   } finally {
-    if (req.mount) {
-      try {
-        execFileSync('umount', [req.root], {stdio: 'ignore'})
-      } catch {
-        // the mount namespace ends with us anyway
-      }
-    }
+    unmount()
   }
 }
 

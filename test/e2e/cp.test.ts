@@ -9,6 +9,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ctr, type TempRoot} from '../harness/cli.js'
 import {fileRootWithImage} from '../harness/file-root.js'
+import {processesMentioning} from '../harness/proc.js'
 
 let t: TempRoot
 let busybox: string
@@ -87,6 +88,9 @@ describe.each([
     await fails(['cp', `${name}:/srv/d`, join(out, 'a')], /cannot copy a directory to a file/)
     await fails(['cp', `${name}:/srv/d/a`, join(out, 'missing-dir') + '/'], /no such directory/)
     await fails(['cp', `${name}:/srv/d/a`, join(out, 'no', 'parent')], /no such file or directory/)
+    // a stopped container's rootfs was mounted for each copy only: no fuse-overlayfs stays behind
+    const id = (JSON.parse(await ok(['inspect', name])) as Array<{Id: string}>)[0]!.Id
+    if (!running) expect(processesMentioning(join(id, 'merged'))).toEqual([])
   }, 120_000)
 
   it('copies files in, owned by the container root, or with -a by their owners mapped through the user namespace', async () => {
