@@ -1,6 +1,6 @@
 import type {StoreLayout} from '../paths.js'
 import {garbageCollect, type GcResult} from '../store/gc.js'
-import {listImages, removeImage, type RemoveResult} from '../store/images.js'
+import {findImages, listImages, removeImage, type RemoveResult} from '../store/images.js'
 import {leasedImages} from '../store/leases.js'
 import {parseReference} from '../reference/parse.js'
 
@@ -30,10 +30,11 @@ export async function removeImages(
   const errors: unknown[] = []
   for (const name of names) {
     try {
+      const id = (await findImages(store, name)).records[0]?.id ?? ''
       const res = await removeImage(store, name, opts)
       for (const ref of res.untagged) lines.push(`Untagged: ${familiar(ref)}`)
       for (const id of res.deleted) lines.push(`Deleted: ${id}`)
-      opts.onRemoved?.(res)
+      opts.onRemoved?.({...res, id})
     } catch (err) {
       errors.push(err)
     }

@@ -125,8 +125,6 @@ export async function readImageConfig(store: StoreLayout, record: ImageRecord): 
 }
 
 export interface RemoveResult {
-  /** The image id the removed references named. */
-  id: string
   untagged: string[]
   /** Image ids with no reference left. */
   deleted: string[]
@@ -156,5 +154,5 @@ export async function removeImage(store: StoreLayout, nameOrId: string, opts: {f
     }
   }
   for (const r of records) await unlink(imageRecordPath(store, r.ref)).catch(() => {})
-  return {id, untagged: records.map((r) => r.ref), deleted: lastReference ? [id] : []}
+  return {untagged: records.map((r) => r.ref), deleted: lastReference ? [id] : []}
 }
