@@ -132,6 +132,19 @@ export function dieEventOptions(store: StoreLayout, c: EventContainer): {file: s
   return {file: store.events, attrs: Object.entries(containerAttributes(c)).map(([k, v]) => `${k}=${v}`)}
 }
 
+/**
+ * A shell command (for `sh -c`, after the caller's own commands) that appends this container's
+ * event with the time it runs: how the `--rm` exit command the shim runs records `destroy`.
+ * The line is written by one printf (one write of less than PIPE_BUF bytes) to the journal.
+ */
+export function shellEventAppend(store: StoreLayout, c: EventContainer, action: string): string {
+  const marker = 1_111_111_111_111_111_111
+  const line = eventLine('container', action, c.id, containerAttributes(c), c.imageRef, marker).trimEnd()
+  const [head, tail] = line.split(`"time":${Math.floor(marker / 1e9)},"timeNano":${marker}`) as [string, string]
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
+  return `ns=$(date +%s%N) && printf '%s"time":%s,"timeNano":%s%s\\n' ${q(head)} "\${ns%?????????}" "$ns" ${q(tail)} >> ${q(store.events)}`
+}
+
 /** Parses journal text into events; lines that are not events (a torn tail) are skipped. */
 export function parseEvents(text: string): EventMessage[] {
   const out: EventMessage[] = []

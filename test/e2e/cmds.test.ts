@@ -61,6 +61,9 @@ describe('events', () => {
     expect(lines[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}(Z|[+-]\\d\\d:\\d\\d) container start ${id} \\(image=${busybox.replace(/[.]/g, '\\.')}, name=ev1, team=a\\)$`))
     // Go template
     expect(await ok(['events', '--since', '0', '--until', '0s', '--filter', 'container=ev1', '--filter', 'event=die', '--format', '{{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'])).toBe('ev1 3\n')
+    // --rm: the shim's exit command records destroy
+    await ok(['run', '--rm', '--name', 'ev-rm', busybox, 'true'])
+    expect((await events('--filter', 'container=ev-rm')).map((e) => e.Action)).toEqual(['create', 'start', 'die', 'destroy'])
   })
 
   it('records stop and kill, and image tag/untag events; --since/--until select a window', async () => {
