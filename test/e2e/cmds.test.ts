@@ -4,7 +4,7 @@
  * pause/unpause, container prune, the `container`/`image` aliases, wait on several containers.
  */
 import {describe, expect, it} from 'vitest'
-import {ctr, type TempRoot} from '../harness/cli.js'
+import {ctr, ctrSpawn, type TempRoot} from '../harness/cli.js'
 import {testEnv} from '../harness/env.js'
 import {fileRootWithImage} from '../harness/file-root.js'
 
@@ -192,6 +192,15 @@ describe('container commands', () => {
     expect(row.PIDs).toBe('1')
     expect(row.NetIO).toMatch(/^\d+(\.\d+)?k?B \/ \d+(\.\d+)?k?B$/)
     expect(row.BlockIO).toMatch(/^(\d+(\.\d+)?[kMG]?B \/ \d+(\.\d+)?[kMG]?B|--)$/)
+    // streaming: a new table every second until interrupted
+    const stream = ctrSpawn(['stats', '--format', '{{.Name}} {{.PIDs}}', 'st'], {env: env()})
+    let streamed = ''
+    stream.stdout!.setEncoding('utf8').on('data', (d: string) => (streamed += d))
+    await new Promise((r) => setTimeout(r, 4500))
+    stream.kill('SIGINT')
+    const code = await new Promise<number | null>((r) => stream.on('close', (c) => r(c)))
+    expect(code).toBe(0)
+    expect(streamed.split('\n').filter((l) => l === 'st 1').length).toBeGreaterThanOrEqual(2)
     const all = await ok(['stats', '--all', '--no-stream', '--format', '{{.Name}}={{.PIDs}}'])
     expect(all.split('\n')).toContain('st-created=0')
     expect(all.split('\n')).toContain('st=1')
