@@ -130,6 +130,8 @@ void finish(void)
 	unmount_rootfs();
 	reap_all_children();
 	write_exit_file(code, signo);
+	if (opt_events_file && events_append_die(opt_events_file, opt_id, code, event_attrs) < 0)
+		warnx("events journal %s: %s", opt_events_file, strerror(errno));
 	run_exit_command();
 
 	uint8_t frame[4] = {(uint8_t)((uint32_t)code >> 24), (uint8_t)((uint32_t)code >> 16),

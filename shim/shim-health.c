@@ -37,6 +37,7 @@ struct health_config health_cfg = {
 };
 
 void (*health_done)(int exit_code, const char *status);
+void (*health_changed)(const char *status);
 
 struct result {
 	char start[40], end[40];
@@ -454,6 +455,7 @@ static void record_result(void)
 		n_log--;
 	}
 	log_entries[n_log++] = current;
+	const char *before = status;
 	if (current.exit_code == 0) {
 		failing_streak = 0;
 		status = "healthy";
@@ -463,6 +465,8 @@ static void record_result(void)
 			status = "unhealthy";
 	}
 	write_state();
+	if (status != before && health_changed != NULL)
+		health_changed(status);
 }
 
 bool health_on_child_exit(pid_t pid, int wstatus)

@@ -58,6 +58,8 @@ void health_request(void);
 
 /* Called after each recorded result with the check's exit code and the new status. */
 extern void (*health_done)(int exit_code, const char *status);
+/* Called when the status changes (starting, healthy, unhealthy): the events journal. */
+extern void (*health_changed)(const char *status);
 
 /* The container is gone: kill a running check. */
 void health_stop(void);

@@ -40,6 +40,8 @@
 const char *opt_id, *opt_bundle, *opt_runtime, *opt_mount_program, *opt_rootfs;
 const char *opt_state_dir, *opt_log, *opt_exit_file, *opt_exit_command;
 const char *runtime_args[MAX_ARGS], *mount_args[MAX_ARGS], *exit_args[MAX_ARGS];
+const char *opt_events_file, *event_attrs[MAX_ARGS];
+static int n_event_attrs;
 int n_runtime_args, n_mount_args, n_exit_args;
 bool opt_tty, opt_stdin;
 static bool opt_own_netns;
@@ -64,7 +66,8 @@ static void usage(void)
 	      "       [--log-max-size BYTES [--log-max-files N]]\n"
 	      "       [--restart no|on-failure[:MAX]|always [--restart-file FILE]] [--own-netns]\n"
 	      "       [--health-file FILE --health-arg ARG... [--health-interval MS] [--health-timeout MS]\n"
-	      "        [--health-retries N] [--health-start-period MS] [--health-start-interval MS]]\n",
+	      "        [--health-retries N] [--health-start-period MS] [--health-start-interval MS]]\n"
+	      "       [--events-file FILE [--events-attr K=V]...]\n",
 	      stderr);
 	exit(2);
 }
@@ -102,6 +105,8 @@ static void parse_args(int argc, char **argv)
 		{"restart", required_argument, NULL, 'P'},
 		{"restart-file", required_argument, NULL, 'F'},
 		{"own-netns", no_argument, NULL, 'O'},
+		{"events-file", required_argument, NULL, 'v'},
+		{"events-attr", required_argument, NULL, 'a'},
 		/* the healthcheck's, parsed by shim-health.c */
 		{"health-file", required_argument, NULL, 'H'},
 		{"health-arg", required_argument, NULL, 'H'},
@@ -159,6 +164,8 @@ static void parse_args(int argc, char **argv)
 				usage();
 			break;
 		case 'F': restart_set_file(optarg); break;
+		case 'v': opt_events_file = optarg; break;
+		case 'a': append_arg(event_attrs, &n_event_attrs, optarg); break;
 		case 'H':
 			if (!health_parse_option(opts[idx].name, optarg))
 				usage();
@@ -199,6 +206,13 @@ static void write_pid_file(void)
 	close_fd(&fd);
 }
 
+/* docker's `health_status: STATUS` event, when the journal is given. */
+static void health_event(const char *status)
+{
+	if (opt_events_file && events_append_health(opt_events_file, opt_id, status, event_attrs) < 0)
+		warnx("events journal %s: %s", opt_events_file, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	/* Make sure 0, 1, 2 exist so no socket or pipe of ours takes their place. */
@@ -221,6 +235,7 @@ int main(int argc, char **argv)
 	static const char *const no_sub[] = {NULL};
 	health_init(runtime_argv(health_prefix, no_sub), opt_id, opt_state_dir);
 	health_done = health_reply;
+	health_changed = health_event;
 	if (mkdir(opt_state_dir, 0700) < 0 && errno != EEXIST)
 		die("mkdir %s: %s", opt_state_dir, strerror(errno));
 	if (!log_open(false)) {

@@ -26,6 +26,7 @@
 #include <sys/un.h>
 
 #include "common.h"
+#include "shim-events.h"
 #include "shim-health.h"
 
 #define MAX_ARGS 64
@@ -63,6 +64,7 @@ extern const char *opt_id, *opt_bundle, *opt_runtime, *opt_mount_program, *opt_r
 extern const char *opt_state_dir, *opt_log, *opt_exit_file, *opt_exit_command;
 extern const char *runtime_args[MAX_ARGS], *mount_args[MAX_ARGS], *exit_args[MAX_ARGS];
 extern int n_runtime_args, n_mount_args, n_exit_args;
+extern const char *opt_events_file, *event_attrs[MAX_ARGS]; /* --events-file, --events-attr K=V */
 extern bool opt_tty, opt_stdin;
 extern int sync_fd;
 extern int start_timeout_ms;

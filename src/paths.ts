@@ -46,6 +46,8 @@ export function storeLayout(root: string) {
     leases: join(root, 'leases'),
     volumes: join(root, 'volumes'),
     tmp: join(root, 'tmp'),
+    /** The events journal (src/events/journal.ts): JSON lines, appended by the CLI and the shims. */
+    events: join(root, 'events.jsonl'),
   }
 }
 export type StoreLayout = ReturnType<typeof storeLayout>

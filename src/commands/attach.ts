@@ -6,6 +6,7 @@ import {ExitCodeSignal} from '../errors.js'
 
 export default class Attach extends CtrCommand {
   static override description = "Attach the terminal to a running container's input and output"
+  static override aliases = ['container:attach']
   static override examples = ['<%= config.bin %> attach box']
   static override args = {container: Args.string({ignoreStdin: true, description: 'container name or id', required: true})}
   static override flags = {

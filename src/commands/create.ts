@@ -8,6 +8,7 @@ import * as containers from '../engine/containers.js'
 
 export default class Create extends CtrCommand {
   static override description = 'Create a container without starting it; the image is pulled first when missing'
+  static override aliases = ['container:create']
   static override examples = [
     '<%= config.bin %> create --name box alpine sleep 300',
     '<%= config.bin %> start -a box',

@@ -7,6 +7,7 @@ import {ExitCodeSignal, UsageError} from '../errors.js'
 
 export default class Exec extends CtrCommand {
   static override description = 'Run a command in a running container'
+  static override aliases = ['container:exec']
   static override examples = ['<%= config.bin %> exec web ls /', '<%= config.bin %> exec -it web sh']
   static override strict = false
   static override args = {

@@ -4,6 +4,7 @@ import * as containers from '../engine/containers.js'
 
 export default class Kill extends CtrCommand {
   static override description = 'Send a signal (SIGKILL by default) to running containers'
+  static override aliases = ['container:kill']
   static override examples = ['<%= config.bin %> kill web', '<%= config.bin %> kill -s HUP web']
   static override strict = false
   static override flags = {

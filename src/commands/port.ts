@@ -19,6 +19,7 @@ const PORT_FORMAT: ListingFormat = {
 
 export default class Port extends CtrCommand {
   static override description = "List a container's published ports (host ports actually bound while it runs)"
+  static override aliases = ['container:port']
   static override examples = [
     '<%= config.bin %> port web',
     '<%= config.bin %> port web 80/tcp',

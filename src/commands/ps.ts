@@ -6,6 +6,7 @@ import {formatOutput} from '../format/output.js'
 
 export default class Ps extends CtrCommand {
   static override description = 'List containers (running ones, or all with -a)'
+  static override aliases = ['container:ls', 'container:list', 'container:ps']
   static override examples = [
     '<%= config.bin %> ps',
     '<%= config.bin %> ps -a --format json',

@@ -6,6 +6,7 @@ import {parseReference} from '../reference/parse.js'
 
 export default class Pull extends CtrCommand {
   static override description = 'Pull an image from a registry'
+  static override aliases = ['image:pull']
   static override examples = [
     '<%= config.bin %> pull alpine',
     '<%= config.bin %> pull --platform linux/arm64 docker.io/library/busybox:1.36',

@@ -5,6 +5,7 @@ import {NotFoundError, UsageError} from '../errors.js'
 
 export default class Rm extends CtrCommand {
   static override description = 'Remove containers (their writable layer, logs and state)'
+  static override aliases = ['container:rm', 'container:remove']
   static override examples = ['<%= config.bin %> rm box', '<%= config.bin %> rm -f web', '<%= config.bin %> rm -a -f', '<%= config.bin %> rm -v db']
   static override strict = false
   static override flags = {

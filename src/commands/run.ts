@@ -10,6 +10,7 @@ import {parseAttach} from '../spec/run-flags.js'
 
 export default class Run extends CtrCommand {
   static override description = 'Create and start a container; the image is pulled first when missing'
+  static override aliases = ['container:run']
   static override examples = [
     '<%= config.bin %> run --rm alpine echo hello',
     '<%= config.bin %> run --init -it alpine sh',

@@ -6,6 +6,7 @@ import {describeError, ExitCodeSignal} from '../errors.js'
 
 export default class Start extends CtrCommand {
   static override description = 'Start one or more created or stopped containers'
+  static override aliases = ['container:start']
   static override examples = [
     '<%= config.bin %> start box',
     '<%= config.bin %> start -ai box',

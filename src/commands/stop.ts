@@ -4,6 +4,7 @@ import * as containers from '../engine/containers.js'
 
 export default class Stop extends CtrCommand {
   static override description = "Stop containers: the image's stop signal (SIGTERM by default), then SIGKILL after the timeout"
+  static override aliases = ['container:stop']
   static override examples = ['<%= config.bin %> stop web', '<%= config.bin %> stop -t 2 web worker']
   static override strict = false
   static override flags = {

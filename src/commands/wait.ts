@@ -3,6 +3,7 @@ import {CtrCommand} from '../base-command.js'
 import * as containers from '../engine/containers.js'
 
 export default class Wait extends CtrCommand {
+  static override aliases = ['container:wait']
   static override description = [
     'Wait for containers to exit and print their exit codes.',
     'With --condition: not-running (the default), next-exit (a stopped container is waited for to start, then to exit),',

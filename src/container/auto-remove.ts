@@ -3,6 +3,7 @@ import type {Context} from '../context.js'
 import {containerExists, removeContainer} from './lifecycle.js'
 import {volumeDir, volumeRefFile, volumeRefs} from '../store/volumes.js'
 import {leaseFile} from '../store/leases.js'
+import {shellEventAppend} from '../events/journal.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, findContainer} from './record.js'
 
 /**
@@ -24,7 +25,9 @@ export async function autoRemoveExitCommand(ctx: Context, rec: ContainerRecord):
     const others = (await volumeRefs(ctx.store, m.name)).filter((id) => id !== rec.id && containerExists(ctx, id))
     volumes.push(m.anonymous && others.length === 0 ? volumeDir(ctx.store, m.name) : volumeRefFile(ctx.store, m.name, rec.id))
   }
-  return ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name), ...volumes, leaseFile(ctx.store, containerLeaseId(rec.id))]
+  // then the `destroy` event, as `rm` records it
+  const script = `/bin/rm -rf -- "$@" && { ${shellEventAppend(ctx.store, rec, 'destroy')}; } 2>/dev/null; exit 0`
+  return ['/bin/sh', '-c', script, 'sh', paths.dir, paths.runDir, join(ctx.store.names, rec.name), ...volumes, leaseFile(ctx.store, containerLeaseId(rec.id))]
 }
 
 /** Removes an exited (or never started) `--rm` container that is still there; a no-op otherwise. */

@@ -33,6 +33,7 @@ import {removeTree} from '../userns/remove.js'
 import {attachMounts, type ContainerMount, detachMounts, mountsFrom, planMounts, specMounts} from '../volume/mounts.js'
 import {parseVolumesFrom} from '../volume/parse.js'
 import {trace} from '../trace.js'
+import {recordContainerEvent} from '../events/journal.js'
 
 /** What `create` reports while it works: a missing image is pulled first. */
 export interface CreateEvents {
@@ -273,6 +274,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     if (opts.cidfile !== undefined) await writeCidFile(opts.cidfile, id)
     await saveRecord(ctx, rec)
     await rm(join(paths.dir, 'creating'), {force: true})
+    recordContainerEvent(ctx.store, rec, 'create')
     return rec
   } catch (err) {
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))

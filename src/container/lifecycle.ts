@@ -10,6 +10,7 @@ import {releaseLease} from '../store/leases.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 import {detachMounts} from '../volume/mounts.js'
+import {recordContainerEvent} from '../events/journal.js'
 
 /** Sends a signal to the container's init process (the Task's kill). */
 export async function signalContainer(ctx: Context, rec: ContainerRecord, signal: string | number): Promise<void> {
@@ -20,6 +21,7 @@ export async function signalContainer(ctx: Context, rec: ContainerRecord, signal
   const ends = signo === 9 || signo === parseSignal(rec.stopSignal)
   if (status.restarting && !ends) throw new ConflictError(`container ${rec.name} is restarting, wait until the container is running`)
   await containerTask(ctx, rec).kill(signo, {endRestartPolicy: ends && rec.restartPolicy !== undefined})
+  recordContainerEvent(ctx.store, rec, 'kill', {signal: String(signo)})
 }
 
 /**
@@ -34,9 +36,11 @@ export function waitForExit(ctx: Context, rec: ContainerRecord, timeoutMs = Infi
 export async function stopContainer(ctx: Context, rec: ContainerRecord, timeoutSec: number): Promise<void> {
   if (!containerStatus(ctx, rec).running) return
   await signalContainer(ctx, rec, rec.stopSignal).catch(ignoreNotRunning)
-  if (await waitForExit(ctx, rec, timeoutSec < 0 ? Infinity : timeoutSec * 1000)) return
-  await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
-  if (!(await waitForExit(ctx, rec, 10_000))) throw new RuntimeError(`container ${rec.name} did not stop after SIGKILL`)
+  if (!(await waitForExit(ctx, rec, timeoutSec < 0 ? Infinity : timeoutSec * 1000))) {
+    await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
+    if (!(await waitForExit(ctx, rec, 10_000))) throw new RuntimeError(`container ${rec.name} did not stop after SIGKILL`)
+  }
+  recordContainerEvent(ctx.store, rec, 'stop')
 }
 
 function ignoreNotRunning(err: unknown): void {
@@ -71,4 +75,5 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
   await detachMounts(ctx.store, rec.mounts, rec.id, {removeAnonymous: opts.volumes === true, inUse: (id) => containerExists(ctx, id)})
   // last: a crash before this leaves a lease without container (disk kept), never the reverse
   await releaseLease(ctx.store, containerLeaseId(rec.id))
+  recordContainerEvent(ctx.store, rec, 'destroy')
 }

@@ -39,11 +39,28 @@ export interface LogOptions {
   follow: boolean
   tail?: number
   timestamps: boolean
+  /** Only records at or after / at or before these times (ms since the epoch, fractions kept); following ends after `untilMs`. */
+  sinceMs?: number
+  untilMs?: number
+  /** docker's --details: the log's extra attributes before each line (ctr-ts records none: an empty set, one space). */
+  details?: boolean
   write: (stream: 'stdout' | 'stderr', text: string) => void
 }
 
+/** A record's time in ms since the epoch, with the nanoseconds of the RFC 3339 text kept as a fraction. */
+export function logTimeMs(time: string): number {
+  const m = /^(.*T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(time)
+  if (!m) return Date.parse(time)
+  return Date.parse(`${m[1]}${m[3]}`) + (m[2] ? Number(`0${m[2]}`) * 1000 : 0)
+}
+
 function emit(e: LogEntry, opts: LogOptions): void {
-  opts.write(e.stream, opts.timestamps ? `${e.time} ${e.text}` : e.text)
+  if (opts.sinceMs !== undefined || opts.untilMs !== undefined) {
+    const t = logTimeMs(e.time)
+    if ((opts.sinceMs !== undefined && t < opts.sinceMs) || (opts.untilMs !== undefined && t > opts.untilMs)) return
+  }
+  const text = opts.details ? ` ${e.text}` : e.text
+  opts.write(e.stream, opts.timestamps ? `${e.time} ${text}` : text)
 }
 
 /** The log's rotated files (ctr.log.1, ctr.log.2, ...), oldest first: ctr.log.N ... ctr.log.1. */
@@ -97,7 +114,7 @@ export async function showLogs(ctx: Context, rec: ContainerRecord, opts: LogOpti
     old = text = ''
     if (opts.tail !== undefined && opts.tail >= 0) entries = entries.slice(Math.max(0, entries.length - opts.tail))
     for (const e of entries) emit(e, opts)
-    if (!opts.follow) return
+    if (!opts.follow || (opts.untilMs !== undefined && Date.now() > opts.untilMs)) return
 
     /** The rest of the open file; when the shim rotated it away, also the files since, then the new one. */
     const readNew = async (): Promise<string> => {
@@ -131,7 +148,7 @@ export async function showLogs(ctx: Context, rec: ContainerRecord, opts: LogOpti
         busy = true
         try {
           for (const e of take(await readNew())) emit(e, opts)
-          if (!containerStatus(ctx, rec).running) {
+          if (!containerStatus(ctx, rec).running || (opts.untilMs !== undefined && Date.now() > opts.untilMs)) {
             for (const e of take(await readNew())) emit(e, opts)
             watcher.close()
             clearInterval(timer)

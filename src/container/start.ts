@@ -13,6 +13,7 @@ import {containerTask} from './task.js'
 import {refreshJoinedNamespaces} from './run-flags.js'
 import {seedVolumes} from '../volume/seed.js'
 import {trace} from '../trace.js'
+import {dieEventOptions, recordContainerEvent} from '../events/journal.js'
 
 export interface StartOptions {
   /** Keep the attach connection and return it. */
@@ -77,6 +78,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
     restartPolicy: shimRestartArg(rec.restartPolicy),
     ownNetns: rec.shimNetns === true,
+    events: dieEventOptions(ctx.store, rec),
   })
   const client = await task.attach()
   opts.beforeStart?.(client)
@@ -94,6 +96,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     })
     await task.record({helperPids: net.helperPids, ports: net.ports})
     await task.start(client)
+    recordContainerEvent(ctx.store, rec, 'start')
   } catch (err) {
     // Killing the created container's init makes the shim clean up and exit.
     client.signal(9)

@@ -15,6 +15,7 @@ import {parseReference} from '../reference/parse.js'
 import type {GcResult} from '../store/gc.js'
 import {readImageConfig, resolveImage} from '../store/images.js'
 import {imageMatches, parseImageFilters} from '../image/filter.js'
+import {recordImageEvent} from '../events/journal.js'
 
 export type {ImageInspect, ImageRow, RemoveImagesResult}
 export type {PullEvent, PullEventSink} from '../progress/events.js'
@@ -39,6 +40,7 @@ export async function pullImage(ctx: Context, ref: string, opts: PullImageOption
   // The registry client (undici) loads only when a pull is needed: it is most of start-up time.
   const pull = await import('../image/pull.js')
   const image = await pull.pullImage(ctx, parsed, {platform: opts.platform, onEvent: opts.onEvent, env: opts.env})
+  recordImageEvent(ctx.store, 'pull', parsed.familiar(), {name: parsed.familiarName})
   return {ref: parsed.toString(), image}
 }
 
@@ -106,7 +108,13 @@ export async function inspectImages(ctx: Context, names: string[]): Promise<Insp
 
 /** `rmi`: untags/deletes each image, then collects blobs and layers nothing holds. */
 export async function removeImages(ctx: Context, names: string[], opts: {force?: boolean} = {}): Promise<RemoveImagesResult> {
-  return removeFromStore(ctx.store, names, opts)
+  return removeFromStore(ctx.store, names, {
+    ...opts,
+    onRemoved: (res) => {
+      for (const ref of res.untagged) recordImageEvent(ctx.store, 'untag', res.id, {name: familiarRef(ref)})
+      for (const id of res.deleted) recordImageEvent(ctx.store, 'delete', id, {name: res.untagged[0] ? familiarRef(res.untagged[0]) : id})
+    },
+  })
 }
 
 /** `image prune`: unreferenced content; with `all`, also every image no container uses. */
@@ -151,4 +159,12 @@ export async function importImage(
 ): Promise<import('../image/commit.js').CommittedImage> {
   const commit = await import('../image/commit.js')
   return commit.importTarball(ctx, input, opts)
+}
+
+function familiarRef(ref: string): string {
+  try {
+    return parseReference(ref).familiar()
+  } catch {
+    return ref
+  }
 }

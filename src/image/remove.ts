@@ -1,6 +1,6 @@
 import type {StoreLayout} from '../paths.js'
 import {garbageCollect, type GcResult} from '../store/gc.js'
-import {listImages, removeImage} from '../store/images.js'
+import {findImages, listImages, removeImage, type RemoveResult} from '../store/images.js'
 import {leasedImages} from '../store/leases.js'
 import {parseReference} from '../reference/parse.js'
 import {type Filters, parsePruneFilters, pruneMatches} from '../format/filters.js'
@@ -30,14 +30,20 @@ function familiar(ref: string): string {
 }
 
 /** `rmi`: removes each image (by name or id), then reclaims blobs and layers nothing references. */
-export async function removeImages(store: StoreLayout, names: string[], opts: {force?: boolean} = {}): Promise<RemoveImagesResult> {
+export async function removeImages(
+  store: StoreLayout,
+  names: string[],
+  opts: {force?: boolean; onRemoved?: (res: RemoveResult & {id: string}) => void} = {},
+): Promise<RemoveImagesResult> {
   const lines: string[] = []
   const errors: unknown[] = []
   for (const name of names) {
     try {
+      const id = (await findImages(store, name)).records[0]?.id ?? ''
       const res = await removeImage(store, name, opts)
       for (const ref of res.untagged) lines.push(`Untagged: ${familiar(ref)}`)
       for (const id of res.deleted) lines.push(`Deleted: ${id}`)
+      opts.onRemoved?.({...res, id})
     } catch (err) {
       errors.push(err)
     }

@@ -76,6 +76,8 @@ export interface CreateTaskOptions {
   restartPolicy?: string
   /** The shim holds the network namespace (the bundle asks for none), so it outlives restarts. */
   ownNetns?: boolean
+  /** The shim appends the container's `die` event to this journal, with these attributes (K=V). */
+  events?: {file: string; attrs: string[]}
 }
 
 export interface ExecIO {
@@ -191,6 +193,7 @@ export class ShimTask implements Task {
       logFile: this.files.logFile,
       logRotation: opts.logRotation,
       health: opts.health,
+      events: opts.events,
       exitFile: this.files.exitFile,
       tty: opts.tty,
       stdin: opts.stdin,

@@ -29,6 +29,8 @@ export interface SpawnShimOptions {
   logFile: string
   /** Rotate the log once it would grow past maxSize bytes, keeping maxFiles files in all. */
   logRotation?: {maxSize: number; maxFiles: number}
+  /** The events journal the shim appends the `die` event to, and that event's attributes (K=V). */
+  events?: {file: string; attrs: string[]}
   exitFile: string
   health?: ShimHealth
   tty: boolean
@@ -74,6 +76,10 @@ export function shimArgs(o: SpawnShimOptions): string[] {
     for (const a of h.args) args.push('--health-arg', a)
     args.push('--health-interval', String(h.intervalMs), '--health-timeout', String(h.timeoutMs), '--health-retries', String(h.retries))
     args.push('--health-start-period', String(h.startPeriodMs), '--health-start-interval', String(h.startIntervalMs))
+  }
+  if (o.events) {
+    args.push('--events-file', o.events.file)
+    for (const a of o.events.attrs) args.push('--events-attr', a)
   }
   if (o.tty) args.push('--tty')
   if (o.stdin) args.push('--stdin')
