@@ -3,6 +3,12 @@
  * /etc/subuid and /etc/subgid ranges, optionally with a new private mount namespace.
  *
  *   ctr-ts-userns [--mount] [--uid-map C:H:N]... [--gid-map C:H:N]... -- PROG [ARGS...]
+ *   ctr-ts-userns --join-userns PID [--mount] -- PROG [ARGS...]
+ *
+ * --join-userns enters the user namespace of PID instead (the per-user network holder,
+ * ctr-ts-netns, whose namespace maps the same ranges), as root, then unshares a mount namespace
+ * with --mount: a container on a user-defined network shares the holder's user namespace, so that
+ * it may be attached to the holder's network namespace.
  *
  * The mappings are written by the setuid helpers newuidmap/newgidmap (from a child process, as
  * `unshare --map-auto` does) unless the only mapping is the caller's own id, which the kernel
@@ -101,14 +107,42 @@ static int only_own_id(const struct idmap *maps, int n, unsigned long own)
 	return n == 1 && maps[0].count == 1 && maps[0].outer == own;
 }
 
+/* Enters PID's user namespace as root (and a new mount namespace), then runs argv. */
+static _Noreturn void join_userns(pid_t pid, int new_mount, char **prog)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s: %s", path, strerror(errno));
+	if (setns(fd, CLONE_NEWUSER) < 0)
+		die("setns %s: %s", path, strerror(errno));
+	if (close(fd) < 0)
+		die("close: %s", strerror(errno));
+	if (setresgid(0, 0, 0) < 0)
+		die("setresgid: %s", strerror(errno));
+	if (setresuid(0, 0, 0) < 0)
+		die("setresuid: %s", strerror(errno));
+	if (new_mount) {
+		if (unshare(CLONE_NEWNS) < 0)
+			die("unshare mount namespace: %s", strerror(errno));
+		if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			die("making / private: %s", strerror(errno));
+	}
+	execvp(prog[0], prog);
+	die("exec %s: %s", prog[0], strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	struct idmap uids[MAX_MAPS], gids[MAX_MAPS];
 	int nuid = 0, ngid = 0, new_mount = 0;
+	long join_pid = 0;
 	static const struct option opts[] = {
 		{"mount", no_argument, NULL, 'm'},
 		{"uid-map", required_argument, NULL, 'u'},
 		{"gid-map", required_argument, NULL, 'g'},
+		{"join-userns", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -117,11 +151,20 @@ int main(int argc, char **argv)
 		case 'm': new_mount = 1; break;
 		case 'u': parse_map(optarg, uids, &nuid); break;
 		case 'g': parse_map(optarg, gids, &ngid); break;
+		case 'j': {
+			char *end;
+			join_pid = strtol(optarg, &end, 10);
+			if (*end != '\0' || join_pid <= 0)
+				die("bad pid '%s'", optarg);
+			break;
+		}
 		default: die("usage: ctr-ts-userns [--mount] --uid-map C:H:N... --gid-map C:H:N... -- PROG [ARGS...]");
 		}
 	}
 	if (optind >= argc)
 		die("no program given");
+	if (join_pid > 0)
+		join_userns((pid_t)join_pid, new_mount, &argv[optind]);
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	if (nuid == 0)

@@ -44,6 +44,7 @@ export function storeLayout(root: string) {
     names: join(root, 'names'),
     locks: join(root, 'locks'),
     leases: join(root, 'leases'),
+    networks: join(root, 'networks'),
     tmp: join(root, 'tmp'),
   }
 }
@@ -54,6 +55,7 @@ export function runLayout(runRoot: string) {
     root: runRoot,
     runc: join(runRoot, 'runc'),
     containers: join(runRoot, 'c'),
+    netns: join(runRoot, 'netns'),
   }
 }
 export type RunLayout = ReturnType<typeof runLayout>

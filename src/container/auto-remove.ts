@@ -2,6 +2,7 @@ import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {removeContainer} from './lifecycle.js'
 import {leaseFile} from '../store/leases.js'
+import {reservationFiles} from './networks.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, findContainer} from './record.js'
 
 /**
@@ -16,7 +17,7 @@ import {type ContainerRecord, containerLeaseId, containerPaths, findContainer} f
 export function autoRemoveExitCommand(ctx: Context, rec: ContainerRecord): string[] | undefined {
   if (!rec.autoRemove) return undefined
   const paths = containerPaths(ctx, rec.id)
-  return ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name), leaseFile(ctx.store, containerLeaseId(rec.id))]
+  return ['/bin/rm', '-rf', '--', paths.dir, paths.runDir, join(ctx.store.names, rec.name), ...reservationFiles(ctx, rec), leaseFile(ctx.store, containerLeaseId(rec.id))]
 }
 
 /** Removes an exited (or never started) `--rm` container that is still there; a no-op otherwise. */

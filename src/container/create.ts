@@ -3,7 +3,9 @@ import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import {writeEtcFiles} from '../network/etc-files.js'
-import {networkMode} from '../network/mode.js'
+import {classifyNetworks, networkMode, type NetworkName} from '../network/mode.js'
+import {findNetwork, type NetworkRecord, releaseIp, reserveIp} from '../network/records.js'
+import {containerExists, networkStore, sharedEtcFiles} from './networks.js'
 import {resolvePublish} from '../network/ports.js'
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
 import type {PullEventSink} from '../progress/events.js'
@@ -19,7 +21,7 @@ import {acquireLease, releaseLease} from '../store/leases.js'
 import {findInitBinary} from './init-binary.js'
 import {resolveLogConfig} from './log-config.js'
 import type {CreateOptions} from './options.js'
-import {type ContainerRecord, containerLeaseId, containerPaths, newContainerId, saveRecord} from './record.js'
+import {type ContainerNetwork, type ContainerRecord, containerLeaseId, containerPaths, findContainer, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
 import {removeTree} from '../userns/remove.js'
 
@@ -49,7 +51,21 @@ export async function imageForRun(ctx: Context, ref: string, platform: string | 
  * the OCI bundle. Nothing runs yet. On failure nothing is left behind.
  */
 export async function createContainer(ctx: Context, opts: CreateOptions, events: CreateEvents = {}): Promise<ContainerRecord> {
-  const {network, allowHostLoopback} = networkMode(opts.network ?? ctx.config.network.default, ctx.config.network.allowHostLoopback)
+  const request = classifyNetworks(opts.networks ?? (opts.network !== undefined ? [opts.network] : [])) ?? {kind: 'builtin', value: ctx.config.network.default}
+  let network: NetworkName = 'bridge'
+  let allowHostLoopback = false
+  let userNets: NetworkRecord[] = []
+  let netnsTarget: ContainerRecord | undefined
+  if (request.kind === 'builtin') ({network, allowHostLoopback} = networkMode(request.value, ctx.config.network.allowHostLoopback))
+  else if (request.kind === 'user') userNets = await Promise.all(request.names.map((n) => findNetwork(networkStore(ctx), n)))
+  else {
+    network = 'container'
+    netnsTarget = await findContainer(ctx, request.target)
+    if (netnsTarget.network === 'container') throw new UsageError(`container ${netnsTarget.name} shares another container's network: join that one`)
+  }
+  if (request.kind !== 'user' && (opts.ip !== undefined || (opts.networkAliases ?? []).length > 0)) {
+    throw new UsageError('--ip and --network-alias need a user-defined network')
+  }
   const runtime = resolveRuntime(ctx, opts.runtime)
   const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
   const resources = {
@@ -67,6 +83,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const noNewPrivileges = security.noNewPrivileges ?? ctx.config.security.noNewPrivileges
   const image = await imageForRun(ctx, opts.image, opts.platform, events)
   const imageConfig: ImageConfig = await readImageConfig(ctx.store, image)
+  if (network === 'container' && (opts.publish.length > 0 || opts.publishAll)) throw new UsageError('--network container: shares the other container\'s ports: publish them there')
   const ports = resolvePublish(opts.publish, opts.publishAll ? Object.keys(imageConfig.config?.ExposedPorts ?? {}) : [], network)
 
   const id = newContainerId()
@@ -84,7 +101,12 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     await rm(paths.dir, {recursive: true, force: true})
     throw err
   }
+  const attached: ContainerNetwork[] = []
   try {
+    for (const [i, net] of userNets.entries()) {
+      const ip = await reserveIp(networkStore(ctx), net, id, i === 0 ? opts.ip : undefined, (owner) => containerExists(ctx, owner))
+      attached.push({name: net.name, id: net.id, ip, aliases: [...new Set(opts.networkAliases ?? [])]})
+    }
     // Then the lease: from now on gc keeps the layers, even if the image is removed meanwhile.
     await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
     await mkdir(paths.bundle, {recursive: true, mode: 0o700})
@@ -103,13 +125,17 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       envFromFiles.push(...parseEnvFile(text))
     }
     const hostname = opts.hostname ?? id.slice(0, 12)
-    const etc = await writeEtcFiles({
-      dir: paths.etc,
-      hostname,
-      name,
-      network,
-      allowHostLoopback,
-    })
+    const etc = netnsTarget
+      ? sharedEtcFiles(ctx, netnsTarget)
+      : await writeEtcFiles({
+          dir: paths.etc,
+          hostname,
+          name,
+          network: network === 'container' ? 'none' : network,
+          allowHostLoopback,
+          ip: attached[0]?.ip,
+          dns: userNets[0]?.gateway,
+        })
     const input: SpecInput = {
       image: imageConfig,
       rootfsPath: paths.merged,
@@ -161,6 +187,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       runtime: runtime.name,
       network,
       allowHostLoopback,
+      ...(attached.length > 0 ? {networks: attached} : {}),
+      ...(netnsTarget ? {netnsContainer: netnsTarget.id} : {}),
       diffIds,
       stopSignal: imageConfig.config?.StopSignal ?? 'SIGTERM',
       ports,
@@ -178,6 +206,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   } catch (err) {
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))
     await releaseName(ctx, name, id)
+    for (const a of attached) await releaseIp(networkStore(ctx), a.name, a.ip, id)
     await releaseLease(ctx.store, containerLeaseId(id)).catch(() => {})
     throw err
   }

@@ -36,6 +36,10 @@ export interface ContainerRecord {
   readOnly: boolean
   runtime: string
   network: NetworkName
+  /** bridge: the user-defined networks, in --network order (the first gives DNS and -p). */
+  networks?: ContainerNetwork[]
+  /** container: the container whose network namespace this one joins. */
+  netnsContainer?: string
   /** slirp4netns: the host's 127.0.0.1 reachable at 10.0.2.2 (absent in records of older versions). */
   allowHostLoopback?: boolean
   /**
@@ -52,6 +56,15 @@ export interface ContainerRecord {
   security?: {seccomp: string; seccompFile?: string; noNewPrivileges: boolean}
   /** Log rotation (--log-opt, logs.* defaults); absent in records of older versions: no limit. */
   logConfig?: LogConfig
+}
+
+/** A container's place on a user-defined network. */
+export interface ContainerNetwork {
+  name: string
+  /** The network's id: a network removed and created again under the name is another one. */
+  id: string
+  ip: string
+  aliases: string[]
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

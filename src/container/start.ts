@@ -1,6 +1,9 @@
 import type {Context} from '../context.js'
 import {ConflictError} from '../errors.js'
-import {setupNetwork} from '../network/setup.js'
+import {connectHolder, type Holder} from '../network/rootless-netns.js'
+import {type NetworkSetupInput, setupNetwork} from '../network/setup.js'
+import {currentMapping} from '../userns/idmap.js'
+import {attachmentsOf, joinTargetNetns} from './networks.js'
 import {fuseOverlayCommand} from '../rootfs/overlay.js'
 import type {AttachClient} from '../shim/attach.js'
 import {lowerDirs} from '../store/layers.js'
@@ -41,10 +44,39 @@ export async function startContainer(ctx: Context, rec: ContainerRecord, opts: S
 }
 
 async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions): Promise<AttachClient | undefined> {
+  let bridge: NetworkSetupInput['bridge']
+  // A container on user-defined networks joins the rootless network holder's user namespace; one
+  // that shares another container's network namespace joins that container's shim's.
+  let holder: Holder | undefined
+  let joinUserNs: number | undefined
+  if (rec.network === 'bridge') {
+    const attachments = await attachmentsOf(ctx, rec)
+    holder = await connectHolder({dir: ctx.run.netns, mapping: currentMapping(), containerId: rec.id})
+    joinUserNs = holder.pid
+    bridge = {holder, containerId: rec.id, containerName: rec.name, attachments}
+  } else if (rec.network === 'container') {
+    joinUserNs = await joinTargetNetns(ctx, rec)
+  }
+  try {
+    return await createAndStart(ctx, rec, opts, joinUserNs, bridge)
+  } finally {
+    // the port proxy holds its own copy (or the start failed: the holder sees the end)
+    holder?.connection.destroy()
+  }
+}
+
+async function createAndStart(
+  ctx: Context,
+  rec: ContainerRecord,
+  opts: StartOptions,
+  joinUserNs: number | undefined,
+  bridge: NetworkSetupInput['bridge'],
+): Promise<AttachClient | undefined> {
   const paths = containerPaths(ctx, rec.id)
   const task = containerTask(ctx, rec)
   const mount = fuseOverlayCommand({lowerDirs: await lowerDirs(ctx.store, rec.diffIds), upper: paths.upper, work: paths.work, merged: paths.merged})
   const created = await task.create({
+    joinUserNs,
     tty: rec.tty,
     stdin: rec.stdin,
     mount,
@@ -57,6 +89,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     // The container exists but has not started: give it its network before its process runs.
     const net = await setupNetwork({
       network: rec.network,
+      bridge,
       shimPid: created.shimPid,
       containerPid: created.pid,
       runDir: paths.runDir,

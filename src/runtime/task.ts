@@ -65,6 +65,12 @@ export interface CreateTaskOptions {
   exitCommand?: string[]
   /** The shim rotates the container log past maxSize bytes, keeping maxFiles files. */
   logRotation?: {maxSize: number; maxFiles: number}
+  /**
+   * Run the shim in the user namespace of this process (a new mount namespace of its own) instead
+   * of a new user namespace: the rootless network holder's, or another container's shim's, so the
+   * container may join a network namespace owned by that user namespace.
+   */
+  joinUserNs?: number
 }
 
 export interface ExecIO {
@@ -161,7 +167,10 @@ export class ShimTask implements Task {
     await rm(this.files.exitFile, {force: true})
     await mkdir(this.files.runDir, {recursive: true, mode: 0o700})
     const result = await spawnShim({
-      userns: userNsArgv(currentMapping(), [], {mount: true}),
+      userns:
+        opts.joinUserNs !== undefined
+          ? {file: helperPath('ctr-ts-userns'), args: ['--join-userns', String(opts.joinUserNs), '--mount', '--']}
+          : userNsArgv(currentMapping(), [], {mount: true}),
       shimPath: helperPath('ctr-ts-shim'),
       id: this.id,
       bundle: this.files.bundle,

@@ -58,7 +58,8 @@ export interface RuntimeSpec {
   }
 }
 
-export type NetworkMode = 'none' | 'slirp4netns' | 'host'
+/** bridge and container: a network namespace of their own (runc's), or another container's (its path set at start). */
+export type NetworkMode = 'none' | 'slirp4netns' | 'host' | 'bridge' | 'container'
 
 export interface SpecInput {
   image: ImageConfig
