@@ -61,7 +61,7 @@ export async function netavarkSetup(o: {holderPid: number; configDir: string; co
   args.push('--config', o.configDir, '--aardvark-binary', aardvark, 'setup', `/proc/${o.containerPid}/ns/net`)
   const r = await execa(nsenter, args, {input: JSON.stringify(o.input), reject: false, env: {PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'}, extendEnv: false})
   if (r.exitCode !== 0) {
-    const text = String(r.stderr)
+    const text = `${String(r.stdout)}\n${String(r.stderr)}`
     let why = text.split('\n').filter((l) => l.trim() && !l.includes('syslog')).at(-1) ?? `exit code ${r.exitCode}`
     try {
       const parsed = JSON.parse(why) as {error?: string}

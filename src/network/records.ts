@@ -142,7 +142,7 @@ export async function createNetwork(s: NetworkStore, o: CreateNetworkOptions): P
     created: new Date().toISOString(),
     subnet: `${formatIpv4(subnet.network)}/${subnet.prefix}`,
     gateway: formatIpv4(gateway),
-    internal: o.internal,
+    internal: o.internal === true,
     labels: o.labels,
     bridge: await freeBridgeName(existing),
   }

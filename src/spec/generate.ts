@@ -55,6 +55,7 @@ export interface RuntimeSpec {
     }
     cgroupsPath?: string
     seccomp?: OciSeccomp
+    sysctl?: Record<string, string>
   }
 }
 
@@ -357,6 +358,9 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
       ...(input.seccomp ? {seccomp: input.seccomp} : {}),
+      // user-defined networks are IPv4 only: interfaces netavark adds get no IPv6 (as docker's
+      // eth0 without --ipv6); the loopback keeps ::1
+      ...(input.network === 'bridge' ? {sysctl: {'net.ipv6.conf.default.disable_ipv6': '1'}} : {}),
     },
   }
 

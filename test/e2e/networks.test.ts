@@ -123,9 +123,10 @@ describe('containers on user-defined networks', () => {
     expect(ip).toMatch(/^10\.89\.\d+\.\d+$/)
 
     for (const target of ['db', 'database', id.slice(0, 12), ip]) {
-      const got = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-T', '5', '-O', '-', `http://${target}/`])
+      const got = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', `http://${target}/`])
       expect({target, out: got.stdout, code: got.exitCode}).toEqual({target, out: 'hello from ctr-ts\n', code: 0})
     }
+    // busybox-static's wget segfaults with -T: timeouts come from `timeout`
     // /etc/hosts and resolv.conf follow the network
     const hosts = await run(['--rm', '--name', 'peek', '--network', 'backend', busybox, 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf'])
     expect(hosts.stdout).toMatch(/^10\.89\.\d+\.\d+\s.*peek/m)
@@ -133,11 +134,11 @@ describe('containers on user-defined networks', () => {
 
     const resolve = await run(['--rm', '--network', 'other', busybox, 'nslookup', 'db'])
     expect(resolve.exitCode).not.toBe(0)
-    const reach = await run(['--rm', '--network', 'other', busybox, 'wget', '-q', '-T', '3', '-O', '-', `http://${ip}/`])
+    const reach = await run(['--rm', '--network', 'other', busybox, 'timeout', '3', 'wget', '-q', '-O', '-', `http://${ip}/`])
     expect(reach.exitCode).not.toBe(0)
     expect(reach.stdout).toBe('')
     // a container on both networks reaches it
-    const both = await run(['--rm', '--network', 'other', '--network', 'backend', busybox, 'wget', '-q', '-T', '5', '-O', '-', 'http://db/'])
+    const both = await run(['--rm', '--network', 'other', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', 'http://db/'])
     expect(both.stdout).toBe('hello from ctr-ts\n')
 
     expect((await ctr(['rm', '-f', 'db'], {env: env()})).exitCode).toBe(0)
@@ -145,9 +146,9 @@ describe('containers on user-defined networks', () => {
 
   it('a network reaches the outside through the user-mode stack; an --internal one has no route out', async () => {
     expect(host).toBeDefined()
-    const out = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-T', '5', '-O', '-', `http://${host}:${serverPort}/`])
+    const out = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', `http://${host}:${serverPort}/`])
     expect(out.stdout).toBe('from the host\n')
-    const sealed = await run(['--rm', '--network', 'sealed', busybox, 'sh', '-c', `ip route; wget -q -T 3 -O - http://${host}:${serverPort}/`])
+    const sealed = await run(['--rm', '--network', 'sealed', busybox, 'sh', '-c', `ip route; timeout 3 wget -q -O - http://${host}:${serverPort}/`])
     expect(sealed.exitCode).not.toBe(0)
     expect(sealed.stdout).not.toMatch(/default/)
     expect(sealed.stdout).not.toMatch(/from the host/)
@@ -165,7 +166,7 @@ describe('containers on user-defined networks', () => {
 
   it('--network container:NAME shares another container\'s network namespace', async () => {
     expect((await run(['-d', '--name', 'main', '--network', 'backend', web])).exitCode).toBe(0)
-    const side = await run(['--rm', '--network', 'container:main', busybox, 'wget', '-q', '-T', '5', '-O', '-', 'http://127.0.0.1/'])
+    const side = await run(['--rm', '--network', 'container:main', busybox, 'wget', '-q', '-O', '-', 'http://127.0.0.1/'])
     expect(side.stdout).toBe('hello from ctr-ts\n')
     expect((await ctr(['rm', '-f', 'main'], {env: env()})).exitCode).toBe(0)
   }, 120_000)
@@ -177,7 +178,7 @@ describe('containers on user-defined networks', () => {
     expect(busy.stderr).toMatch(/has containers/)
     expect((await ctr(['network', 'connect', '--alias', 'late', 'backend', 'later'], {env: env()})).exitCode).toBe(0)
     expect((await ctr(['start', 'later'], {env: env()})).exitCode).toBe(0)
-    const got = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-T', '5', '-O', '-', 'http://late/'])
+    const got = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', 'http://late/'])
     expect(got.stdout).toBe('hello from ctr-ts\n')
     const live = await ctr(['network', 'disconnect', 'backend', 'later'], {env: env()})
     expect(live.exitCode).not.toBe(0)
