@@ -126,16 +126,19 @@ describe('containers on user-defined networks', () => {
       const got = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', `http://${target}/`])
       expect({target, out: got.stdout, code: got.exitCode}).toEqual({target, out: 'hello from ctr-ts\n', code: 0})
     }
-    // busybox-static's wget segfaults with -T: timeouts come from `timeout`
+    // busybox-static's wget segfaults with -T: timeouts come from `timeout`, under sh and not as
+    // its last command (else sh execs it: as pid 1, busybox's timeout execs the command as pid 1,
+    // which ignores SIGTERM)
     // /etc/hosts and resolv.conf follow the network
     const hosts = await run(['--rm', '--name', 'peek', '--network', 'backend', busybox, 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf'])
     expect(hosts.stdout).toMatch(/^10\.89\.\d+\.\d+\s.*peek/m)
     expect(hosts.stdout).toMatch(/^nameserver 10\.89\.\d+\.1$/m)
 
-    const resolve = await run(['--rm', '--network', 'other', busybox, 'nslookup', 'db'])
+    const resolve = await run(['--rm', '--network', 'other', busybox, 'sh', '-c', 'timeout 5 nslookup db; exit $?'])
     expect(resolve.exitCode).not.toBe(0)
-    const reach = await run(['--rm', '--network', 'other', busybox, 'timeout', '3', 'wget', '-q', '-O', '-', `http://${ip}/`])
+    const reach = await run(['--rm', '--network', 'other', busybox, 'sh', '-c', `timeout 3 wget -q -O - http://${ip}/; exit $?`])
     expect(reach.exitCode).not.toBe(0)
+    expect(reach.exitCode).not.toBe(124) // the CLI's own timeout
     expect(reach.stdout).toBe('')
     // a container on both networks reaches it
     const both = await run(['--rm', '--network', 'other', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', 'http://db/'])
@@ -148,7 +151,7 @@ describe('containers on user-defined networks', () => {
     expect(host).toBeDefined()
     const out = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', `http://${host}:${serverPort}/`])
     expect(out.stdout).toBe('from the host\n')
-    const sealed = await run(['--rm', '--network', 'sealed', busybox, 'sh', '-c', `ip route; timeout 3 wget -q -O - http://${host}:${serverPort}/`])
+    const sealed = await run(['--rm', '--network', 'sealed', busybox, 'sh', '-c', `ip route; timeout 3 wget -q -O - http://${host}:${serverPort}/; exit $?`])
     expect(sealed.exitCode).not.toBe(0)
     expect(sealed.stdout).not.toMatch(/default/)
     expect(sealed.stdout).not.toMatch(/from the host/)
@@ -193,14 +196,16 @@ describe('containers on user-defined networks', () => {
     expect(before.processes.some((p) => p.includes('ctr-ts-netns'))).toBe(true)
     expect(before.processes.some((p) => p.includes('aardvark-dns'))).toBe(true)
     expect((await ctr(['rm', '-f', 'last'], {env: env()})).exitCode).toBe(0)
-    expect(await waitFor(() => footprint(t.root, t.runRoot).processes.length === 0, 10_000)).toBe(true)
+    await waitFor(() => footprint(t.root, t.runRoot).processes.length === 0, 10_000)
     const after = footprint(t.root, t.runRoot)
+    expect(after.processes.join('\n')).toBe('')
     expect(after.mounts).toEqual([])
     expect(after.fds).toEqual([])
     // the next run starts a new holder without trouble
     const again = await run(['--rm', '--network', 'backend', busybox, 'true'])
     expect(again.exitCode).toBe(0)
-    expect(await waitFor(() => footprint(t.root, t.runRoot).processes.length === 0, 10_000)).toBe(true)
+    await waitFor(() => footprint(t.root, t.runRoot).processes.length === 0, 10_000)
+    expect(footprint(t.root, t.runRoot).processes).toEqual([])
     expect((await ctr(['network', 'prune', '-f'], {env: env()})).stdout).toMatch(/Deleted Networks:\n(backend|other|sealed)\n/)
     expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
   }, 120_000)
