@@ -16,8 +16,9 @@
  *   "netns\n"    the namespaces exist: start slirp4netns into /proc/PID/ns/net now
  *   (a byte on stdin: go on)
  *   "ready\n"    the socket listens                               or "busy\n": another holder does
- * Clients connect to the socket and send "hello CONTAINER_ID\n"; the reply is "ok PID DIR\n" (DIR:
- * netavark's --config directory, removed when the holder exits). Each
+ * Clients connect to the socket and send "hello CONTAINER_ID\n"; the reply is "ok PID DIR KEEPER\n"
+ * (DIR: netavark's --config directory, removed when the holder exits; KEEPER: a child holding a
+ * new network namespace for the container, see start_keeper). Each
  * container's connection is then held by its port proxy, which exits with the container.
  *
  * Lifetime: when a connection ends, the container it named is gone: its lines are removed from
@@ -42,6 +43,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -54,6 +56,7 @@
 
 struct client {
 	int fd;
+	pid_t keeper;
 	char buf[ID_MAX + 16];
 	size_t len;
 	char id[ID_MAX];
@@ -231,11 +234,65 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 
 static void drop_client(int i)
 {
+	if (clients[i].keeper > 0 && kill(clients[i].keeper, SIGKILL) < 0 && errno != ESRCH)
+		warnx("kill keeper %d: %s", (int)clients[i].keeper, strerror(errno));
 	if (clients[i].id[0])
 		forget(clients[i].id);
 	if (close(clients[i].fd) < 0)
 		warnx("close: %s", strerror(errno));
 	clients[i] = clients[--nclients];
+}
+
+/*
+ * A container's network namespace, made before its container: netavark attaches it while the
+ * shim mounts the rootfs and the runtime creates the container, which then joins it by path.
+ * The keeper holds it until the container's connection ends (then SIGKILL: the namespace lives
+ * on only while the container's processes are in it). Without IPv6 on new interfaces, as
+ * docker's eth0 without --ipv6 (the loopback keeps ::1).
+ */
+static pid_t start_keeper(void)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		warnx("pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		warnx("fork: %s", strerror(errno));
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char ok = '1';
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		int fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "1", 1) != 1)
+				warnx("disable_ipv6: %s", strerror(errno));
+			close(fd);
+		}
+		if (write(ready[1], &ok, 1) != 1)
+			_exit(1);
+		for (int i = 3; i < 1024; i++)
+			close(i);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	char byte;
+	ssize_t n;
+	while ((n = read(ready[0], &byte, 1)) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
+	if (n != 1) {
+		warnx("the network namespace keeper failed");
+		kill(pid, SIGKILL);
+		return -1;
+	}
+	return pid;
 }
 
 /* Reads from a client; returns 0 when it is gone. */
@@ -263,8 +320,11 @@ static int serve(struct client *c)
 	    strpbrk(c->buf + 6, " /"))
 		return 0;
 	strcpy(c->id, c->buf + 6);
-	char reply[PATH_MAX + 32];
-	snprintf(reply, sizeof reply, "ok %d %s\n", (int)getpid(), config_dir);
+	c->keeper = start_keeper();
+	if (c->keeper < 0)
+		return 0;
+	char reply[PATH_MAX + 64];
+	snprintf(reply, sizeof reply, "ok %d %s %d\n", (int)getpid(), config_dir, (int)c->keeper);
 	if (send(c->fd, reply, strlen(reply), MSG_NOSIGNAL) < 0)
 		return 0;
 	return 1;
@@ -304,7 +364,7 @@ int main(int argc, char **argv)
 	}
 	if (!socket_path || !config_dir)
 		die("--socket and --config-dir are required");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || signal(SIGCHLD, SIG_IGN) == SIG_ERR)
 		die("signal: %s", strerror(errno));
 
 	if (unshare(CLONE_NEWNET) < 0)

@@ -49,11 +49,16 @@ export async function joinTargetNetns(ctx: Context, rec: ContainerRecord): Promi
   const status = containerStatus(ctx, target)
   const state = status.running ? readTaskPids(ctx, target) : undefined
   if (!state) throw new ConflictError(`cannot join the network of container ${target.name}: it is not running`)
+  await setNetnsPath(ctx, rec, `/proc/${state.containerPid}/ns/net`)
+  return state.shimPid
+}
+
+/** Points the bundle's network namespace at `path` (the runtime joins it instead of making one). */
+export async function setNetnsPath(ctx: Context, rec: ContainerRecord, path: string): Promise<void> {
   const specPath = containerPaths(ctx, rec.id).spec
   const spec = JSON.parse(await readFile(specPath, 'utf8')) as {linux: {namespaces: Array<{type: string; path?: string}>}}
-  spec.linux.namespaces = spec.linux.namespaces.map((ns) => (ns.type === 'network' ? {type: 'network', path: `/proc/${state.containerPid}/ns/net`} : ns))
+  spec.linux.namespaces = spec.linux.namespaces.map((ns) => (ns.type === 'network' ? {type: 'network', path} : ns))
   await writeFile(specPath, JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
-  return state.shimPid
 }
 
 function readTaskPids(ctx: Context, rec: ContainerRecord): {shimPid: number; containerPid: number} | undefined {

@@ -1,9 +1,9 @@
 import type {Context} from '../context.js'
 import {ConflictError} from '../errors.js'
 import {connectHolder, type Holder} from '../network/rootless-netns.js'
-import {type NetworkSetupInput, setupNetwork} from '../network/setup.js'
+import {attachNetworks, type NetworkSetupInput, setupNetwork} from '../network/setup.js'
 import {currentMapping} from '../userns/idmap.js'
-import {attachmentsOf, joinTargetNetns} from './networks.js'
+import {attachmentsOf, joinTargetNetns, setNetnsPath} from './networks.js'
 import {fuseOverlayCommand} from '../rootfs/overlay.js'
 import type {AttachClient} from '../shim/attach.js'
 import {lowerDirs} from '../store/layers.js'
@@ -53,7 +53,9 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     const attachments = await attachmentsOf(ctx, rec)
     holder = await connectHolder({dir: ctx.run.netns, mapping: currentMapping(), containerId: rec.id})
     joinUserNs = holder.pid
-    bridge = {holder, containerId: rec.id, containerName: rec.name, attachments}
+    await setNetnsPath(ctx, rec, `/proc/${holder.keeperPid}/ns/net`)
+    // netavark works while the shim mounts the rootfs and the runtime creates the container
+    bridge = {holder, attachments, attached: attachNetworks(holder, rec.id, rec.name, attachments)}
   } else if (rec.network === 'container') {
     joinUserNs = await joinTargetNetns(ctx, rec)
   }

@@ -27,6 +27,8 @@ export interface Holder {
   pid: number
   /** netavark's --config directory (its aardvark-dns files live under it). */
   configDir: string
+  /** A process holding a new network namespace for this container (it joins /proc/PID/ns/net). */
+  keeperPid: number
   /** This container's connection: hand it to a process that lives as long as the container. */
   connection: Socket
 }
@@ -82,8 +84,8 @@ function hello(socketPath: string, id: string): Promise<HelloResult> {
     }
     const onData = (chunk: Buffer) => {
       text += chunk.toString()
-      const m = /^ok (\d+) (\S+)\n/.exec(text)
-      if (m) finish({ok: true, holder: {pid: Number(m[1]), configDir: m[2]!, connection: sock}})
+      const m = /^ok (\d+) (\S+) (\d+)\n/.exec(text)
+      if (m) finish({ok: true, holder: {pid: Number(m[1]), configDir: m[2]!, keeperPid: Number(m[3]), connection: sock}})
       else if (text.includes('\n')) finish({ok: false, why: 'closing'})
     }
     sock.on('connect', () => sock.write(`hello ${id}\n`))

@@ -13,7 +13,7 @@ import type {Holder} from './rootless-netns.js'
 export interface NetworkSetupInput {
   network: 'slirp4netns' | 'none' | 'host' | 'bridge' | 'container'
   /** bridge: the holder (its connection goes to the port proxy) and the container's networks. */
-  bridge?: {holder: Holder; containerId: string; containerName: string; attachments: Attachment[]}
+  bridge?: {holder: Holder; attachments: Attachment[]; attached: Promise<void>}
   /** A process in the container's user namespace (the shim). */
   shimPid: number
   /** The container's init (created, not yet started), as seen from the host. */
@@ -107,20 +107,16 @@ export async function setupNetwork(input: NetworkSetupInput): Promise<NetworkSet
 }
 
 /**
- * A container on user-defined networks: netavark attaches its network namespace to the bridges in
- * the holder's namespace (veth, address, routes, firewall, aardvark-dns names), then the port
- * proxy starts, always: it publishes the ports towards the first network's address, and it holds
+ * A container on user-defined networks: netavark attaches its network namespace (the holder's
+ * keeper's, which the container joined) to the bridges in the holder's namespace (veth, address,
+ * routes, firewall, aardvark-dns names) while the container is created (`attachNetworks`); then
+ * the port proxy starts, always: it publishes the ports towards the first network's address, and it holds
  * the container's connection to the holder as its fd 3 until the container exits.
  */
 async function setupBridge(input: NetworkSetupInput, b: NonNullable<NetworkSetupInput['bridge']>): Promise<NetworkSetup> {
   const nsenter = which('nsenter')
   if (!nsenter) throw new PrerequisiteError('nsenter not found: install util-linux')
-  await netavarkSetup({
-    holderPid: b.holder.pid,
-    configDir: b.holder.configDir,
-    containerPid: input.containerPid,
-    input: netavarkInput(b.containerId, b.containerName, b.attachments),
-  })
+  await b.attached
   const first = b.attachments[0]
   const paths = networkPaths(input.runDir)
   const proxyLog = openSync(paths.proxyLog, 'w', 0o600)
@@ -143,6 +139,16 @@ async function setupBridge(input: NetworkSetupInput, b: NonNullable<NetworkSetup
   } finally {
     closeSync(proxyLog)
   }
+}
+
+/**
+ * Starts netavark on the keeper's network namespace at once: the caller creates the container
+ * meanwhile and waits for the promise in setupNetwork.
+ */
+export function attachNetworks(holder: Holder, containerId: string, containerName: string, attachments: Attachment[]): Promise<void> {
+  const attached = netavarkSetup({holderPid: holder.pid, configDir: holder.configDir, containerPid: holder.keeperPid, input: netavarkInput(containerId, containerName, attachments)})
+  attached.catch(() => undefined) // awaited (and reported) by setupNetwork
+  return attached
 }
 
 /** Adds the helper's last diagnostic line to a "not ready" error, which alone says little. */

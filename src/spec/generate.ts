@@ -55,12 +55,12 @@ export interface RuntimeSpec {
     }
     cgroupsPath?: string
     seccomp?: OciSeccomp
-    sysctl?: Record<string, string>
   }
 }
 
-/** bridge and container: a network namespace of their own (runc's), or another container's (its path set at start). */
-export type NetworkMode = 'none' | 'slirp4netns' | 'host' | 'bridge' | 'container'
+/** bridge and container: a network namespace joined by path (set in the bundle at each start). */
+/** bridge and container: a network namespace joined by path (set in the bundle at each start). */
+export type NetworkMode = 'none' | 'slirp4netns' | 'host' | 'bridge' | 'container' | 'bridge' | 'container'
 
 export interface SpecInput {
   image: ImageConfig
@@ -358,9 +358,6 @@ export function generateSpec(input: SpecInput): RuntimeSpec {
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
       ...(input.seccomp ? {seccomp: input.seccomp} : {}),
-      // user-defined networks are IPv4 only: interfaces netavark adds get no IPv6 (as docker's
-      // eth0 without --ipv6); the loopback keeps ::1
-      ...(input.network === 'bridge' ? {sysctl: {'net.ipv6.conf.default.disable_ipv6': '1'}} : {}),
     },
   }
 
