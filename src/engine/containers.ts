@@ -178,7 +178,8 @@ export async function inspect(ctx: Context, container: string) {
       AutoRemove: rec.autoRemove === true,
       Init: rec.init === true,
       ReadonlyRootfs: rec.readOnly === true,
-      NetworkMode: rec.network,
+      // docker names the (first) user-defined network, or container:ID
+      NetworkMode: rec.networks?.[0]?.name ?? (rec.network === 'container' ? `container:${rec.netnsContainer ?? ''}` : rec.network),
       Runtime: rec.runtime,
       PortBindings: publishedPorts(ctx, rec, s),
       LogConfig: inspectLogConfig(rec.logConfig),
@@ -187,6 +188,11 @@ export async function inspect(ctx: Context, container: string) {
         ? [`seccomp=${rec.security.seccomp}`, `no-new-privileges=${rec.security.noNewPrivileges}`]
         : ['seccomp=unconfined', 'no-new-privileges=true'],
       Seccomp: rec.security ? {Profile: rec.security.seccomp, File: rec.security.seccompFile ?? ''} : {Profile: 'unconfined', File: ''},
+    },
+    NetworkSettings: {
+      Networks: Object.fromEntries(
+        (rec.networks ?? []).map((n) => [n.name, {NetworkID: n.id, IPAddress: n.ip, Aliases: [rec.id.slice(0, 12), ...n.aliases], DNSNames: [rec.name, rec.id.slice(0, 12), ...n.aliases]}]),
+      ),
     },
     GraphDriver: {Name: 'fuse-overlayfs', Data: {LowerDir: (await lowerDirs(ctx.store, rec.diffIds).catch(() => [])).join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged}},
   }

@@ -144,7 +144,9 @@ export async function createNetwork(s: NetworkStore, o: CreateNetworkOptions): P
     gateway: formatIpv4(gateway),
     internal: o.internal === true,
     labels: o.labels,
-    bridge: await freeBridgeName(existing),
+    // named after the id: a network removed and created again while the holder lives (its old
+    // bridge still there) never meets its predecessor's bridge
+    bridge: `ctrts${id.slice(0, 9)}`,
   }
   await mkdir(s.dir, {recursive: true, mode: 0o700})
   try {
@@ -156,11 +158,6 @@ export async function createNetwork(s: NetworkStore, o: CreateNetworkOptions): P
   await mkdir(ipsDir(s, o.name), {mode: 0o700})
   await writeJsonAtomic(recordPath(s, o.name), rec)
   return rec
-}
-
-async function freeBridgeName(existing: NetworkRecord[]): Promise<string> {
-  const used = new Set(existing.map((n) => n.bridge))
-  for (let i = 1; ; i++) if (!used.has(`ctrts${i}`)) return `ctrts${i}`
 }
 
 /** Ids of the containers holding an address on the network (stale holders are the caller's to judge). */

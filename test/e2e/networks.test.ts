@@ -121,6 +121,9 @@ describe('containers on user-defined networks', () => {
     const inspect = JSON.parse((await ctr(['network', 'inspect', 'backend'], {env: env()})).stdout) as Array<{Containers: Record<string, {Name: string; IPv4Address: string}>}>
     const ip = inspect[0]!.Containers[id]!.IPv4Address.split('/')[0]!
     expect(ip).toMatch(/^10\.89\.\d+\.\d+$/)
+    const ci = JSON.parse((await ctr(['inspect', 'db'], {env: env()})).stdout) as Array<{HostConfig: {NetworkMode: string}; NetworkSettings: {Networks: Record<string, {IPAddress: string; Aliases: string[]}>}}>
+    expect(ci[0]!.HostConfig.NetworkMode).toBe('backend')
+    expect(ci[0]!.NetworkSettings.Networks.backend).toMatchObject({IPAddress: ip, Aliases: [id.slice(0, 12), 'database']})
 
     for (const target of ['db', 'database', id.slice(0, 12), ip]) {
       const got = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', `http://${target}/`])
