@@ -147,6 +147,20 @@ static int fit(char *dst, size_t size, const char *a, const char *b)
 	return 1;
 }
 
+/* DIR/holder.pid: a CLI that finds the directory of a holder that was killed cleans it up. */
+static void write_pid_file(void)
+{
+	char path[PATH_MAX], text[32];
+	if (!fit(path, sizeof path, config_dir, "/holder.pid"))
+		die("config dir path too long");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("open %s: %s", path, strerror(errno));
+	int len = snprintf(text, sizeof text, "%d\n", (int)getpid());
+	if (write(fd, text, (size_t)len) != len || close(fd) < 0)
+		die("write %s: %s", path, strerror(errno));
+}
+
 static pid_t aardvark_pid(void)
 {
 	char path[PATH_MAX];
@@ -374,6 +388,7 @@ int main(int argc, char **argv)
 		warnx("bind-mount %s on /etc/resolv.conf: %s", resolv, strerror(errno));
 	if (mkdir(config_dir, 0700) < 0 && errno != EEXIST)
 		die("mkdir %s: %s", config_dir, strerror(errno));
+	write_pid_file();
 
 	write_all(STDOUT_FILENO, "netns\n");
 	char go;

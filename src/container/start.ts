@@ -1,4 +1,5 @@
 import type {Context} from '../context.js'
+import {trace} from '../trace.js'
 import {ConflictError} from '../errors.js'
 import {connectHolder, type Holder} from '../network/rootless-netns.js'
 import {attachNetworks, type NetworkSetupInput, setupNetwork} from '../network/setup.js'
@@ -51,7 +52,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
   let joinUserNs: number | undefined
   if (rec.network === 'bridge') {
     const attachments = await attachmentsOf(ctx, rec)
-    holder = await connectHolder({dir: ctx.run.netns, mapping: currentMapping(), containerId: rec.id})
+    holder = await trace.phase('network: holder', () => connectHolder({dir: ctx.run.netns, mapping: currentMapping(), containerId: rec.id}))
     joinUserNs = holder.pid
     await setNetnsPath(ctx, rec, `/proc/${holder.keeperPid}/ns/net`)
     // netavark works while the shim mounts the rootfs and the runtime creates the container
@@ -77,19 +78,19 @@ async function createAndStart(
   const paths = containerPaths(ctx, rec.id)
   const task = containerTask(ctx, rec)
   const mount = fuseOverlayCommand({lowerDirs: await lowerDirs(ctx.store, rec.diffIds), upper: paths.upper, work: paths.work, merged: paths.merged})
-  const created = await task.create({
+  const created = await trace.phase('task create', () => task.create({
     joinUserNs,
     tty: rec.tty,
     stdin: rec.stdin,
     mount,
     exitCommand: autoRemoveExitCommand(ctx, rec),
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
-  })
+  }))
   const client = await task.attach()
   opts.beforeStart?.(client)
   try {
     // The container exists but has not started: give it its network before its process runs.
-    const net = await setupNetwork({
+    const net = await trace.phase('network setup', () => setupNetwork({
       network: rec.network,
       bridge,
       shimPid: created.shimPid,
@@ -98,7 +99,7 @@ async function createAndStart(
       ports: rec.ports,
       allowHostLoopback: rec.allowHostLoopback ?? ctx.config.network.allowHostLoopback,
       udpIdleTimeout: ctx.config.portProxy.udpIdleTimeout,
-    })
+    }))
     await task.record({helperPids: net.helperPids, ports: net.ports})
     await task.start(client)
   } catch (err) {

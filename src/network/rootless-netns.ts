@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {closeSync, openSync, readFileSync} from 'node:fs'
-import {mkdir, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, rm, writeFile} from 'node:fs/promises'
 import {createConnection, type Socket} from 'node:net'
 import {join} from 'node:path'
 import type {Readable, Writable} from 'node:stream'
@@ -105,6 +105,45 @@ function hostSearchLines(): string[] {
   }
 }
 
+/** Whether `pid` runs a program whose command line contains `needle`. */
+function runs(pid: number, needle: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle)
+  } catch {
+    return false
+  }
+}
+
+function pidIn(file: string): number {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim())
+    return Number.isInteger(pid) && pid > 1 ? pid : 0
+  } catch {
+    return 0
+  }
+}
+
+/**
+ * What a killed holder left: its netavark config directory and the aardvark-dns it started
+ * (which keeps the dead holder's network namespace alive). A live holder's directory is kept.
+ */
+async function removeDeadHolders(dir: string): Promise<void> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return
+  }
+  for (const name of names.filter((n) => n.startsWith('cfg-'))) {
+    const cfg = join(dir, name)
+    const holder = pidIn(join(cfg, 'holder.pid'))
+    if (holder === 0 || runs(holder, cfg)) continue
+    const aardvark = pidIn(join(cfg, 'aardvark-dns', 'aardvark.pid'))
+    if (aardvark && runs(aardvark, cfg)) killQuietly(aardvark)
+    await rm(cfg, {recursive: true, force: true})
+  }
+}
+
 /**
  * Starts a holder: it makes its namespaces and says `netns`; slirp4netns is attached (its exit fd
  * the other end of the holder's fd 3); then the holder listens and says `ready` (or `busy` when
@@ -116,6 +155,7 @@ async function startHolder(o: HolderOptions, paths: ReturnType<typeof netnsPaths
   const nsenter = which('nsenter')
   if (!nsenter) throw new PrerequisiteError('nsenter not found: install util-linux')
   await mkdir(paths.dir, {recursive: true, mode: 0o700})
+  await removeDeadHolders(paths.dir)
   // aardvark-dns forwards other names to slirp4netns' DNS, which reaches the host's resolvers
   await writeFile(paths.resolvConf, [`nameserver ${SLIRP.dns}`, ...hostSearchLines()].join('\n') + '\n', {mode: 0o644})
   const configDir = join(paths.dir, `cfg-${randomBytes(6).toString('hex')}`)

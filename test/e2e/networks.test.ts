@@ -193,6 +193,17 @@ describe('containers on user-defined networks', () => {
     expect((await ctr(['rm', 'later'], {env: env()})).exitCode).toBe(0)
   }, 120_000)
 
+  it('a killed holder leaves nothing that blocks the next run', async () => {
+    expect((await run(['-d', '--name', 'orphan', '--network', 'backend', web])).exitCode).toBe(0)
+    const holders = footprint(t.root, t.runRoot).processes.filter((p) => p.includes('ctr-ts-netns'))
+    expect(holders.length).toBeGreaterThan(0)
+    for (const p of holders) process.kill(Number(p.split(' ')[0]), 'SIGKILL')
+    expect((await ctr(['rm', '-f', 'orphan'], {env: env()})).exitCode).toBe(0)
+    const again = await run(['--rm', '--network', 'backend', busybox, 'sh', '-c', 'ip route | grep -c default'])
+    expect(again.stdout).toBe('1\n')
+    expect(again.exitCode).toBe(0)
+  }, 120_000)
+
   it('after rm of everything no process, mount or namespace of the network is left', async () => {
     expect((await run(['-d', '--name', 'last', '--network', 'backend', web])).exitCode).toBe(0)
     const before = footprint(t.root, t.runRoot)
