@@ -21,7 +21,8 @@ export type NetworkRequest =
  */
 export function classifyNetworks(values: string[]): NetworkRequest | undefined {
   if (values.length === 0) return undefined
-  const builtin = values.filter((v) => BUILTIN_MODES.has(v.split(':')[0] ?? '') || v.startsWith('container:'))
+  // `bridge` (docker's default network) is no user-defined network: networkMode says what to use
+  const builtin = values.filter((v) => BUILTIN_MODES.has(v.split(':')[0] ?? '') || v === 'bridge' || v.startsWith('container:'))
   if (builtin.length > 0 && values.length > 1) throw new UsageError(`--network ${builtin[0]} cannot be combined with other networks`)
   const [first] = values as [string]
   if (first.startsWith('container:')) {

@@ -33,6 +33,7 @@ describe('classifyNetworks', () => {
     expect(classifyNetworks(['none'])).toEqual({kind: 'builtin', value: 'none'})
     expect(classifyNetworks(['slirp4netns:allow_host_loopback=true'])).toEqual({kind: 'builtin', value: 'slirp4netns:allow_host_loopback=true'})
     expect(classifyNetworks(['container:db'])).toEqual({kind: 'container', target: 'db'})
+    expect(classifyNetworks(['bridge'])).toEqual({kind: 'builtin', value: 'bridge'})
     expect(classifyNetworks(['a', 'b'])).toEqual({kind: 'user', names: ['a', 'b']})
     expect(() => classifyNetworks(['host', 'a'])).toThrow(/cannot be combined/)
     expect(() => classifyNetworks(['a', 'a'])).toThrow(/twice/)
