@@ -4,9 +4,11 @@
  *
  *   ctr-ts-userns [--mount] [--uid-map C:H:N]... [--gid-map C:H:N]... -- PROG [ARGS...]
  *   ctr-ts-userns [--mount] --join /proc/PID/ns/user -- PROG [ARGS...]
+ *   ctr-ts-userns [--mount] --join-userns PID -- PROG [ARGS...]   (the same, by pid)
  *
  * --join enters the user namespace of another process (a container whose pid or IPC namespace
- * the new one shares must be in the same user namespace) instead of creating one.
+ * the new one shares must be in the same user namespace) instead of creating one: also the per-user network holder's (ctr-ts-netns), so that a container
+ * on a user-defined network may be attached to the holder's network namespace.
  *
  * The mappings are written by the setuid helpers newuidmap/newgidmap (from a child process, as
  * `unshare --map-auto` does) unless the only mapping is the caller's own id, which the kernel
@@ -135,6 +137,7 @@ int main(int argc, char **argv)
 		{"join", required_argument, NULL, 'j'},
 		{"uid-map", required_argument, NULL, 'u'},
 		{"gid-map", required_argument, NULL, 'g'},
+		{"join-userns", required_argument, NULL, 'J'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -142,9 +145,19 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'm': new_mount = 1; break;
 		case 'j': join = optarg; break;
+		case 'J': {
+			static char by_pid[64];
+			char *end;
+			long pid = strtol(optarg, &end, 10);
+			if (*end != '\0' || pid <= 0)
+				die("bad pid '%s'", optarg);
+			snprintf(by_pid, sizeof by_pid, "/proc/%ld/ns/user", pid);
+			join = by_pid;
+			break;
+		}
 		case 'u': parse_map(optarg, uids, &nuid); break;
 		case 'g': parse_map(optarg, gids, &ngid); break;
-		default: die("usage: ctr-ts-userns [--mount] (--uid-map C:H:N... --gid-map C:H:N... | --join /proc/PID/ns/user) -- PROG [ARGS...]");
+		default: die("usage: ctr-ts-userns [--mount] (--uid-map C:H:N... --gid-map C:H:N... | --join /proc/PID/ns/user | --join-userns PID) -- PROG [ARGS...]");
 		}
 	}
 	if (optind >= argc)

@@ -45,6 +45,7 @@ export function storeLayout(root: string) {
     locks: join(root, 'locks'),
     leases: join(root, 'leases'),
     volumes: join(root, 'volumes'),
+    networks: join(root, 'networks'),
     tmp: join(root, 'tmp'),
     /** The events journal (src/events/journal.ts): JSON lines, appended by the CLI and the shims. */
     events: join(root, 'events.jsonl'),
@@ -57,6 +58,7 @@ export function runLayout(runRoot: string) {
     root: runRoot,
     runc: join(runRoot, 'runc'),
     containers: join(runRoot, 'c'),
+    netns: join(runRoot, 'netns'),
   }
 }
 export type RunLayout = ReturnType<typeof runLayout>

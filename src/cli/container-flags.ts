@@ -67,7 +67,15 @@ export const createFlags = {
   tty: Flags.boolean({char: 't', description: 'allocate a pseudo-terminal'}),
   interactive: Flags.boolean({char: 'i', description: 'keep stdin open'}),
   rm: Flags.boolean({description: 'remove the container when it exits'}),
-  network: Flags.string({description: 'network: slirp4netns (default; slirp4netns:allow_host_loopback=true lets the container reach the host\'s 127.0.0.1 at 10.0.2.2), none or host', aliases: ['net']}),
+  network: Flags.string({
+    description:
+      "network: slirp4netns (default; slirp4netns:allow_host_loopback=true lets the container reach the host's 127.0.0.1 at 10.0.2.2), none, host, container:NAME (share its network namespace) or user-defined networks (repeatable)",
+    aliases: ['net'],
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  'network-alias': Flags.string({description: 'another DNS name of the container on its user-defined networks', multiple: true, multipleNonGreedy: true, aliases: ['net-alias']}),
+  ip: Flags.string({description: 'IPv4 address on the (first) user-defined network'}),
   publish: Flags.string({char: 'p', description: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]', multiple: true, multipleNonGreedy: true}),
   'publish-all': Flags.boolean({char: 'P', description: "publish the image's exposed ports on free host ports"}),
   memory: Flags.string({char: 'm', description: 'memory limit (e.g. 512m); needs cgroup v2 delegation'}),
@@ -113,7 +121,9 @@ type Parsed = {
   tty: boolean
   interactive: boolean
   rm: boolean
-  network?: string
+  network?: string[]
+  'network-alias'?: string[]
+  ip?: string
   publish?: string[]
   'publish-all': boolean
   memory?: string
@@ -185,7 +195,10 @@ export function toCreateOptions(flags: Parsed, image: string, args: string[]): C
     tty: flags.tty,
     interactive: flags.interactive,
     autoRemove: flags.rm,
-    network: flags.network,
+    network: flags.network?.[0],
+    networks: flags.network ?? [],
+    networkAliases: flags['network-alias'] ?? [],
+    ip: flags.ip,
     publish: flags.publish ?? [],
     publishAll: flags['publish-all'],
     memory: flags.memory,

@@ -4,6 +4,7 @@ import {containerExists, removeContainer} from './lifecycle.js'
 import {volumeDir, volumeRefFile, volumeRefs} from '../store/volumes.js'
 import {leaseFile} from '../store/leases.js'
 import {shellEventAppend} from '../events/journal.js'
+import {reservationFiles} from './networks.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, findContainer} from './record.js'
 
 /**
@@ -27,7 +28,7 @@ export async function autoRemoveExitCommand(ctx: Context, rec: ContainerRecord):
   }
   // then the `destroy` event, as `rm` records it
   const script = `/bin/rm -rf -- "$@" && { ${shellEventAppend(ctx.store, rec, 'destroy')}; } 2>/dev/null; exit 0`
-  return ['/bin/sh', '-c', script, 'sh', paths.dir, paths.runDir, join(ctx.store.names, rec.name), ...volumes, leaseFile(ctx.store, containerLeaseId(rec.id))]
+  return ['/bin/sh', '-c', script, 'sh', paths.dir, paths.runDir, join(ctx.store.names, rec.name), ...volumes, ...reservationFiles(ctx, rec), leaseFile(ctx.store, containerLeaseId(rec.id))]
 }
 
 /** Removes an exited (or never started) `--rm` container that is still there; a no-op otherwise. */

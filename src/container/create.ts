@@ -4,7 +4,9 @@ import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {NotFoundError, UsageError} from '../errors.js'
 import {writeEtcFiles} from '../network/etc-files.js'
-import {networkMode} from '../network/mode.js'
+import {classifyNetworks, networkMode, type NetworkName} from '../network/mode.js'
+import {findNetwork, type NetworkRecord, releaseIp, reserveIp} from '../network/records.js'
+import {networkStore, sharedEtcFiles} from './networks.js'
 import {resolvePublish} from '../network/ports.js'
 import type {ImageConfig, ImageRecord} from '../oci/types.js'
 import type {PullEventSink} from '../progress/events.js'
@@ -27,7 +29,7 @@ import {containerExists} from './lifecycle.js'
 import {resolveLogConfig} from './log-config.js'
 import {parseRestartPolicy} from './restart-policy.js'
 import type {CreateOptions} from './options.js'
-import {type ContainerRecord, containerLeaseId, containerPaths, findContainer, newContainerId, saveRecord} from './record.js'
+import {type ContainerNetwork, type ContainerRecord, containerLeaseId, containerPaths, findContainer, newContainerId, saveRecord} from './record.js'
 import {releaseName, reserveName} from './names.js'
 import {removeTree} from '../userns/remove.js'
 import {attachMounts, type ContainerMount, detachMounts, mountsFrom, planMounts, specMounts} from '../volume/mounts.js'
@@ -88,7 +90,21 @@ export async function imageForRun(
  * the OCI bundle. Nothing runs yet. On failure nothing is left behind.
  */
 export async function createContainer(ctx: Context, opts: CreateOptions, events: CreateEvents = {}): Promise<ContainerRecord> {
-  const {network, allowHostLoopback} = networkMode(opts.network ?? ctx.config.network.default, ctx.config.network.allowHostLoopback)
+  const request = classifyNetworks(opts.networks ?? (opts.network !== undefined ? [opts.network] : [])) ?? {kind: 'builtin', value: ctx.config.network.default}
+  let network: NetworkName = 'bridge'
+  let allowHostLoopback = false
+  let userNets: NetworkRecord[] = []
+  let netnsTarget: ContainerRecord | undefined
+  if (request.kind === 'builtin') ({network, allowHostLoopback} = networkMode(request.value, ctx.config.network.allowHostLoopback))
+  else if (request.kind === 'user') userNets = await Promise.all(request.names.map((n) => findNetwork(networkStore(ctx), n)))
+  else {
+    network = 'container'
+    netnsTarget = await findContainer(ctx, request.target)
+    if (netnsTarget.network === 'container') throw new UsageError(`container ${netnsTarget.name} shares another container's network: join that one`)
+  }
+  if (request.kind !== 'user' && (opts.ip !== undefined || (opts.networkAliases ?? []).length > 0)) {
+    throw new UsageError('--ip and --network-alias need a user-defined network')
+  }
   const runtime = resolveRuntime(ctx, opts.runtime)
   const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
   const restartPolicy = parseRestartPolicy(opts.restart)
@@ -114,6 +130,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   if (opts.platform !== undefined) parsePlatform(opts.platform)
   const image = await imageForRun(ctx, opts.image, opts.platform, events, parity.pull)
   const imageConfig: ImageConfig = await readImageConfig(ctx.store, image)
+  if (network === 'container' && (opts.publish.length > 0 || opts.publishAll)) throw new UsageError('--network container: shares the other container\'s ports: publish them there')
   const healthcheck = mergeHealth(healthFromFlags(opts.health ?? {}), imageConfig.config?.Healthcheck)
   healthRun(healthcheck) // refuses an unknown type before anything is written
   let publish = opts.publish
@@ -157,7 +174,12 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     throw err
   }
   let mounts: ContainerMount[] = []
+  const attached: ContainerNetwork[] = []
   try {
+    for (const [i, net] of userNets.entries()) {
+      const ip = await reserveIp(networkStore(ctx), net, id, i === 0 ? opts.ip : undefined, (owner) => containerExists(ctx, owner))
+      attached.push({name: net.name, id: net.id, ip, aliases: [...new Set(opts.networkAliases ?? [])]})
+    }
     // Then the lease: from now on gc keeps the layers, even if the image is removed meanwhile.
     await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
     await mkdir(paths.bundle, {recursive: true, mode: 0o700})
@@ -182,15 +204,19 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     const volumeSpec = specMounts(mounts)
     // --uts host: the host's name (the container has no UTS namespace to name)
     const hostname = opts.uts === 'host' ? osHostname() : (opts.hostname ?? id.slice(0, 12))
-    const etc = await writeEtcFiles({
-      dir: paths.etc,
-      hostname,
-      name,
-      network,
-      allowHostLoopback,
-      extraHosts: parity.extraHosts,
-      dns: parity.dns,
-    })
+    const etc = netnsTarget
+      ? sharedEtcFiles(ctx, netnsTarget)
+      : await writeEtcFiles({
+          dir: paths.etc,
+          hostname,
+          name,
+          network: network === 'container' ? 'none' : network,
+          allowHostLoopback,
+          ip: attached[0]?.ip,
+          networkDns: userNets[0]?.gateway,
+          extraHosts: parity.extraHosts,
+          dns: parity.dns,
+        })
     const input: SpecInput = {
       image: imageConfig,
       rootfsPath: paths.merged,
@@ -253,6 +279,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       runtime: runtime.name,
       network,
       allowHostLoopback,
+      ...(attached.length > 0 ? {networks: attached} : {}),
+      ...(netnsTarget ? {netnsContainer: netnsTarget.id} : {}),
       diffIds,
       stopSignal: parity.stopSignal ?? imageConfig.config?.StopSignal ?? 'SIGTERM',
       ...(opts.stopTimeout !== undefined ? {stopTimeout: opts.stopTimeout} : {}),
@@ -279,6 +307,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   } catch (err) {
     await rm(paths.dir, {recursive: true, force: true}).catch(() => removeTree(paths.dir))
     await releaseName(ctx, name, id)
+    for (const a of attached) await releaseIp(networkStore(ctx), a.name, a.ip, id)
     await releaseLease(ctx.store, containerLeaseId(id)).catch(() => {})
     await detachMounts(ctx.store, mounts, id, {removeAnonymous: true, inUse: (other) => containerExists(ctx, other)}).catch(() => {})
     throw err

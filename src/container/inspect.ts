@@ -126,7 +126,22 @@ function networkSettings(rec: ContainerRecord, running: boolean, boundPorts: Por
     IPPrefixLen: ip ? 24 : 0,
     IPv6Gateway: '',
     MacAddress: '',
-    Networks: {[rec.network]: endpoint},
+    Networks:
+      rec.networks && rec.networks.length > 0
+        ? Object.fromEntries(
+            rec.networks.map((n) => [
+              n.name,
+              {
+                ...endpoint,
+                Aliases: [rec.id.slice(0, 12), ...n.aliases],
+                NetworkID: n.id,
+                IPAddress: n.ip,
+                IPPrefixLen: 24,
+                DNSNames: [rec.name, rec.id.slice(0, 12), ...n.aliases],
+              },
+            ]),
+          )
+        : {[rec.network]: endpoint},
   }
 }
 
@@ -178,7 +193,8 @@ export function containerInspect(input: ContainerInspectInput) {
       Binds: m.binds.length > 0 ? m.binds : null,
       ContainerIDFile: '',
       LogConfig: input.logConfig,
-      NetworkMode: rec.network,
+      // docker names the (first) user-defined network, or container:ID
+      NetworkMode: rec.networks?.[0]?.name ?? (rec.network === 'container' ? `container:${rec.netnsContainer ?? ''}` : rec.network),
       PortBindings: portMap(rec.ports, true),
       RestartPolicy: rec.restartPolicy ?? {Name: 'no', MaximumRetryCount: 0},
       AutoRemove: rec.autoRemove === true,

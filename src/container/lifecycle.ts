@@ -5,6 +5,7 @@ import {ConflictError, RuntimeError} from '../errors.js'
 import {parseSignal} from '../spec/flags.js'
 import {removeTree} from '../userns/remove.js'
 import {releaseName} from './names.js'
+import {releaseAddresses} from './networks.js'
 import {type ContainerRecord, containerLeaseId, containerPaths, type ExitInfo} from './record.js'
 import {releaseLease} from '../store/leases.js'
 import {containerStatus} from './status.js'
@@ -73,6 +74,7 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
   await removeTree(paths.dir)
   await releaseName(ctx, rec.name, rec.id)
   await detachMounts(ctx.store, rec.mounts, rec.id, {removeAnonymous: opts.volumes === true, inUse: (id) => containerExists(ctx, id)})
+  await releaseAddresses(ctx, rec)
   // last: a crash before this leaves a lease without container (disk kept), never the reverse
   await releaseLease(ctx.store, containerLeaseId(rec.id))
   recordContainerEvent(ctx.store, rec, 'destroy')

@@ -23,6 +23,12 @@ export interface CreateOptions {
   interactive: boolean
   autoRemove: boolean
   network?: string
+  /** Every --network value (repeatable: user-defined networks); `network` is the first. */
+  networks?: string[]
+  /** --network-alias: more DNS names on user-defined networks. */
+  networkAliases?: string[]
+  /** --ip: the address on the (first) user-defined network. */
+  ip?: string
   publish: string[]
   publishAll: boolean
   memory?: string

@@ -40,6 +40,10 @@ export interface ContainerRecord {
   readOnly: boolean
   runtime: string
   network: NetworkName
+  /** bridge: the user-defined networks, in --network order (the first gives DNS and -p). */
+  networks?: ContainerNetwork[]
+  /** container: the container whose network namespace this one joins. */
+  netnsContainer?: string
   /** slirp4netns: the host's 127.0.0.1 reachable at 10.0.2.2 (absent in records of older versions). */
   allowHostLoopback?: boolean
   /**
@@ -71,6 +75,15 @@ export interface ContainerRecord {
   restartPolicy?: RestartPolicy
   /** The shim holds the network namespace (restart policies on slirp4netns): it outlives the process. */
   shimNetns?: boolean
+}
+
+/** A container's place on a user-defined network. */
+export interface ContainerNetwork {
+  name: string
+  /** The network's id: a network removed and created again under the name is another one. */
+  id: string
+  ip: string
+  aliases: string[]
 }
 
 /** What changes while a container lives: the Task's record plus the container's own keys. */

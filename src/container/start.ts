@@ -1,6 +1,10 @@
 import type {Context} from '../context.js'
 import {ConflictError, CtrError} from '../errors.js'
-import {setupNetwork} from '../network/setup.js'
+import {trace} from '../trace.js'
+import {connectHolder, type Holder} from '../network/rootless-netns.js'
+import {attachNetworks, type NetworkSetupInput, setupNetwork} from '../network/setup.js'
+import {currentMapping} from '../userns/idmap.js'
+import {attachmentsOf, joinTargetNetns, setNetnsPath} from './networks.js'
 import {fuseOverlayCommand} from '../rootfs/overlay.js'
 import type {AttachClient} from '../shim/attach.js'
 import {lowerDirs} from '../store/layers.js'
@@ -12,7 +16,6 @@ import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 import {refreshJoinedNamespaces} from './run-flags.js'
 import {seedVolumes} from '../volume/seed.js'
-import {trace} from '../trace.js'
 import {dieEventOptions, recordContainerEvent} from '../events/journal.js'
 
 export interface StartOptions {
@@ -61,31 +64,64 @@ async function recordStartFailure(ctx: Context, rec: ContainerRecord, err: unkno
 }
 
 async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions): Promise<AttachClient | undefined> {
+  let bridge: NetworkSetupInput['bridge']
+  // A container on user-defined networks joins the rootless network holder's user namespace; one
+  // that shares another container's network namespace joins that container's shim's.
+  let holder: Holder | undefined
+  let joinUserNs: number | undefined
+  if (rec.network === 'bridge') {
+    const attachments = await attachmentsOf(ctx, rec)
+    holder = await trace.phase('network: holder', () => connectHolder({dir: ctx.run.netns, mapping: currentMapping(), containerId: rec.id}))
+    joinUserNs = holder.pid
+    await setNetnsPath(ctx, rec, `/proc/${holder.keeperPid}/ns/net`)
+    // netavark works while the shim mounts the rootfs and the runtime creates the container
+    bridge = {holder, attachments, attached: attachNetworks(holder, rec.id, rec.name, attachments)}
+  } else if (rec.network === 'container') {
+    joinUserNs = await joinTargetNetns(ctx, rec)
+  }
+  try {
+    return await createAndStart(ctx, rec, opts, joinUserNs, bridge)
+  } finally {
+    // the port proxy holds its own copy (or the start failed: the holder sees the end)
+    holder?.connection.destroy()
+  }
+}
+
+async function createAndStart(
+  ctx: Context,
+  rec: ContainerRecord,
+  opts: StartOptions,
+  joinUserNs: number | undefined,
+  bridge: NetworkSetupInput['bridge'],
+): Promise<AttachClient | undefined> {
   const paths = containerPaths(ctx, rec.id)
   const task = containerTask(ctx, rec)
   const lowers = await lowerDirs(ctx.store, rec.diffIds)
   // Empty volumes get the image's content at their mount point first (docker's copy-up).
   await trace.phase('volumes: seed', () => seedVolumes(ctx.store, rec.mounts, lowers))
   const mount = fuseOverlayCommand({lowerDirs: lowers, upper: paths.upper, work: paths.work, merged: paths.merged})
-  const joinUserNs = await refreshJoinedNamespaces(ctx, rec)
-  const created = await task.create({
-    ...(joinUserNs ? {joinUserNs} : {}),
+  // the network holder's or the network-sharing container's user namespace, else --pid/--ipc container:X's
+  const joinPath = joinUserNs !== undefined ? `/proc/${joinUserNs}/ns/user` : await refreshJoinedNamespaces(ctx, rec)
+  const exitCommand = await autoRemoveExitCommand(ctx, rec)
+  const created = await trace.phase('task create', () => task.create({
+    ...(joinPath ? {joinUserNs: joinPath} : {}),
     tty: rec.tty,
     stdin: rec.stdin,
     mount,
-    exitCommand: await autoRemoveExitCommand(ctx, rec),
+    exitCommand,
     health: healthFor(rec, paths.dir),
     logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
     restartPolicy: shimRestartArg(rec.restartPolicy),
     ownNetns: rec.shimNetns === true,
     events: dieEventOptions(ctx.store, rec),
-  })
+  }))
   const client = await task.attach()
   opts.beforeStart?.(client)
   try {
     // The container exists but has not started: give it its network before its process runs.
-    const net = await setupNetwork({
+    const net = await trace.phase('network setup', () => setupNetwork({
       network: rec.network,
+      bridge,
       shimPid: created.shimPid,
       // with the shim's network namespace the helpers join it and live as long as the shim
       containerPid: rec.shimNetns ? created.shimPid : created.pid,
@@ -93,7 +129,7 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
       ports: rec.ports,
       allowHostLoopback: rec.allowHostLoopback ?? ctx.config.network.allowHostLoopback,
       udpIdleTimeout: ctx.config.portProxy.udpIdleTimeout,
-    })
+    }))
     await task.record({helperPids: net.helperPids, ports: net.ports})
     await task.start(client)
     recordContainerEvent(ctx.store, rec, 'start')

@@ -17,8 +17,11 @@ export interface EtcFilesInput {
   dir: string
   hostname: string
   name: string
-  network: 'none' | 'slirp4netns' | 'host'
+  network: 'none' | 'slirp4netns' | 'host' | 'bridge'
   allowHostLoopback: boolean
+  /** bridge: the container's address on its first network, and that network's DNS server (aardvark-dns on the gateway). */
+  ip?: string
+  networkDns?: string
   hostResolvConf?: string
   /** --add-host entries, appended to /etc/hosts. */
   extraHosts?: Array<{name: string; ip: string}>
@@ -29,7 +32,9 @@ export interface EtcFilesInput {
 export function renderHosts(input: EtcFilesInput): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback']
   const names = [...new Set([input.hostname, input.name])].join(' ')
-  if (input.network === 'slirp4netns') {
+  if (input.network === 'bridge' && input.ip) {
+    lines.push(`${input.ip}\t${names}`)
+  } else if (input.network === 'slirp4netns') {
     lines.push(`${SLIRP.guest}\t${names}`)
     if (input.allowHostLoopback) lines.push(`${SLIRP.gateway}\t${HOST_GATEWAY_NAME} host.docker.internal`)
   } else {
@@ -60,6 +65,11 @@ function baseResolvConf(input: EtcFilesInput): string {
   const host = input.hostResolvConf ?? readHostResolvConf()
   if (input.network === 'host') return host
   if (input.network === 'none') return ''
+  if (input.network === 'bridge') {
+    // aardvark-dns answers the network's names and forwards the rest (through slirp4netns' DNS)
+    const search = host.split('\n').filter((l) => /^(search|options)\s/.test(l.trim()))
+    return [`nameserver ${input.networkDns ?? SLIRP.dns}`, ...search].join('\n') + '\n'
+  }
   // slirp4netns: its built-in DNS forwarder reaches the host's resolvers, including loopback ones.
   const search = host.split('\n').filter((l) => /^(search|options)\s/.test(l.trim()))
   return [`nameserver ${SLIRP.dns}`, ...search].join('\n') + '\n'

@@ -89,8 +89,8 @@ export function resolvePublish(publish: string[], exposed: string[], network: st
     }
   }
   if (ports.length > MAX_PUBLICATIONS) throw new UsageError(`too many published ports (${ports.length}): at most ${MAX_PUBLICATIONS} per container`)
-  if (ports.length > 0 && network !== 'slirp4netns') {
-    throw new UsageError(`publishing ports needs the slirp4netns network (this container uses --network ${network})`)
+  if (ports.length > 0 && network !== 'slirp4netns' && network !== 'bridge') {
+    throw new UsageError(`publishing ports needs the slirp4netns network or a user-defined network (this container uses --network ${network})`)
   }
   const min = unprivilegedPortStart()
   for (const p of ports) {

@@ -27,14 +27,19 @@ export interface PortProxyOptions {
   logFd: number
   /** How long to wait for `ready` (default 10 s). */
   timeoutMs?: number
+  /** Where connections go (default slirp4netns' 10.0.2.100) and who host-loopback clients appear as (default 10.0.2.2). */
+  containerIp?: string
+  loopbackAs?: string
+  /** Given: the proxy's fd 3 is this socket (it holds it until it exits), and no anchor is made. */
+  fd3?: Socket
 }
 
 export interface StartedPortProxy {
   pid: number
   /** The publications with the host ports actually bound. */
   ports: PortMapping[]
-  /** The CLI's end of the proxy's fd 3: hand it to slirp4netns as its exit fd, then destroy it. */
-  anchor: Socket
+  /** The CLI's end of the proxy's fd 3: hand it to slirp4netns as its exit fd, then destroy it (none when fd3 was given). */
+  anchor: Socket | undefined
 }
 
 /** `--publish` value for one mapping: PROTO:HOSTIP:HOSTPORT:CTRPORT (IPv6 host IPs in brackets). */
@@ -44,11 +49,11 @@ export function publishArg(p: PortMapping): string {
 }
 
 /** The full argv (after nsenter's path) that starts the proxy inside the container's user namespace. */
-export function portProxyArgv(o: Pick<PortProxyOptions, 'proxyPath' | 'shimPid' | 'containerPid' | 'ports' | 'udpIdleTimeout'>): string[] {
+export function portProxyArgv(o: Pick<PortProxyOptions, 'proxyPath' | 'shimPid' | 'containerPid' | 'ports' | 'udpIdleTimeout' | 'containerIp' | 'loopbackAs'>): string[] {
   const args = ['--target', String(o.shimPid), '--user', '--preserve-credentials', '--', o.proxyPath, '--pid', String(o.containerPid)]
   for (const p of o.ports) args.push('--publish', publishArg(p))
   // connections go to the container's address, never its loopback; host-loopback clients show as the gateway
-  args.push('--container-ip', SLIRP.guest, '--loopback-as', SLIRP.gateway)
+  args.push('--container-ip', o.containerIp ?? SLIRP.guest, '--loopback-as', o.loopbackAs ?? SLIRP.gateway)
   args.push('--udp-idle-timeout', String(Math.max(1, Math.ceil(o.udpIdleTimeout))))
   return args
 }
@@ -121,11 +126,11 @@ export function readUntil<T>(stream: Readable, done: (text: string) => T | undef
 
 /** Starts the proxy (detached, in its own session) and waits until it bound every port. */
 export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortProxy> {
-  const child = spawnDetached(o.nsenter, portProxyArgv(o), ['ignore', 'pipe', o.logFd, 'pipe'])
+  const child = spawnDetached(o.nsenter, portProxyArgv(o), ['ignore', 'pipe', o.logFd, o.fd3 ?? 'pipe'])
   const pid = child.pid
   const stdout = child.stdout
-  const anchor = child.stdio[3] as Socket | null
-  if (pid === undefined || !stdout || !anchor) {
+  const anchor = o.fd3 ? undefined : (child.stdio[3] as Socket | null)
+  if (pid === undefined || !stdout || anchor === null) {
     stdout?.destroy()
     anchor?.destroy()
     throw new RuntimeError(`cannot start ${o.proxyPath}`)
@@ -138,7 +143,7 @@ export async function startPortProxy(o: PortProxyOptions): Promise<StartedPortPr
     return {pid, ports: report.ports, anchor}
   } catch (err) {
     stdout.destroy()
-    anchor.destroy()
+    anchor?.destroy()
     killQuietly(pid)
     throw err
   }

@@ -7,9 +7,13 @@ import {helperPath} from '../userns/helpers.js'
 import type {PortMapping} from './ports.js'
 import {killQuietly, startPortProxy} from './proxy.js'
 import {startSlirp} from './slirp.js'
+import {type Attachment, netavarkInput, netavarkSetup} from './netavark.js'
+import type {Holder} from './rootless-netns.js'
 
 export interface NetworkSetupInput {
-  network: 'slirp4netns' | 'none' | 'host'
+  network: 'slirp4netns' | 'none' | 'host' | 'bridge' | 'container'
+  /** bridge: the holder (its connection goes to the port proxy) and the container's networks. */
+  bridge?: {holder: Holder; attachments: Attachment[]; attached: Promise<void>}
   /** A process in the container's user namespace (the shim). */
   shimPid: number
   /** The container's init (created, not yet started), as seen from the host. */
@@ -45,6 +49,7 @@ export function networkPaths(runDir: string) {
  * whatever was started is killed and a typed error is thrown (UsageError for a taken port).
  */
 export async function setupNetwork(input: NetworkSetupInput): Promise<NetworkSetup> {
+  if (input.network === 'bridge' && input.bridge) return setupBridge(input, input.bridge)
   if (input.network !== 'slirp4netns') return {helperPids: [], ports: input.ports}
   const slirp4netns = which('slirp4netns')
   if (!slirp4netns) throw new PrerequisiteError('slirp4netns not found: install it (Debian/Ubuntu: apt install slirp4netns) or use --network none')
@@ -71,6 +76,8 @@ export async function setupNetwork(input: NetworkSetupInput): Promise<NetworkSet
       throw explain(err, paths.proxyLog)
     })
     started.push(proxy.pid)
+    if (!proxy.anchor) throw new RuntimeError('the port proxy has no anchor')
+    const anchor = proxy.anchor
     try {
       const slirp = await startSlirp({
         nsenter,
@@ -79,7 +86,7 @@ export async function setupNetwork(input: NetworkSetupInput): Promise<NetworkSet
         containerPid: input.containerPid,
         apiSocket: paths.apiSocket,
         allowHostLoopback: input.allowHostLoopback,
-        exitFd: proxy.anchor,
+        exitFd: anchor,
         logFd: slirpLog,
       }).catch((err: unknown) => {
         throw explain(err, paths.slirpLog)
@@ -87,7 +94,7 @@ export async function setupNetwork(input: NetworkSetupInput): Promise<NetworkSet
       started.push(slirp.pid)
     } finally {
       // slirp4netns holds its own copy now (or failed): the proxy and slirp4netns keep the two ends
-      proxy.anchor.destroy()
+      anchor.destroy()
     }
     return {helperPids: started, ports: proxy.ports}
   } catch (err) {
@@ -97,6 +104,51 @@ export async function setupNetwork(input: NetworkSetupInput): Promise<NetworkSet
     closeSync(proxyLog)
     closeSync(slirpLog)
   }
+}
+
+/**
+ * A container on user-defined networks: netavark attaches its network namespace (the holder's
+ * keeper's, which the container joined) to the bridges in the holder's namespace (veth, address,
+ * routes, firewall, aardvark-dns names) while the container is created (`attachNetworks`); then
+ * the port proxy starts, always: it publishes the ports towards the first network's address, and it holds
+ * the container's connection to the holder as its fd 3 until the container exits.
+ */
+async function setupBridge(input: NetworkSetupInput, b: NonNullable<NetworkSetupInput['bridge']>): Promise<NetworkSetup> {
+  const nsenter = which('nsenter')
+  if (!nsenter) throw new PrerequisiteError('nsenter not found: install util-linux')
+  await b.attached
+  const first = b.attachments[0]
+  const paths = networkPaths(input.runDir)
+  const proxyLog = openSync(paths.proxyLog, 'w', 0o600)
+  try {
+    const proxy = await startPortProxy({
+      nsenter,
+      proxyPath: helperPath('ctr-ts-portproxy'),
+      shimPid: input.shimPid,
+      containerPid: input.containerPid,
+      ports: input.ports,
+      udpIdleTimeout: input.udpIdleTimeout,
+      logFd: proxyLog,
+      containerIp: first?.ip,
+      loopbackAs: first?.network.gateway,
+      fd3: b.holder.connection,
+    }).catch((err: unknown) => {
+      throw explain(err, paths.proxyLog)
+    })
+    return {helperPids: [proxy.pid], ports: proxy.ports}
+  } finally {
+    closeSync(proxyLog)
+  }
+}
+
+/**
+ * Starts netavark on the keeper's network namespace at once: the caller creates the container
+ * meanwhile and waits for the promise in setupNetwork.
+ */
+export function attachNetworks(holder: Holder, containerId: string, containerName: string, attachments: Attachment[]): Promise<void> {
+  const attached = netavarkSetup({holderPid: holder.pid, configDir: holder.configDir, containerPid: holder.keeperPid, input: netavarkInput(containerId, containerName, attachments)})
+  attached.catch(() => undefined) // awaited (and reported) by setupNetwork
+  return attached
 }
 
 /** Adds the helper's last diagnostic line to a "not ready" error, which alone says little. */

@@ -60,7 +60,9 @@ export interface RuntimeSpec {
   }
 }
 
-export type NetworkMode = 'none' | 'slirp4netns' | 'host'
+/** bridge and container: a network namespace joined by path (set in the bundle at each start). */
+/** bridge and container: a network namespace joined by path (set in the bundle at each start). */
+export type NetworkMode = 'none' | 'slirp4netns' | 'host' | 'bridge' | 'container' | 'bridge' | 'container'
 
 export interface SpecInput {
   image: ImageConfig

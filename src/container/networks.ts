@@ -1,0 +1,77 @@
+import {existsSync} from 'node:fs'
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import type {Context} from '../context.js'
+import {ConflictError, NotFoundError} from '../errors.js'
+import type {Attachment} from '../network/netavark.js'
+import {findNetwork, ipReservationFile, type NetworkStore, releaseIp} from '../network/records.js'
+import {type ContainerRecord, containerPaths, findContainer, readState} from './record.js'
+import {containerStatus} from './status.js'
+
+/** The store's user-defined networks. */
+export function networkStore(ctx: Context): NetworkStore {
+  return {dir: ctx.store.networks}
+}
+
+/** Whether a container (record, or a create in progress) with this id exists. */
+export function containerExists(ctx: Context, id: string): boolean {
+  if (!/^[a-f0-9]{64}$/.test(id)) return true // not ours to judge
+  const dir = join(ctx.store.containers, id)
+  return existsSync(join(dir, 'container.json')) || existsSync(join(dir, 'creating'))
+}
+
+/** --network container:NAME shares the other container's hosts, resolv.conf and hostname. */
+export function sharedEtcFiles(ctx: Context, target: ContainerRecord): {hosts: string; resolvConf: string; hostname: string} {
+  const dir = containerPaths(ctx, target.id).etc
+  return {hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname')}
+}
+
+/** The networks of a `bridge` container, as netavark wants them; a removed network is an error. */
+export async function attachmentsOf(ctx: Context, rec: ContainerRecord): Promise<Attachment[]> {
+  const out: Attachment[] = []
+  for (const n of rec.networks ?? []) {
+    const network = await findNetwork(networkStore(ctx), n.name).catch(() => undefined)
+    if (!network || network.id !== n.id) throw new NotFoundError(`network ${n.name} of container ${rec.name} no longer exists: disconnect it`)
+    // docker: the container's name and short id resolve on every network it is on, plus its aliases
+    out.push({network, ip: n.ip, aliases: [...new Set([rec.id.slice(0, 12), ...n.aliases])]})
+  }
+  return out
+}
+
+/**
+ * --network container:NAME: the other container must run; the bundle's network namespace is set
+ * to its init's. Returns its shim's pid, whose user namespace the new shim joins.
+ */
+export async function joinTargetNetns(ctx: Context, rec: ContainerRecord): Promise<number> {
+  const target = await findContainer(ctx, rec.netnsContainer ?? '').catch(() => {
+    throw new NotFoundError(`the container whose network ${rec.name} shares is gone`)
+  })
+  const status = containerStatus(ctx, target)
+  const state = status.running ? readTaskPids(ctx, target) : undefined
+  if (!state) throw new ConflictError(`cannot join the network of container ${target.name}: it is not running`)
+  await setNetnsPath(ctx, rec, `/proc/${state.containerPid}/ns/net`)
+  return state.shimPid
+}
+
+/** Points the bundle's network namespace at `path` (the runtime joins it instead of making one). */
+export async function setNetnsPath(ctx: Context, rec: ContainerRecord, path: string): Promise<void> {
+  const specPath = containerPaths(ctx, rec.id).spec
+  const spec = JSON.parse(await readFile(specPath, 'utf8')) as {linux: {namespaces: Array<{type: string; path?: string}>}}
+  spec.linux.namespaces = spec.linux.namespaces.map((ns) => (ns.type === 'network' ? {type: 'network', path} : ns))
+  await writeFile(specPath, JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
+}
+
+function readTaskPids(ctx: Context, rec: ContainerRecord): {shimPid: number; containerPid: number} | undefined {
+  const s = readState(ctx, rec.id)
+  return s.shimPid && s.containerPid ? {shimPid: s.shimPid, containerPid: s.containerPid} : undefined
+}
+
+/** Files a --rm container's exit command removes besides its own: its address reservations. */
+export function reservationFiles(ctx: Context, rec: ContainerRecord): string[] {
+  return (rec.networks ?? []).map((n) => ipReservationFile(networkStore(ctx), n.name, n.ip))
+}
+
+/** At rm: the container's addresses are free again. */
+export async function releaseAddresses(ctx: Context, rec: ContainerRecord): Promise<void> {
+  for (const n of rec.networks ?? []) await releaseIp(networkStore(ctx), n.name, n.ip, rec.id)
+}

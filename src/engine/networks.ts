@@ -1,0 +1,131 @@
+/**
+ * The network half of the engine facade: user-defined networks (docker's `network` commands).
+ * Typed options in, plain data out; nothing here prints.
+ */
+import type {Context} from '../context.js'
+import {containerExists, networkStore} from '../container/networks.js'
+import {type ContainerNetwork, type ContainerRecord, findContainer, listContainers, saveRecord} from '../container/record.js'
+import {containerStatus} from '../container/status.js'
+import {ConflictError, NotFoundError, UsageError} from '../errors.js'
+import {writeEtcFiles} from '../network/etc-files.js'
+import {containerPaths} from '../container/record.js'
+import {createNetwork, findNetwork, listNetworks, type NetworkRecord, releaseIp, removeNetworkRecord, reserveIp} from '../network/records.js'
+
+export type {NetworkRecord} from '../network/records.js'
+
+export interface NetworkCreateOptions {
+  name: string
+  subnet?: string
+  gateway?: string
+  internal: boolean
+  labels: string[]
+  driver?: string
+}
+
+function parseLabels(labels: string[]): Record<string, string> {
+  return Object.fromEntries(labels.map((l) => [l.split('=')[0]!, l.split('=').slice(1).join('=')]))
+}
+
+export function networkCreate(ctx: Context, o: NetworkCreateOptions): Promise<NetworkRecord> {
+  return createNetwork(networkStore(ctx), {name: o.name, subnet: o.subnet, gateway: o.gateway, internal: o.internal, labels: parseLabels(o.labels), driver: o.driver})
+}
+
+/** The containers whose records name the network (running or not). */
+async function usersOf(ctx: Context, net: NetworkRecord): Promise<ContainerRecord[]> {
+  return (await listContainers(ctx)).filter((c) => (c.networks ?? []).some((n) => n.id === net.id))
+}
+
+/** docker's listing row (`network ls`). */
+export interface NetworkRow {
+  net: NetworkRecord
+  containers: ContainerRecord[]
+}
+
+export async function networkList(ctx: Context): Promise<NetworkRow[]> {
+  const nets = await listNetworks(networkStore(ctx))
+  const all = await listContainers(ctx)
+  return nets.map((net) => ({net, containers: all.filter((c) => (c.networks ?? []).some((n) => n.id === net.id))}))
+}
+
+/** docker's `network inspect` document for one network. */
+export async function networkInspect(ctx: Context, nameOrId: string): Promise<Record<string, unknown>> {
+  const net = await findNetwork(networkStore(ctx), nameOrId)
+  const containers: Record<string, unknown> = {}
+  for (const c of await usersOf(ctx, net)) {
+    const on = c.networks!.find((n) => n.id === net.id)!
+    const prefix = net.subnet.split('/')[1]
+    containers[c.id] = {Name: c.name, IPv4Address: `${on.ip}/${prefix}`, IPv6Address: '', MacAddress: '', Aliases: on.aliases, Running: containerStatus(ctx, c).running}
+  }
+  return {
+    Name: net.name,
+    Id: net.id,
+    Created: net.created,
+    Scope: 'local',
+    Driver: net.driver,
+    EnableIPv6: false,
+    IPAM: {Driver: 'default', Options: {}, Config: [{Subnet: net.subnet, Gateway: net.gateway}]},
+    Internal: net.internal,
+    Attachable: false,
+    Ingress: false,
+    Containers: containers,
+    Options: {'ctr-ts.bridge': net.bridge, isolate: 'true'},
+    Labels: net.labels,
+  }
+}
+
+/** docker network rm: refused while a container (running or not) is on the network. */
+export async function networkRemove(ctx: Context, nameOrId: string): Promise<NetworkRecord> {
+  const net = await findNetwork(networkStore(ctx), nameOrId)
+  const users = await usersOf(ctx, net)
+  if (users.length > 0) throw new ConflictError(`network ${net.name} has containers: ${users.map((c) => c.name).join(', ')} (remove or disconnect them first)`)
+  await removeNetworkRecord(networkStore(ctx), net.name)
+  return net
+}
+
+/** docker network prune: every network no container is on (`until`/`label` filters: the caller's). */
+export async function networkPrune(ctx: Context, keep: (net: NetworkRecord) => boolean = () => false): Promise<string[]> {
+  const removed: string[] = []
+  for (const {net, containers} of await networkList(ctx)) {
+    if (containers.length > 0 || keep(net)) continue
+    await removeNetworkRecord(networkStore(ctx), net.name)
+    removed.push(net.name)
+  }
+  return removed
+}
+
+/**
+ * docker network connect, for a container that is not running (it gets the network at its next
+ * start): an address is reserved and its /etc/hosts and resolv.conf follow its first network.
+ */
+export async function networkConnect(ctx: Context, o: {network: string; container: string; aliases: string[]; ip?: string}): Promise<void> {
+  const net = await findNetwork(networkStore(ctx), o.network)
+  const rec = await findContainer(ctx, o.container)
+  if (rec.network !== 'bridge') throw new UsageError(`container ${rec.name} uses --network ${rec.network}: only containers on user-defined networks can be connected to more`)
+  if ((rec.networks ?? []).some((n) => n.id === net.id)) throw new ConflictError(`container ${rec.name} is already connected to network ${net.name}`)
+  if (containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is running: stop it, connect it, then start it again (live connect is not supported)`)
+  const ip = await reserveIp(networkStore(ctx), net, rec.id, o.ip, (id) => containerExists(ctx, id))
+  const entry: ContainerNetwork = {name: net.name, id: net.id, ip, aliases: [...new Set(o.aliases)]}
+  await saveRecord(ctx, {...rec, networks: [...(rec.networks ?? []), entry]})
+}
+
+/** docker network disconnect (not running containers; a container keeps at least one network). */
+export async function networkDisconnect(ctx: Context, o: {network: string; container: string}): Promise<void> {
+  const rec = await findContainer(ctx, o.container)
+  const nets = rec.networks ?? []
+  const found = await findNetwork(networkStore(ctx), o.network).catch(() => undefined)
+  const entry = nets.find((n) => (found ? n.id === found.id : n.name === o.network))
+  if (!entry) throw new NotFoundError(`container ${rec.name} is not connected to network ${o.network}`)
+  if (containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is running: stop it first (live disconnect is not supported)`)
+  if (nets.length === 1) throw new ConflictError(`network ${entry.name} is the last network of container ${rec.name}`)
+  const rest = nets.filter((n) => n !== entry)
+  await saveRecord(ctx, {...rec, networks: rest})
+  await releaseIp(networkStore(ctx), entry.name, entry.ip, rec.id)
+  if (nets[0] === entry) await refreshEtc(ctx, {...rec, networks: rest})
+}
+
+async function refreshEtc(ctx: Context, rec: ContainerRecord): Promise<void> {
+  const first = rec.networks?.[0]
+  if (!first) return
+  const net = await findNetwork(networkStore(ctx), first.name)
+  await writeEtcFiles({dir: containerPaths(ctx, rec.id).etc, hostname: rec.hostname, name: rec.name, network: 'bridge', allowHostLoopback: false, ip: first.ip, networkDns: net.gateway})
+}

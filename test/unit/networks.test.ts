@@ -1,0 +1,71 @@
+import {describe, expect, it} from 'vitest'
+import {matchNetwork, parseNetworkFilters} from '../../src/network/filters.js'
+import {formatIpv4, parseCidr, parseIpv4} from '../../src/network/ipv4.js'
+import {classifyNetworks} from '../../src/network/mode.js'
+import {netavarkInput} from '../../src/network/netavark.js'
+import type {NetworkRecord} from '../../src/network/records.js'
+
+const net: NetworkRecord = {
+  name: 'backend',
+  id: 'a'.repeat(64),
+  driver: 'bridge',
+  created: '2026-01-01T00:00:00.000Z',
+  subnet: '10.89.1.0/24',
+  gateway: '10.89.1.1',
+  internal: false,
+  labels: {env: 'ci', team: ''},
+  bridge: 'ctrts1',
+}
+
+describe('ipv4', () => {
+  it('parses and formats addresses and subnets', () => {
+    expect(formatIpv4(parseIpv4('10.89.1.7'))).toBe('10.89.1.7')
+    const s = parseCidr('10.77.0.130/25')
+    expect([formatIpv4(s.network), formatIpv4(s.broadcast), s.prefix]).toEqual(['10.77.0.128', '10.77.0.255', 25])
+    expect(() => parseIpv4('10.0.0.256')).toThrow(/invalid IPv4/)
+    expect(() => parseCidr('10.0.0.0/33')).toThrow(/invalid subnet/)
+  })
+})
+
+describe('classifyNetworks', () => {
+  it('sorts --network values', () => {
+    expect(classifyNetworks([])).toBeUndefined()
+    expect(classifyNetworks(['none'])).toEqual({kind: 'builtin', value: 'none'})
+    expect(classifyNetworks(['slirp4netns:allow_host_loopback=true'])).toEqual({kind: 'builtin', value: 'slirp4netns:allow_host_loopback=true'})
+    expect(classifyNetworks(['container:db'])).toEqual({kind: 'container', target: 'db'})
+    expect(classifyNetworks(['bridge'])).toEqual({kind: 'builtin', value: 'bridge'})
+    expect(classifyNetworks(['a', 'b'])).toEqual({kind: 'user', names: ['a', 'b']})
+    expect(() => classifyNetworks(['host', 'a'])).toThrow(/cannot be combined/)
+    expect(() => classifyNetworks(['a', 'a'])).toThrow(/twice/)
+    expect(() => classifyNetworks(['container:'])).toThrow(/needs a container/)
+  })
+})
+
+describe('network filters', () => {
+  it('match by name, id, label and driver (OR within a key, AND across keys)', () => {
+    const f = (...v: string[]) => matchNetwork(net, parseNetworkFilters(v))
+    expect(f('name=back')).toBe(true)
+    expect(f('name=front', 'name=back')).toBe(true)
+    expect(f('id=aaaa', 'driver=bridge')).toBe(true)
+    expect(f('label=env=ci', 'label=team')).toBe(true)
+    expect(f('label=env=prod')).toBe(false)
+    expect(f('driver=macvlan')).toBe(false)
+    expect(() => parseNetworkFilters(['until=1h'])).toThrow(/invalid filter/)
+    expect(() => parseNetworkFilters(['name'])).toThrow(/KEY=VALUE/)
+  })
+})
+
+describe('netavarkInput', () => {
+  it('describes interfaces in --network order, isolated bridges, DNS on', () => {
+    const other = {...net, name: 'other', id: 'b'.repeat(64), subnet: '10.89.2.0/24', gateway: '10.89.2.1', bridge: 'ctrts2', internal: true}
+    const input = netavarkInput('c'.repeat(64), 'web', [
+      {network: net, ip: '10.89.1.2', aliases: ['cccccccccccc', 'site']},
+      {network: other, ip: '10.89.2.5', aliases: []},
+    ]) as {networks: Record<string, unknown>; network_info: Record<string, {internal: boolean; options: unknown; network_interface: string}>}
+    expect(input.networks).toEqual({
+      backend: {interface_name: 'eth0', static_ips: ['10.89.1.2'], aliases: ['cccccccccccc', 'site']},
+      other: {interface_name: 'eth1', static_ips: ['10.89.2.5'], aliases: []},
+    })
+    expect(input.network_info.other).toMatchObject({internal: true, options: {isolate: 'true'}, network_interface: 'ctrts2'})
+  })
+})
