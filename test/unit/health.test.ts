@@ -81,7 +81,7 @@ it('parseWaitCondition', () => {
 
 it('HEALTHCHECK and HEALTH frames', async () => {
   const {encodeFrame, FrameDecoder, FrameType, healthCheckFrame, healthResultOf} = await import('../../src/shim/frames.js')
-  expect([...healthCheckFrame()]).toEqual([6, 0, 0, 0, 0])
+  expect([...healthCheckFrame()]).toEqual([7, 0, 0, 0, 0])
   const payload = Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from('unhealthy')])
   const [frame] = new FrameDecoder().push(encodeFrame(FrameType.Health, payload))
   expect(healthResultOf(frame!)).toEqual({exitCode: -1, status: 'unhealthy'})
