@@ -96,3 +96,8 @@ export function describeError(err: unknown): {message: string; exitCode: number}
   }
   return {message: String(err), exitCode: 125}
 }
+
+/** `build` failed: a Dockerfile error (naming the file and line) or a step that failed; docker exits 1. */
+export class BuildError extends CtrError {
+  override readonly exitCode = 1
+}

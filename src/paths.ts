@@ -45,6 +45,7 @@ export function storeLayout(root: string) {
     locks: join(root, 'locks'),
     leases: join(root, 'leases'),
     tmp: join(root, 'tmp'),
+    buildCache: join(root, 'build-cache'),
   }
 }
 export type StoreLayout = ReturnType<typeof storeLayout>

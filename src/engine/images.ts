@@ -132,3 +132,11 @@ export async function importImage(
   const commit = await import('../image/commit.js')
   return commit.importTarball(ctx, input, opts)
 }
+
+export type {BuildOptions, BuildResult} from '../build/builder.js'
+
+/** `build`: a Dockerfile's target stage as an image (RUN steps run in ctr-ts containers); progress to `opts.progress`. */
+export async function buildImage(ctx: Context, opts: import('../build/builder.js').BuildOptions): Promise<import('../build/builder.js').BuildResult> {
+  const {buildImage: build} = await import('../build/builder.js')
+  return build(ctx, opts)
+}

@@ -69,6 +69,10 @@ export interface ImageConfig {
     WorkingDir?: string
     Labels?: Record<string, string>
     StopSignal?: string
+    /** Set by `build` (docker's fields). */
+    Healthcheck?: {Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number}
+    OnBuild?: string[] | null
+    Shell?: string[]
   }
   rootfs: {type: 'layers'; diff_ids: string[]}
   history?: Array<{created?: string; created_by?: string; empty_layer?: boolean; comment?: string}>

@@ -1,0 +1,119 @@
+import {randomBytes} from 'node:crypto'
+import {existsSync} from 'node:fs'
+import {unlink} from 'node:fs/promises'
+import {join} from 'node:path'
+import {PassThrough, Readable} from 'node:stream'
+import {extract as tarExtract, pack as tarPack} from 'tar-stream'
+import type {Context} from '../context.js'
+import {createContainer} from '../container/create.js'
+import {removeContainer} from '../container/lifecycle.js'
+import {containerPaths} from '../container/record.js'
+import {relaySession, type SessionIO} from '../container/session.js'
+import {startContainer} from '../container/start.js'
+import {BuildError} from '../errors.js'
+import {recordLocalImage} from '../image/local-image.js'
+import {storeLayerTar} from '../image/layer-blob.js'
+import {startDiffTar} from '../layer/diff-tar-run.js'
+import type {ImageConfig, LayerRecord} from '../oci/types.js'
+import {imageRecordPath} from '../store/images.js'
+import {lowerDirs} from '../store/layers.js'
+import type {ProcessLease} from '../store/leases.js'
+
+/** A stage's image state while it builds. */
+export interface BuildState {
+  config: ImageConfig
+  layers: LayerRecord[]
+  /** The cache chain key of the state. */
+  key: string
+}
+
+
+export interface RunStep {
+  state: BuildState
+  argv: string[]
+  /** Build args in scope (KEY=VALUE), given to the command's environment only. */
+  env: string[]
+  network?: string
+  /** RUN output, line by line. */
+  out: NodeJS.WritableStream
+  lease: ProcessLease
+  text: string
+}
+
+/**
+ * Paths the runtime creates as mount points in a container that has no such file: not changes of
+ * the step (buildah and docker leave them out too) when the layers below do not have them.
+ */
+const MOUNT_POINTS = ['proc/', 'sys/', 'dev/', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'run/.containerenv']
+
+function filterMountPoints(tar: Readable, lower: string[]): Readable {
+  const drop = new Set(MOUNT_POINTS.filter((p) => !lower.some((d) => existsSync(join(d, p)))))
+  if (drop.size === 0) return tar
+  const ex = tarExtract()
+  const pack = tarPack()
+  ex.on('entry', (h, stream, next) => {
+    const emptyFile = h.type === 'file' && (h.size ?? 0) === 0
+    if (drop.has(h.name) && (h.type === 'directory' || emptyFile)) {
+      stream.resume()
+      stream.on('end', next)
+      return
+    }
+    stream.pipe(pack.entry(h, (err) => (err ? ex.destroy(err) : next())))
+  })
+  ex.on('finish', () => pack.finalize())
+  ex.on('error', (err) => pack.destroy(err))
+  tar.pipe(ex)
+  return pack as unknown as Readable
+}
+
+/** A container on the state's image runs `argv`; its changes become one layer. */
+export async function runStep(ctx: Context, step: RunStep): Promise<LayerRecord> {
+  const tmpRef = `localhost/ctr-ts-build-step:${randomBytes(8).toString('hex')}`
+  await recordLocalImage(ctx, {config: Buffer.from(JSON.stringify(step.state.config)), layers: step.state.layers, refs: [tmpRef]}, step.lease)
+  try {
+    const rec = await createContainer(ctx, {
+      image: tmpRef,
+      args: step.argv.slice(1),
+      entrypoint: step.argv[0]!,
+      env: step.env,
+      envFiles: [],
+      hostEnv: {},
+      volumes: [],
+      tmpfs: [],
+      init: false,
+      readOnly: false,
+      tty: false,
+      interactive: false,
+      autoRemove: false,
+      publish: [],
+      publishAll: false,
+      capAdd: [],
+      capDrop: [],
+      labels: [],
+      logOpts: [],
+      ...(step.network ? {network: step.network} : {}),
+    })
+    try {
+      const stdin = Readable.from([])
+      const sink = Object.assign(new PassThrough(), {on: PassThrough.prototype.on, off: PassThrough.prototype.off})
+      sink.pipe(step.out as NodeJS.WritableStream, {end: false})
+      const io = {stdin, stdout: sink, stderr: sink} as unknown as SessionIO
+      let result: ReturnType<typeof relaySession> | undefined
+      await startContainer(ctx, rec, {attach: true, beforeStart: (client) => (result = relaySession(client, {tty: false, stdin: false, detachKeys: '', sigProxy: true, io}))})
+      const done = await result!
+      sink.end()
+      const code = done.detached ? -1 : done.exitCode
+      if (code !== 0) throw new BuildError(`process "${step.argv.join(' ')}" did not complete successfully: exit code: ${code}`)
+      const lower = await lowerDirs(ctx.store, step.state.layers.map((l) => l.diffId))
+      const writer = startDiffTar({mode: 'diff', dir: containerPaths(ctx, rec.id).upper})
+      const [layer] = await Promise.all([storeLayerTar(ctx.store, filterMountPoints(writer.tar, lower)), writer.done])
+      await step.lease.add({content: [layer.digest]})
+      return layer
+    } finally {
+      await removeContainer(ctx, rec, true).catch(() => {})
+    }
+  } finally {
+    await unlink(imageRecordPath(ctx.store, tmpRef)).catch(() => {})
+  }
+}
+
