@@ -110,7 +110,7 @@ export async function runStep(ctx: Context, step: RunStep): Promise<LayerRecord>
       await step.lease.add({content: [layer.digest]})
       return layer
     } finally {
-      await removeContainer(ctx, rec, true).catch(() => {})
+      if (!process.env.CTR_TS_KEEP) await removeContainer(ctx, rec, true).catch(() => {})
     }
   } finally {
     await unlink(imageRecordPath(ctx.store, tmpRef)).catch(() => {})

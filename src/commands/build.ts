@@ -30,13 +30,13 @@ export default class Build extends CtrCommand {
     context: Args.string({ignoreStdin: true, description: 'build context directory', required: true}),
   }
   static override flags = {
-    tag: Flags.string({char: 't', multiple: true, description: 'name the image (REPOSITORY[:TAG]); repeatable'}),
+    tag: Flags.string({char: 't', multiple: true, multipleNonGreedy: true, description: 'name the image (REPOSITORY[:TAG]); repeatable'}),
     file: Flags.string({char: 'f', description: 'the Dockerfile (default: CONTEXT/Dockerfile, else CONTEXT/Containerfile)'}),
-    'build-arg': Flags.string({multiple: true, description: 'set a build-time variable (KEY=VALUE)'}),
+    'build-arg': Flags.string({multiple: true, multipleNonGreedy: true, description: 'set a build-time variable (KEY=VALUE)'}),
     target: Flags.string({description: 'build this stage (and the stages it needs), not the last'}),
     'no-cache': Flags.boolean({description: 'do not use the build cache'}),
     pull: Flags.boolean({description: 'always pull the base images'}),
-    label: Flags.string({multiple: true, description: 'set a label on the image (KEY=VALUE)'}),
+    label: Flags.string({multiple: true, multipleNonGreedy: true, description: 'set a label on the image (KEY=VALUE)'}),
     network: Flags.string({description: 'network of RUN steps: none, host or default'}),
     quiet: Flags.boolean({char: 'q', description: 'print only the image id'}),
     iidfile: Flags.string({description: 'write the image id to this file'}),
@@ -63,6 +63,7 @@ export default class Build extends CtrCommand {
       this.log(result.id)
     } catch (err) {
       // build is not run/create/exec: every failure exits 1, as docker build does
+      if (process.env.CTR_TS_DEBUG) console.error(err)
       if (err instanceof CtrError && !(err instanceof BuildError)) throw new BuildError(err.message, {cause: err})
       throw err
     }

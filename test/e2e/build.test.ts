@@ -1,0 +1,135 @@
+/**
+ * `build` end to end as the unprivileged user: the multi-stage fixture Dockerfile (busybox stages,
+ * COPY --from, ARG, USER, WORKDIR, a deleted file and a replaced directory) builds through ctr-ts's
+ * own containers; the image runs with exactly the expected tree; a rebuild is fully cached; a
+ * change in the context rebuilds from its COPY; the tagged image pushes.
+ */
+import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {ctr, REPO_ROOT, type TempRoot} from '../harness/cli.js'
+import {testEnv} from '../harness/env.js'
+import {fileRootWithImage} from '../harness/file-root.js'
+
+let t: TempRoot
+let base: string
+fileRootWithImage('multilayer-gzip', (root, ref) => {
+  t = root
+  base = ref
+})
+
+function context(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ctr-build-'))
+  cpSync(join(REPO_ROOT, 'test', 'fixtures', 'build'), dir, {recursive: true})
+  return dir
+}
+
+const build = (dir: string, extra: string[] = []) => ctr(['build', '--build-arg', `BASE=${base}`, '--build-arg', 'GREETING=hi', ...extra, dir], {env: t.env, timeoutMs: 240_000})
+
+describe('build', () => {
+  let dir: string
+  const tag = `${testEnv().plainRegistry}/built/app:1`
+
+  it('builds the multi-stage fixture; the image has exactly the expected tree', async () => {
+    dir = context()
+    const r = await build(dir, ['-t', 'built/app:1', '-t', tag])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(r.stderr).toMatch(/#\d+ \[builder 3\/3\] RUN mkdir -p out\/lib/)
+    expect(r.stderr).toMatch(/#\d+ \[stage-1 5\/5\] RUN echo "\$GREETING as \$\(id -u\)"/)
+    expect(r.stderr).toMatch(/#\d+ DONE \d+\.\ds/)
+
+    const tree = await ctr(['run', '--rm', 'built/app:1', 'sh', '-c', 'cd / && find opt/app etc/app data/dir home/app/made-by | sort | while read f; do stat -c "%n %u:%g %a %F" "$f"; done; ls /data; cat /home/app/made-by; pwd; id -u'], {env: t.env})
+    expect(tree.exitCode, tree.stderr).toBe(0)
+    expect(tree.stdout.split('\n')).toEqual([
+      'data/dir 0:0 755 directory',
+      'data/dir/only 0:0 644 regular file',
+      'etc/app 0:0 755 directory',
+      'etc/app/config.txt 0:0 640 regular file',
+      'home/app/made-by 1000:1000 644 regular file',
+      'opt/app 0:0 755 directory',
+      'opt/app/app.sh 1000:1000 750 regular file',
+      'opt/app/greeting.txt 1000:1000 644 regular file',
+      'opt/app/lib 1000:1000 755 directory',
+      'opt/app/lib/lib.txt 1000:1000 644 regular file',
+      expect.stringMatching(/^abs\s+dangling/),
+      'hi as 1000',
+      '/opt/app',
+      '1000',
+      '',
+    ])
+    expect(tree.stdout).not.toMatch(/\bkeep\b/)
+    const cmd = await ctr(['run', '--rm', 'built/app:1'], {env: t.env})
+    expect(cmd.stdout).toBe('hi from the builder\n')
+
+    const insp = await ctr(['image', 'inspect', 'built/app:1'], {env: t.env})
+    const [doc] = JSON.parse(insp.stdout) as Array<{Config: {Env: string[]; WorkingDir: string; User: string; ExposedPorts: object; Labels: Record<string, string>}; RootFS: {Layers: string[]}}>
+    expect(doc!.Config.WorkingDir).toBe('/opt/app')
+    expect(doc!.Config.User).toBe('app')
+    expect(doc!.Config.Env).toContain('APP_HOME=/opt/app')
+    expect(doc!.Config.Env.some((e) => e.startsWith('GREETING'))).toBe(false)
+    expect(Object.keys(doc!.Config.ExposedPorts)).toEqual(['8080/tcp'])
+    expect(doc!.Config.Labels['org.example.stage']).toBe('final')
+  }, 300_000)
+
+  it('a second build is fully cached and makes the same image', async () => {
+    const first = await build(dir, ['-q'])
+    const again = await build(dir)
+    expect(again.exitCode, again.stderr).toBe(0)
+    const steps = again.stderr.match(/^#\d+ \[[^\]]+\] (RUN|COPY)/gm) ?? []
+    const cached = again.stderr.match(/^#\d+ CACHED$/gm) ?? []
+    expect(steps.length).toBe(6)
+    expect(cached.length).toBe(6)
+    expect(again.stdout).toBe(first.stdout)
+  }, 300_000)
+
+  it('a change in the context rebuilds from its COPY on', async () => {
+    writeFileSync(join(dir, 'config.txt'), 'setting=2\n')
+    writeFileSync(join(dir, 'ignored.txt'), 'changed but ignored\n')
+    const r = await build(dir, ['-t', 'built/app:2'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const lines = r.stderr.split('\n')
+    const status = (re: RegExp) => {
+      const i = lines.findIndex((l) => re.test(l))
+      const id = lines[i]!.split(' ')[0]
+      return lines.slice(i + 1).find((l) => l.startsWith(`${id} CACHED`) || l.startsWith(`${id} DONE`))!.split(' ')[1]
+    }
+    expect(status(/COPY src\//)).toBe('CACHED')
+    expect(status(/COPY --from=builder/)).toBe('CACHED')
+    expect(status(/COPY --chmod=640 config.txt/)).toBe('DONE')
+    expect(status(/RUN rm \/data\/keep/)).toBe('DONE')
+    const cat = await ctr(['run', '--rm', 'built/app:2', 'cat', '/etc/app/config.txt'], {env: t.env})
+    expect(cat.stdout).toBe('setting=2\n')
+  }, 300_000)
+
+  it('the layer of the RUN that deletes has a whiteout and an opaque directory', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ctr-build-save-')), 'img.tar')
+    const s = await ctr(['save', '-o', out, 'built/app:1'], {env: t.env})
+    expect(s.exitCode, s.stderr).toBe(0)
+    const {execFileSync} = await import('node:child_process')
+    const listing = execFileSync('sh', ['-c', `cd $(dirname ${out}) && tar xf ${out} && for l in $(find . -name '*.tar' ! -name img.tar) $(find blobs -type f 2>/dev/null); do tar tzf $l 2>/dev/null || tar tf $l 2>/dev/null; done`], {encoding: 'utf8'})
+    expect(listing).toMatch(/^data\/\.wh\.keep$/m)
+    expect(listing).toMatch(/^data\/dir\/\.wh\.\.wh\.\.opq$/m)
+    expect(listing).not.toMatch(/^(proc|sys|dev)\/$/m)
+  }, 120_000)
+
+  it('-t then push works', async () => {
+    const r = await ctr(['push', '-q', tag], {env: t.env, timeoutMs: 120_000})
+    expect(r.exitCode, r.stderr).toBe(0)
+  }, 120_000)
+
+  it('a parse error names the file and line and exits 1', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'ctr-build-bad-'))
+    writeFileSync(join(bad, 'Dockerfile'), `FROM ${base}\n\nRUN true\nFROBNICATE x\n`)
+    const r = await ctr(['build', bad], {env: t.env})
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr.trim()).toBe("ctr-ts: Dockerfile:4: unknown instruction: FROBNICATE")
+    const fails = mkdtempSync(join(tmpdir(), 'ctr-build-fail-'))
+    writeFileSync(join(fails, 'Dockerfile'), `FROM ${base}\nRUN exit 3\n`)
+    const f = await ctr(['build', fails], {env: t.env})
+    expect(f.exitCode).toBe(1)
+    expect(f.stderr).toMatch(/did not complete successfully: exit code: 3/)
+    expect(readFileSync(join(fails, 'Dockerfile'), 'utf8')).toContain('exit 3')
+  }, 120_000)
+})
