@@ -386,6 +386,7 @@ async function buildStage(ctx: Context, opts: BuildOptions, stage: Stage, env: S
             const out = progress.output(step)
             const layer = await runStep(ctx, {state, argv, env: runEnv, ...(opts.network ? {network: opts.network} : {}), out, lease, text: ins.text})
             out.end()
+            await ensureUnpacked(ctx, layer, lease)
             hit = {created: new Date().toISOString(), layer}
             await cachePut(ctx.store, key, hit)
             progress.done(step)

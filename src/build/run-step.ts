@@ -1,9 +1,6 @@
 import {randomBytes} from 'node:crypto'
-import {existsSync} from 'node:fs'
 import {unlink} from 'node:fs/promises'
-import {join} from 'node:path'
 import {PassThrough, Readable} from 'node:stream'
-import {extract as tarExtract, pack as tarPack} from 'tar-stream'
 import type {Context} from '../context.js'
 import {createContainer} from '../container/create.js'
 import {removeContainer} from '../container/lifecycle.js'
@@ -16,7 +13,6 @@ import {storeLayerTar} from '../image/layer-blob.js'
 import {startDiffTar} from '../layer/diff-tar-run.js'
 import type {ImageConfig, LayerRecord} from '../oci/types.js'
 import {imageRecordPath} from '../store/images.js'
-import {lowerDirs} from '../store/layers.js'
 import type {ProcessLease} from '../store/leases.js'
 
 /** A stage's image state while it builds. */
@@ -38,32 +34,6 @@ export interface RunStep {
   out: NodeJS.WritableStream
   lease: ProcessLease
   text: string
-}
-
-/**
- * Paths the runtime creates as mount points in a container that has no such file: not changes of
- * the step (buildah and docker leave them out too) when the layers below do not have them.
- */
-const MOUNT_POINTS = ['proc/', 'sys/', 'dev/', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'run/.containerenv']
-
-function filterMountPoints(tar: Readable, lower: string[]): Readable {
-  const drop = new Set(MOUNT_POINTS.filter((p) => !lower.some((d) => existsSync(join(d, p)))))
-  if (drop.size === 0) return tar
-  const ex = tarExtract()
-  const pack = tarPack()
-  ex.on('entry', (h, stream, next) => {
-    const emptyFile = h.type === 'file' && (h.size ?? 0) === 0
-    if (drop.has(h.name) && (h.type === 'directory' || emptyFile)) {
-      stream.resume()
-      stream.on('end', next)
-      return
-    }
-    stream.pipe(pack.entry(h, (err) => (err ? ex.destroy(err) : next())))
-  })
-  ex.on('finish', () => pack.finalize())
-  ex.on('error', (err) => pack.destroy(err))
-  tar.pipe(ex)
-  return pack as unknown as Readable
 }
 
 /** A container on the state's image runs `argv`; its changes become one layer. */
@@ -104,13 +74,12 @@ export async function runStep(ctx: Context, step: RunStep): Promise<LayerRecord>
       sink.end()
       const code = done.detached ? -1 : done.exitCode
       if (code !== 0) throw new BuildError(`process "${step.argv.join(' ')}" did not complete successfully: exit code: ${code}`)
-      const lower = await lowerDirs(ctx.store, step.state.layers.map((l) => l.diffId))
       const writer = startDiffTar({mode: 'diff', dir: containerPaths(ctx, rec.id).upper})
-      const [layer] = await Promise.all([storeLayerTar(ctx.store, filterMountPoints(writer.tar, lower)), writer.done])
+      const [layer] = await Promise.all([storeLayerTar(ctx.store, writer.tar), writer.done])
       await step.lease.add({content: [layer.digest]})
       return layer
     } finally {
-      if (!process.env.CTR_TS_KEEP) await removeContainer(ctx, rec, true).catch(() => {})
+      await removeContainer(ctx, rec, true).catch(() => {})
     }
   } finally {
     await unlink(imageRecordPath(ctx.store, tmpRef)).catch(() => {})

@@ -63,7 +63,6 @@ export default class Build extends CtrCommand {
       this.log(result.id)
     } catch (err) {
       // build is not run/create/exec: every failure exits 1, as docker build does
-      if (process.env.CTR_TS_DEBUG) console.error(err)
       if (err instanceof CtrError && !(err instanceof BuildError)) throw new BuildError(err.message, {cause: err})
       throw err
     }
