@@ -52,7 +52,7 @@ interface Stage {
   steps: Instruction[]
 }
 
-const NUMBERED = new Set(['RUN', 'COPY', 'ADD'])
+const NUMBERED = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR'])
 
 function splitStages(all: Instruction[], file: string): {globals: Instruction[]; stages: Stage[]} {
   const globals: Instruction[] = []
@@ -336,7 +336,25 @@ async function buildStage(ctx: Context, opts: BuildOptions, stage: Stage, env: S
         case 'WORKDIR': {
           const dir = processWord(ins.rest, v)
           const abs = posix.normalize(posix.isAbsolute(dir) ? dir : posix.join(cfg.WorkingDir || '/', dir))
-          await meta(abs, () => (cfg.WorkingDir = abs))
+          k++
+          const step = progress.step(title(ins, abs))
+          // As docker: a missing directory is made (root's, 0755), in a layer of its own.
+          const made = parentDirs(abs, await lowerDirs(ctx.store, state.layers.map((l) => l.diffId)), {uid: 0, gid: 0}, true)
+          if (made.length === 0) await meta(abs, () => (cfg.WorkingDir = abs))
+          else {
+            cfg.WorkingDir = abs
+            const key = chainKey(state.key, ['WORKDIR', abs])
+            let hit = opts.noCache ? undefined : await cacheGet(ctx.store, key)
+            if (hit) progress.line(step.id, 'CACHED')
+            else {
+              hit = {created: new Date().toISOString(), layer: await layerOf(ctx, orderEntries(made), lease)}
+              await cachePut(ctx.store, key, hit)
+            }
+            addLayer(state, hit, `WORKDIR ${abs}`)
+            await lease.add({content: [hit.layer!.digest], layers: [hit.layer!.diffId]})
+            state.key = key
+          }
+          if (made.length === 0 || !opts.noCache) progress.done(step)
           break
         }
         case 'STOPSIGNAL': {
@@ -502,17 +520,21 @@ async function copyStep(
     const list = typeof entries === 'function' ? await entries() : entries
     const destIsDir = dest.isDir || list.some((e) => e.name.startsWith(`${dest.path.replace(/^\//, '')}/`))
     const all = orderEntries([...parentDirs(dest.path, dirs, owner, destIsDir), ...list])
-    const layer = await storeLayerTar(ctx.store, entriesTar(all))
-    await env.lease.add({content: [layer.digest]})
-    // Unpacked now, so the next RUN finds it in the layer store.
-    hit = {created: new Date().toISOString(), layer}
-    await ensureUnpacked(ctx, layer, env.lease)
+    hit = {created: new Date().toISOString(), layer: await layerOf(ctx, all, env.lease)}
     await cachePut(ctx.store, key, hit)
     env.progress.done(step)
   }
   addLayer(state, hit, `${ins.cmd} ${shown}`)
   await env.lease.add({content: [hit.layer!.digest], layers: [hit.layer!.diffId]})
   state.key = key
+}
+
+/** A layer of `entries`, stored and unpacked (the next RUN needs it in the layer store). */
+async function layerOf(ctx: Context, entries: LayerEntry[], lease: ProcessLease): Promise<import('../oci/types.js').LayerRecord> {
+  const layer = await storeLayerTar(ctx.store, entriesTar(entries))
+  await lease.add({content: [layer.digest]})
+  await ensureUnpacked(ctx, layer, lease)
+  return layer
 }
 
 async function ensureUnpacked(ctx: Context, layer: import('../oci/types.js').LayerRecord, lease: ProcessLease): Promise<void> {
