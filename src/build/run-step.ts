@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
-import {unlink} from 'node:fs/promises'
+import {lstat, rmdir, unlink} from 'node:fs/promises'
+import {join} from 'node:path'
 import {PassThrough, Readable} from 'node:stream'
 import type {Context} from '../context.js'
 import {createContainer} from '../container/create.js'
@@ -34,6 +35,20 @@ export interface RunStep {
   out: NodeJS.WritableStream
   lease: ProcessLease
   text: string
+}
+
+/**
+ * The runtime's empty mount-point files in /etc: the diff writer leaves them out, but their
+ * directory would still come along as a change of the step; without them, an /etc the step did
+ * not touch is not in its layer (as with docker).
+ */
+async function dropMountPoints(upper: string): Promise<void> {
+  for (const f of ['hosts', 'hostname', 'resolv.conf']) {
+    const path = join(upper, 'etc', f)
+    const st = await lstat(path).catch(() => undefined)
+    if (st?.isFile() && st.size === 0) await unlink(path).catch(() => {})
+  }
+  await rmdir(join(upper, 'etc')).catch(() => {})
 }
 
 /** A container on the state's image runs `argv`; its changes become one layer. */
@@ -74,7 +89,9 @@ export async function runStep(ctx: Context, step: RunStep): Promise<LayerRecord>
       sink.end()
       const code = done.detached ? -1 : done.exitCode
       if (code !== 0) throw new BuildError(`process "${step.argv.join(' ')}" did not complete successfully: exit code: ${code}`)
-      const writer = startDiffTar({mode: 'diff', dir: containerPaths(ctx, rec.id).upper})
+      const upper = containerPaths(ctx, rec.id).upper
+      await dropMountPoints(upper)
+      const writer = startDiffTar({mode: 'diff', dir: upper})
       const [layer] = await Promise.all([storeLayerTar(ctx.store, writer.tar), writer.done])
       await step.lease.add({content: [layer.digest]})
       return layer
