@@ -4,7 +4,10 @@
  * own containers; the image runs with exactly the expected tree; a rebuild is fully cached; a
  * change in the context rebuilds from its COPY; the tagged image pushes.
  */
-import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -107,7 +110,6 @@ describe('build', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'ctr-build-save-')), 'img.tar')
     const s = await ctr(['save', '-o', out, 'built/app:1'], {env: t.env})
     expect(s.exitCode, s.stderr).toBe(0)
-    const {execFileSync} = await import('node:child_process')
     const at = join(out, '..')
     execFileSync('tar', ['xf', out, '-C', at])
     const [m] = JSON.parse(readFileSync(join(at, 'manifest.json'), 'utf8')) as Array<{Layers: string[]}>
@@ -134,4 +136,54 @@ describe('build', () => {
     expect(f.stderr).toMatch(/did not complete successfully: exit code: 3/)
     expect(readFileSync(join(fails, 'Dockerfile'), 'utf8')).toContain('exit 3')
   }, 120_000)
+
+  it('--target builds only the stages it needs; ADD unpacks a tar and fetches a URL; globs, .dockerignore, exec-form RUN, --label, --iidfile', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === '/remote.txt' ? 200 : 404)
+      res.end(req.url === '/remote.txt' ? 'from the web\n' : '')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/remote.txt`
+      const d = mkdtempSync(join(tmpdir(), 'ctr-build-feat-'))
+      mkdirSync(join(d, 'tree', 'sub'), {recursive: true})
+      writeFileSync(join(d, 'tree', 'sub', 'inner.txt'), 'inner\n')
+      execFileSync('tar', ['czf', join(d, 'files.tar.gz'), '-C', join(d, 'tree'), '.'])
+      writeFileSync(join(d, 'a.txt'), 'a\n')
+      writeFileSync(join(d, 'b.txt'), 'b\n')
+      writeFileSync(join(d, 'secret.txt'), 'secret\n')
+      writeFileSync(join(d, '.dockerignore'), 'secret.txt\n')
+      writeFileSync(
+        join(d, 'Containerfile'),
+        [
+          'ARG BASE',
+          'FROM ${BASE} AS base',
+          'FROM base AS extra',
+          'ADD files.tar.gz /unpacked/',
+          `ADD ${url} /fetched/`,
+          'SHELL ["/bin/sh", "-ec"]',
+          'ENV X=1 Y="two words"',
+          'RUN ["/bin/sh", "-c", "echo exec-form $X $Y > /exec.txt"]',
+          'COPY *.txt /globbed/',
+          'HEALTHCHECK --interval=5s CMD true',
+          'FROM base AS other',
+          'RUN echo never > /never',
+          '',
+        ].join('\n'),
+      )
+      const iid = join(d, 'iid')
+      const r = await ctr(['build', '--build-arg', `BASE=${base}`, '--target', 'extra', '--label', 'team=ci', '--iidfile', iid, '-t', 'built/extra:1', d], {env: t.env, timeoutMs: 240_000})
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stderr).not.toMatch(/never/)
+      expect(readFileSync(iid, 'utf8')).toBe(r.stdout.trim())
+      const run = await ctr(['run', '--rm', 'built/extra:1', 'sh', '-c', 'cat /unpacked/sub/inner.txt /fetched/remote.txt /exec.txt; stat -c "%a" /fetched/remote.txt; ls /globbed'], {env: t.env})
+      expect(run.stdout).toBe('inner\nfrom the web\nexec-form 1 two words\n600\na.txt\nb.txt\n')
+      const insp = await ctr(['image', 'inspect', 'built/extra:1'], {env: t.env})
+      const [doc] = JSON.parse(insp.stdout) as Array<{Config: {Labels: Record<string, string>; Env: string[]}}>
+      expect(doc!.Config.Labels).toEqual({team: 'ci'})
+      expect(doc!.Config.Env).toContain('Y=two words')
+    } finally {
+      server.close()
+    }
+  }, 300_000)
 })
