@@ -24,7 +24,14 @@ export const KNOWN = [
   'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL',
 ] as const
 
-const WITH_FLAGS = new Set(['FROM', 'RUN', 'COPY', 'ADD', 'HEALTHCHECK'])
+/** The flags each instruction takes here (others are refused before anything runs). */
+const FLAGS: Record<string, string[]> = {
+  FROM: ['platform'],
+  RUN: ['network'],
+  COPY: ['from', 'chown', 'chmod', 'link'],
+  ADD: ['chown', 'chmod', 'link'],
+  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+}
 
 /** A parse error names the file and the line, as docker's do. */
 export class DockerfileError extends BuildError {
@@ -90,7 +97,9 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Instruction[
     const cmd = m[1]!.toUpperCase()
     if (!(KNOWN as readonly string[]).includes(cmd)) throw new DockerfileError(file, start, `unknown instruction: ${m[1]}`)
     const body = m[2]!.trim()
-    const {flags, rest} = WITH_FLAGS.has(cmd) ? splitFlags(body) : {flags: {}, rest: body}
+    const allowed = FLAGS[cmd]
+    const {flags, rest} = allowed ? splitFlags(body) : {flags: {}, rest: body}
+    for (const f of Object.keys(flags)) if (!allowed!.includes(f)) throw new DockerfileError(file, start, `${cmd} --${f} is not supported`)
     const json = parseJsonArray(rest)
     out.push({cmd, rest, flags, ...(json ? {json} : {}), line: start, text: `${cmd} ${body}`.trim()})
   }
