@@ -195,6 +195,9 @@ export async function buildImage(ctx: Context, opts: BuildOptions): Promise<Buil
       final = await buildStage(ctx, opts, stage, {globalArgs, stages: done, stageRef, sources, progress, lease, fail})
       done.set(stage.index, final)
     }
+    const declared = new Set(all.filter((i) => i.cmd === 'ARG').flatMap((i) => keyValuePairs(i.rest, new Map(), false).map(([name]) => name)))
+    const unused = Object.keys(opts.buildArgs).filter((a) => !declared.has(a))
+    if (unused.length > 0) opts.progress?.write(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`)
     const state = final!
     const config = structuredClone(state.config)
     if (Object.keys(opts.labels).length > 0) (config.config ??= {}).Labels = {...(config.config?.Labels ?? {}), ...opts.labels}

@@ -176,9 +176,10 @@ describe('build', () => {
         ].join('\n'),
       )
       const iid = join(d, 'iid')
-      const r = await ctr(['build', '--build-arg', `BASE=${base}`, '--target', 'extra', '--label', 'team=ci', '--iidfile', iid, '-t', 'built/extra:1', d], {env: t.env, timeoutMs: 240_000})
+      const r = await ctr(['build', '--build-arg', `BASE=${base}`, '--build-arg', 'UNUSED=1', '--target', 'extra', '--label', 'team=ci', '--iidfile', iid, '-t', 'built/extra:1', d], {env: t.env, timeoutMs: 240_000})
       expect(r.exitCode, r.stderr).toBe(0)
       expect(r.stderr).not.toMatch(/never/)
+      expect(r.stderr).toContain('[Warning] One or more build-args [UNUSED] were not consumed')
       expect(readFileSync(iid, 'utf8')).toBe(r.stdout.trim())
       const run = await ctr(['run', '--rm', 'built/extra:1', 'sh', '-c', 'cat /unpacked/sub/inner.txt /fetched/remote.txt /exec.txt; stat -c "%a" /fetched/remote.txt; ls /globbed'], {env: t.env})
       expect(run.stdout).toBe('inner\nfrom the web\nexec-form 1 two words\n600\na.txt\nb.txt\n')
