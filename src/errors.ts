@@ -115,3 +115,7 @@ export function commandExitCode(code: number, commandId: string | undefined, fla
 }
 /** A container without a healthcheck asked for one (podman: "container has no defined healthcheck"; exit 125). */
 export class NoHealthcheckError extends NotFoundError {}
+/** `build` failed: a Dockerfile error (naming the file and line) or a step that failed; docker exits 1. */
+export class BuildError extends CtrError {
+  override readonly exitCode = 1
+}

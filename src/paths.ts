@@ -49,6 +49,7 @@ export function storeLayout(root: string) {
     tmp: join(root, 'tmp'),
     /** The events journal (src/events/journal.ts): JSON lines, appended by the CLI and the shims. */
     events: join(root, 'events.jsonl'),
+    buildCache: join(root, 'build-cache'),
   }
 }
 export type StoreLayout = ReturnType<typeof storeLayout>

@@ -168,3 +168,11 @@ function familiarRef(ref: string): string {
     return ref
   }
 }
+
+export type {BuildOptions, BuildResult} from '../build/builder.js'
+
+/** `build`: a Dockerfile's target stage as an image (RUN steps run in ctr-ts containers); progress to `opts.progress`. */
+export async function buildImage(ctx: Context, opts: import('../build/builder.js').BuildOptions): Promise<import('../build/builder.js').BuildResult> {
+  const {buildImage: build} = await import('../build/builder.js')
+  return build(ctx, opts)
+}

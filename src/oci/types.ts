@@ -71,6 +71,8 @@ export interface ImageConfig {
     StopSignal?: string
     /** HEALTHCHECK (docker's HealthConfig; durations in nanoseconds). */
     Healthcheck?: {Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number}
+    OnBuild?: string[] | null
+    Shell?: string[]
   }
   rootfs: {type: 'layers'; diff_ids: string[]}
   history?: Array<{created?: string; created_by?: string; empty_layer?: boolean; comment?: string}>
