@@ -98,6 +98,9 @@ const REQUIRED = {
   setfattr: 'attr',
   // interop tests compare with the field's own tools
   skopeo: 'skopeo',
+  podman: 'podman',
+  // user-defined networks: netavark's firewall rules (netavark and aardvark-dns are checked below)
+  iptables: 'iptables',
 }
 
 function readRanges(file) {
@@ -120,6 +123,10 @@ function installPackages() {
   if (!existsSync('/bin/busybox') || !isStaticElf('/bin/busybox')) missing.add('busybox-static')
   // the default seccomp profile (podman's, which ctr-ts tightens to docker's rules)
   if (!existsSync('/usr/share/containers/seccomp.json')) missing.add('golang-github-containers-common')
+  // user-defined networks: podman's bridge/firewall tool and DNS server, outside PATH
+  for (const tool of ['netavark', 'aardvark-dns']) {
+    if (!['/usr/lib/podman', '/usr/libexec/podman'].some((d) => existsSync(`${d}/${tool}`))) missing.add(tool)
+  }
   if (missing.size === 0) return
   if (!which('apt-get')) throw new Error(`missing packages (${[...missing].join(' ')}) and no apt-get to install them`)
   say(`installing ${[...missing].join(' ')}`)
