@@ -9,7 +9,7 @@
  * The last 5 results are kept.
  */
 #define _GNU_SOURCE
-#include "shim-health.h"
+#include "shim.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -75,17 +75,6 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void rfc3339(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || gmtime_r(&ts.tv_sec, &tm) == NULL) {
-		snprintf(buf, len, "1970-01-01T00:00:00.000000000Z");
-		return;
-	}
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
 
 /* A duration the way Go prints it (time.Duration.String) for whole milliseconds: 500ms, 2s, 1m30s, 1.5s. */
 static void go_duration(char *buf, size_t len, int64_t ms)
@@ -271,7 +260,7 @@ static void spawn_check(void)
 	argv[a] = NULL;
 
 	memset(&current, 0, sizeof current);
-	rfc3339(current.start, sizeof current.start);
+	timestamp(current.start, sizeof current.start);
 	check_started_ms = mono_ms();
 	check_deadline_ms = check_started_ms + health_cfg.timeout_ms;
 	check_kill_ms = check_grace_ms = -1;
@@ -481,7 +470,7 @@ bool health_on_child_exit(pid_t pid, int wstatus)
 			check_fd = -1;
 		}
 	}
-	rfc3339(current.end, sizeof current.end);
+	timestamp(current.end, sizeof current.end);
 	if (check_timed_out) {
 		char d[32];
 		go_duration(d, sizeof d, health_cfg.timeout_ms);

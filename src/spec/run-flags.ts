@@ -94,7 +94,7 @@ export interface VolumeMountRequest {
 export type MountRequest = {type: 'bind'; bind: BindMount} | {type: 'tmpfs'; tmpfs: TmpfsMount} | {type: 'volume'; volume: VolumeMountRequest}
 
 /** Splits docker's CSV field list; a field may be quoted ("a,b"). */
-function csvFields(spec: string): string[] {
+export function csvFields(spec: string): string[] {
   const out: string[] = []
   let cur = ''
   let quoted = false

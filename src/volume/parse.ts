@@ -1,6 +1,7 @@
 import {isAbsolute, normalize} from 'node:path'
 import {UsageError} from '../errors.js'
 import {checkVolumeName, VOLUME_DRIVER} from '../store/volumes.js'
+import {csvFields} from '../spec/run-flags.js'
 
 /**
  * Pure parsing for volumes: which `-v` values are volumes, `--mount type=volume,...`,
@@ -73,22 +74,6 @@ function boolOption(what: string, key: string, value: string | undefined): boole
   throw new UsageError(`invalid --mount "${what}": ${key} takes true or false, not "${value}"`)
 }
 
-/** Splits `a=1,"b=x,y",c` like docker's CSV reader (a field in double quotes may hold commas). */
-function csvFields(text: string): string[] {
-  const out: string[] = []
-  let cur = ''
-  let quoted = false
-  for (const c of text) {
-    if (c === '"') quoted = !quoted
-    else if (c === ',' && !quoted) {
-      out.push(cur)
-      cur = ''
-    } else cur += c
-  }
-  if (quoted) throw new UsageError(`invalid --mount "${text}": unbalanced quotes`)
-  out.push(cur)
-  return out
-}
 
 /**
  * `--mount type=volume,src=NAME,dst=/path[,readonly][,volume-nocopy][,volume-label=K=V]
