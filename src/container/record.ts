@@ -15,7 +15,6 @@ export type {PortMapping} from '../network/ports.js'
 export type {ExitInfo} from '../runtime/status.js'
 import type {LogConfig} from './log-config.js'
 import type {HealthConfig} from './health.js'
-import type {RunHostConfig} from './run-flags.js'
 import type {ContainerMount} from '../volume/mounts.js'
 import type {RestartPolicy} from './restart-policy.js'
 
@@ -215,4 +214,22 @@ export async function findContainer(ctx: Context, idOrName: string): Promise<Con
     if (matches.length > 1) throw new UsageError(`multiple containers match id prefix ${idOrName}: be more specific`)
   }
   throw new NotFoundError(`no such container: ${idOrName}`)
+}
+
+/** docker's HostConfig fields for the parity flags, as `inspect` shows them. */
+export interface RunHostConfig {
+  ExtraHosts: string[]
+  Dns: string[]
+  DnsSearch: string[]
+  DnsOptions: string[]
+  Privileged: boolean
+  PidMode: string
+  IpcMode: string
+  UTSMode: string
+  ShmSize: number
+  Sysctls: Record<string, string>
+  GroupAdd: string[]
+  Ulimits: Array<{Name: string; Soft: number; Hard: number}>
+  Devices: Array<{PathOnHost: string; PathInContainer: string; CgroupPermissions: string}>
+  Mounts: Array<{Type: string; Source: string; Target: string; ReadOnly: boolean}>
 }

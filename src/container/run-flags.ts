@@ -23,26 +23,9 @@ import {
   parseUlimit,
 } from '../spec/run-flags.js'
 import type {CreateOptions} from './options.js'
-import {type ContainerRecord, containerPaths, findContainer} from './record.js'
+import {type ContainerRecord, containerPaths, findContainer, type RunHostConfig} from './record.js'
 import {containerStatus} from './status.js'
 
-/** docker's HostConfig fields for the parity flags, as `inspect` shows them. */
-export interface RunHostConfig {
-  ExtraHosts: string[]
-  Dns: string[]
-  DnsSearch: string[]
-  DnsOptions: string[]
-  Privileged: boolean
-  PidMode: string
-  IpcMode: string
-  UTSMode: string
-  ShmSize: number
-  Sysctls: Record<string, string>
-  GroupAdd: string[]
-  Ulimits: Array<{Name: string; Soft: number; Hard: number}>
-  Devices: Array<{PathOnHost: string; PathInContainer: string; CgroupPermissions: string}>
-  Mounts: Array<{Type: string; Source: string; Target: string; ReadOnly: boolean}>
-}
 
 export interface ParityFlags {
   pull: PullPolicy
