@@ -229,35 +229,7 @@ bool status_ok(int status)
 
 static void kill_remaining_children(void)
 {
-	DIR *d = opendir("/proc");
-	if (d == NULL) {
-		warnx("opendir /proc: %s", strerror(errno));
-		return;
-	}
-	pid_t self = getpid();
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		char path[300], stat[512];
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, stat, sizeof stat - 1);
-		close_fd(&fd);
-		if (n <= 0)
-			continue;
-		stat[n] = '\0';
-		char *rp = strrchr(stat, ')'); /* comm may contain spaces and parentheses */
-		int ppid;
-		if (rp != NULL && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == self) {
-			pid_t pid = (pid_t)atoi(e->d_name);
-			warnx("killing leftover child %d", (int)pid);
-			kill(pid, SIGKILL);
-		}
-	}
-	closedir(d);
+	kill_children_of(getpid(), "leftover child");
 }
 
 /* Wait (bounded) until we have no children left; then SIGKILL whatever remains. */

@@ -375,32 +375,7 @@ static pid_t read_pid_file(void)
  */
 static void kill_runtime_children(void)
 {
-	DIR *d = opendir("/proc");
-	if (d == NULL) {
-		warnx("opendir /proc: %s", strerror(errno));
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		char path[300], stat[512];
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, stat, sizeof stat - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		stat[n] = '\0';
-		char *rp = strrchr(stat, ')'); /* comm may contain spaces and parentheses */
-		int ppid;
-		if (rp != NULL && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == check_pid &&
-		    kill((pid_t)atoi(e->d_name), SIGKILL) < 0 && errno != ESRCH)
-			warnx("kill healthcheck process %s: %s", e->d_name, strerror(errno));
-	}
-	closedir(d);
+	kill_children_of(check_pid, "healthcheck process");
 }
 
 /* Timeout: SIGKILL to the check's process in the container (the runtime then exits); with runtime_too, to the runtime. */

@@ -1,9 +1,12 @@
 /* shim-util.c: small helpers of ctr-ts-shim: time, fds, paths, the one report on the sync fd. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,4 +135,37 @@ void unlink_quiet(const char *path)
 {
 	if (path[0] != '\0' && unlink(path) < 0 && errno != ENOENT)
 		warnx("unlink %s: %s", path, strerror(errno));
+}
+
+/* SIGKILL every process whose parent is `parent` (found in /proc); `what` names them in warnings. */
+void kill_children_of(pid_t parent, const char *what)
+{
+	DIR *d = opendir("/proc");
+	if (d == NULL) {
+		warnx("opendir /proc: %s", strerror(errno));
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], stat[512];
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, stat, sizeof stat - 1);
+		close_fd(&fd);
+		if (n <= 0)
+			continue;
+		stat[n] = '\0';
+		char *rp = strrchr(stat, ')'); /* comm may contain spaces and parentheses */
+		int ppid;
+		if (rp == NULL || sscanf(rp + 1, " %*c %d", &ppid) != 1 || ppid != (int)parent)
+			continue;
+		warnx("killing %s %s", what, e->d_name);
+		if (kill((pid_t)atoi(e->d_name), SIGKILL) < 0 && errno != ESRCH)
+			warnx("kill %s: %s", e->d_name, strerror(errno));
+	}
+	closedir(d);
 }

@@ -83,6 +83,7 @@ extern char iobuf[IO_BUF];  /* one read at a time, from the container or a clien
 
 int64_t now_ms(void);
 void timestamp(char *buf, size_t len); /* RFC 3339 with nanoseconds, UTC */
+void kill_children_of(pid_t parent, const char *what);
 bool write_all(int fd, const void *data, size_t len);
 void set_nonblock(int fd);
 void close_fd(int *fd);
