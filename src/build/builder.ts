@@ -252,7 +252,9 @@ interface StageEnv {
 /** BUILDPLATFORM, BUILDOS, ... TARGETVARIANT as docker (BuildKit) defines them. */
 export function platformArgs(build: Platform, target: Platform): Array<[string, string]> {
   const out: Array<[string, string]> = []
-  for (const [prefix, p] of [['BUILD', build], ['TARGET', target]] as const) {
+  for (const [prefix, q] of [['BUILD', build], ['TARGET', target]] as const) {
+    // containerd's normalization (BuildKit's): arm64's default variant v8 is not spelled out
+    const p = q.architecture === 'arm64' && q.variant === 'v8' ? {os: q.os, architecture: q.architecture} : q
     out.push([`${prefix}PLATFORM`, formatPlatform(p)], [`${prefix}OS`, p.os], [`${prefix}ARCH`, p.architecture], [`${prefix}VARIANT`, p.variant ?? ''])
   }
   return out

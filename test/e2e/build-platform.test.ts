@@ -54,11 +54,17 @@ describe('build --platform', () => {
 
   it('cross build: RUN on $BUILDPLATFORM, the result recorded as linux/arm64', async () => {
     const dir = context({
-      Dockerfile: ['ARG BASE', 'FROM --platform=$BUILDPLATFORM ${BASE} AS tools', 'ARG TARGETARCH', 'RUN echo "built for $TARGETARCH" > /out', 'FROM scratch', 'COPY --from=tools /out /out', ''].join('\n'),
+      Dockerfile: ['ARG BASE', 'FROM --platform=$BUILDPLATFORM ${BASE} AS tools', 'ARG TARGETARCH', 'ARG TARGETPLATFORM', 'RUN echo "built for $TARGETPLATFORM $TARGETARCH" > /out', 'FROM scratch', 'COPY --from=tools /out /out', ''].join('\n'),
     })
     const r = await build(dir, ['--platform', 'linux/arm64', '-t', 'plat/arm64:1'])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(await platformOf('plat/arm64:1')).toBe('linux/arm64/v8')
+    // The tools stage ran here (amd64) and saw the target platform in its ARGs.
+    const tools = await build(dir, ['--platform', 'linux/arm64', '--target', 'tools', '-t', 'plat/tools:1'])
+    expect(tools.exitCode, tools.stderr).toBe(0)
+    expect(await platformOf('plat/tools:1')).toBe('linux/amd64')
+    const out = await ctr(['run', '--rm', 'plat/tools:1', 'cat', '/out'], {env: t.env})
+    expect(out.stdout).toBe('built for linux/arm64 arm64\n')
   }, 300_000)
 
   it('a RUN step for a platform this machine cannot execute is refused with one line, exit 1', async () => {
