@@ -552,7 +552,7 @@ async function copyStep(
   let entries: (() => Promise<LayerEntry[]>) | LayerEntry[]
   if (fromFlag) {
     const depStage = env.stageRef(fromFlag, stage.index)
-    const src = depStage ? env.stages.get(depStage.index)! : await imageState(ctx, fromFlag, false, env.lease)
+    const src = depStage ? env.stages.get(depStage.index)! : await imageState(ctx, fromFlag, false, env.lease, stage.platform)
     depends = src.key
     entries = async () => {
       const srcDirs = await lowerDirs(ctx.store, src.layers.map((l) => l.diffId))
