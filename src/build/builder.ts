@@ -8,9 +8,9 @@ import {imageForRun} from '../container/create.js'
 import {UsageError} from '../errors.js'
 import {storeLayerTar} from '../image/layer-blob.js'
 import {recordLocalImage, sha256} from '../image/local-image.js'
-import {hostPlatform} from '../image/platform.js'
+import {formatPlatform, hostPlatform, parsePlatform, platformMatches} from '../image/platform.js'
 import {startDiffTar} from '../layer/diff-tar-run.js'
-import type {ImageConfig, ImageRecord} from '../oci/types.js'
+import type {ImageConfig, ImageRecord, Platform} from '../oci/types.js'
 import {parseReference} from '../reference/parse.js'
 import {readRootfsFile, resolveUser} from '../spec/user.js'
 import {readBlob} from '../store/content.js'
@@ -38,6 +38,8 @@ export interface BuildOptions {
   /** Progress lines and RUN output (docker writes them to stderr); nothing when quiet. */
   progress?: NodeJS.WritableStream
   iidfile?: string
+  /** --platform os/arch[/variant]: the target platform (default: this machine's). */
+  platform?: string
 }
 
 export interface BuildResult {
@@ -50,6 +52,8 @@ interface Stage {
   name: string
   from: Instruction
   steps: Instruction[]
+  /** The platform the stage builds for (FROM --platform, else the target platform). */
+  platform?: Platform
 }
 
 const NUMBERED = new Set(['RUN', 'COPY', 'ADD', 'WORKDIR'])
@@ -150,11 +154,14 @@ export async function buildImage(ctx: Context, opts: BuildOptions): Promise<Buil
     throw err
   }
 
-  // Global ARGs: usable in FROM lines, and as defaults for the stages' ARG NAME.
-  const globalArgs = new Map<string, string>()
+  // Global ARGs: usable in FROM lines, and as defaults for the stages' ARG NAME. The platform
+  // ARGs are predefined as docker's (BuildKit's): in FROM lines, and in a stage after `ARG NAME`.
+  const buildPlatform = hostPlatform()
+  const targetPlatform = opts.platform ? parsePlatform(opts.platform) : buildPlatform
+  const globalArgs = new Map<string, string>(platformArgs(buildPlatform, targetPlatform))
   for (const g of globals) {
     for (const [k, v] of keyValuePairs(g.rest, globalArgs, false)) {
-      const value = opts.buildArgs[k] ?? v
+      const value = opts.buildArgs[k] ?? v ?? globalArgs.get(k)
       if (value !== undefined) globalArgs.set(k, value)
     }
   }
@@ -192,6 +199,15 @@ export async function buildImage(ctx: Context, opts: BuildOptions): Promise<Buil
     let final: BuildState | undefined
     for (const stage of stages) {
       if (!needed.has(stage.index)) continue
+      stage.platform = targetPlatform
+      if (stage.from.flags.platform !== undefined) {
+        try {
+          stage.platform = parsePlatform(processWord(stage.from.flags.platform, globalArgs))
+        } catch (err) {
+          if (err instanceof UsageError) throw new DockerfileError(fileName, stage.from.line, `FROM --platform: ${err.message}`)
+          fail(stage.from, err)
+        }
+      }
       final = await buildStage(ctx, opts, stage, {globalArgs, stages: done, stageRef, sources, progress, lease, fail})
       done.set(stage.index, final)
     }
@@ -200,6 +216,12 @@ export async function buildImage(ctx: Context, opts: BuildOptions): Promise<Buil
     if (unused.length > 0) opts.progress?.write(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`)
     const state = final!
     const config = structuredClone(state.config)
+    // The image records the platform it was built for (the last stage's).
+    const plat = stages[targetIndex]!.platform ?? targetPlatform
+    config.os = plat.os
+    config.architecture = plat.architecture
+    if (plat.variant) config.variant = plat.variant
+    else delete config.variant
     if (Object.keys(opts.labels).length > 0) (config.config ??= {}).Labels = {...(config.config?.Labels ?? {}), ...opts.labels}
     config.created = config.history?.at(-1)?.created ?? new Date().toISOString()
     const bytes = Buffer.from(JSON.stringify(config))
@@ -227,25 +249,37 @@ interface StageEnv {
   fail: (ins: Instruction, err: unknown) => never
 }
 
-async function imageState(ctx: Context, ref: string, pull: boolean, lease: ProcessLease): Promise<BuildState> {
+/** BUILDPLATFORM, BUILDOS, ... TARGETVARIANT as docker (BuildKit) defines them. */
+export function platformArgs(build: Platform, target: Platform): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  for (const [prefix, q] of [['BUILD', build], ['TARGET', target]] as const) {
+    // containerd's normalization (BuildKit's): arm64's default variant v8 is not spelled out
+    const p = q.architecture === 'arm64' && q.variant === 'v8' ? {os: q.os, architecture: q.architecture} : q
+    out.push([`${prefix}PLATFORM`, formatPlatform(p)], [`${prefix}OS`, p.os], [`${prefix}ARCH`, p.architecture], [`${prefix}VARIANT`, p.variant ?? ''])
+  }
+  return out
+}
+
+async function imageState(ctx: Context, ref: string, pull: boolean, lease: ProcessLease, platform?: Platform): Promise<BuildState> {
   let image: ImageRecord
+  const wanted = platform ? formatPlatform(platform) : undefined
   if (pull) {
     const {pullImage} = await import('../image/pull.js')
-    image = await pullImage(ctx, ref, {})
-  } else image = await imageForRun(ctx, ref, undefined)
+    image = await pullImage(ctx, ref, wanted ? {platform: wanted} : {})
+  } else image = await imageForRun(ctx, ref, wanted)
   await lease.add({content: [image.id, ...image.layers.map((l) => l.digest)], layers: image.layers.map((l) => l.diffId)})
   const config = JSON.parse((await readBlob(ctx.store, image.id)).toString('utf8')) as ImageConfig
   return {config, layers: image.layers, key: `image:${image.id}`}
 }
 
-function scratchState(): BuildState {
-  const p = hostPlatform()
+function scratchState(p: Platform = hostPlatform()): BuildState {
   return {config: {architecture: p.architecture, os: 'linux', ...(p.variant ? {variant: p.variant} : {}), config: {}, rootfs: {type: 'layers', diff_ids: []}, history: []}, layers: [], key: 'scratch'}
 }
 
 async function buildStage(ctx: Context, opts: BuildOptions, stage: Stage, env: StageEnv): Promise<BuildState> {
   const {progress, lease} = env
-  const count = 1 + stage.steps.filter((s) => NUMBERED.has(s.cmd)).length
+  let steps = stage.steps
+  let count = 1 + steps.filter((s) => NUMBERED.has(s.cmd)).length
   let k = 1
   const title = (ins: Instruction, shown: string) => `[${stage.name} ${k}/${count}] ${ins.cmd} ${shown}`
 
@@ -259,8 +293,19 @@ async function buildStage(ctx: Context, opts: BuildOptions, stage: Stage, env: S
   let state: BuildState
   const baseStage = env.stageRef(baseName!, stage.index)
   if (baseStage) state = structuredClone(env.stages.get(baseStage.index)!)
-  else if (baseName!.toLowerCase() === 'scratch') state = scratchState()
-  else state = await imageState(ctx, baseName!, opts.pull, lease)
+  else if (baseName!.toLowerCase() === 'scratch') state = scratchState(stage.platform)
+  else {
+    state = await imageState(ctx, baseName!, opts.pull, lease, stage.platform)
+    // ONBUILD: the base image's triggers run right after FROM, and are not inherited further.
+    const triggers = state.config.config?.OnBuild ?? []
+    if (triggers.length > 0) {
+      const parsed = onbuildTriggers(triggers, stage.from)
+      steps = [...parsed, ...steps]
+      count = 1 + steps.filter((s) => NUMBERED.has(s.cmd)).length
+      delete state.config.config!.OnBuild
+      progress.line(fromStep.id, `${triggers.length} ONBUILD trigger${triggers.length === 1 ? '' : 's'} from ${baseName!}`)
+    }
+  }
   progress.done(fromStep)
 
   state.config.config ??= {}
@@ -269,7 +314,7 @@ async function buildStage(ctx: Context, opts: BuildOptions, stage: Stage, env: S
   const vars = (): Vars => new Map([...args, ...envMap(state.config)])
   const shell = () => state.config.config?.Shell ?? ['/bin/sh', '-c']
 
-  for (const ins of stage.steps) {
+  for (const ins of steps) {
     try {
       const cfg = (state.config.config ??= {})
       const history = (comment: string | undefined, emptyLayer: boolean, created: string) =>
@@ -373,7 +418,7 @@ async function buildStage(ctx: Context, opts: BuildOptions, stage: Stage, env: S
             else {
               cfg.Entrypoint = argv
               // docker: ENTRYPOINT resets a CMD inherited from the base image
-              if (!stage.steps.slice(0, stage.steps.indexOf(ins)).some((s) => s.cmd === 'CMD')) cfg.Cmd = null
+              if (!steps.slice(0, steps.indexOf(ins)).some((s) => s.cmd === 'CMD')) cfg.Cmd = null
             }
           })
           break
@@ -395,6 +440,10 @@ async function buildStage(ctx: Context, opts: BuildOptions, stage: Stage, env: S
           break
         }
         case 'RUN': {
+          const host = hostPlatform()
+          if (stage.platform && !platformMatches(host, stage.platform)) {
+            throw new UsageError(`RUN: cannot run a ${formatPlatform(stage.platform)} step on this ${formatPlatform(host)} machine (no emulation: use FROM --platform=$BUILDPLATFORM for RUN steps)`)
+          }
           const network = ins.flags.network !== undefined ? (ins.flags.network === 'default' ? undefined : ins.flags.network) : opts.network
           k++
           const argv = ins.json ?? [...shell(), ins.rest]
@@ -435,6 +484,15 @@ async function buildStage(ctx: Context, opts: BuildOptions, stage: Stage, env: S
     }
   }
   return state
+}
+
+/** The base image's ONBUILD triggers as instructions, reported at the FROM line that runs them. */
+function onbuildTriggers(triggers: string[], from: Instruction): Instruction[] {
+  const parsed = parseDockerfile(`FROM scratch\n${triggers.map((t) => t.replace(/\n/g, ' ')).join('\n')}\n`, 'ONBUILD').slice(1)
+  for (const t of parsed) {
+    if (t.cmd === 'ONBUILD' || t.cmd === 'FROM' || t.cmd === 'MAINTAINER') throw new DockerfileError('ONBUILD', from.line, `${t.cmd} isn't allowed as an ONBUILD trigger`)
+  }
+  return parsed.map((t) => ({...t, line: from.line}))
 }
 
 function addLayer(state: BuildState, entry: CacheEntry, createdBy: string): void {
@@ -494,7 +552,7 @@ async function copyStep(
   let entries: (() => Promise<LayerEntry[]>) | LayerEntry[]
   if (fromFlag) {
     const depStage = env.stageRef(fromFlag, stage.index)
-    const src = depStage ? env.stages.get(depStage.index)! : await imageState(ctx, fromFlag, false, env.lease)
+    const src = depStage ? env.stages.get(depStage.index)! : await imageState(ctx, fromFlag, false, env.lease, stage.platform)
     depends = src.key
     entries = async () => {
       const srcDirs = await lowerDirs(ctx.store, src.layers.map((l) => l.diffId))

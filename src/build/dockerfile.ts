@@ -1,3 +1,17 @@
+/*
+ * Parser choice (checked on npm, 2026-12): kept this small parser.
+ * - dockerfile-ast 0.7.1 (MIT, rcjsuen; the VS Code Dockerfile language server's parser; deps
+ *   vscode-languageserver-types/-textdocument): a good editor AST (ranges, comments, keyword
+ *   case as written, ARG/ENV lookup for hovers). The builder needs something else: flags split
+ *   off per instruction with a per-instruction allow-list, exec-form JSON, 1-based start lines
+ *   for docker-like errors, and variable expansion done by the builder with the ARG/ENV scope of
+ *   each step (words.ts). Adapting its LSP-shaped API would not be smaller than these ~100
+ *   lines, and adds two LSP packages to a CLI. Not clearly better: kept.
+ * - docker-file-parser 1.0.7 (MPL-2.0, joyent; last release 2024): a port of docker's old
+ *   parser.go returning {name, args, lineno}, args pre-split per command (array/string/map),
+ *   while the builder must expand ARG/ENV with each step's scope before splitting words; no
+ *   per-instruction flag checks. Not better: kept.
+ */
 import {BuildError} from '../errors.js'
 
 /**

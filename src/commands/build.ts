@@ -25,6 +25,7 @@ export default class Build extends CtrCommand {
     '<%= config.bin %> build -t 127.0.0.1:5000/app:1 .',
     '<%= config.bin %> build -f docker/Dockerfile.prod --build-arg VERSION=2 --target runtime -t app:2 .',
     '<%= config.bin %> build -q --iidfile id.txt --no-cache --network none .',
+    '<%= config.bin %> build --platform linux/amd64 -t app:amd64 .',
   ]
   static override args = {
     context: Args.string({ignoreStdin: true, description: 'build context directory', required: true}),
@@ -40,6 +41,7 @@ export default class Build extends CtrCommand {
     network: Flags.string({description: 'network of RUN steps: none, host or default'}),
     quiet: Flags.boolean({char: 'q', description: 'print only the image id'}),
     iidfile: Flags.string({description: 'write the image id to this file'}),
+    platform: Flags.string({description: 'build for this platform (os/arch[/variant]); RUN steps need this machine\'s', env: 'DOCKER_DEFAULT_PLATFORM'}),
   }
 
   async run(): Promise<void> {
@@ -59,6 +61,7 @@ export default class Build extends CtrCommand {
         ...(flags.network && flags.network !== 'default' ? {network: flags.network} : {}),
         ...(flags.quiet ? {} : {progress: process.stderr}),
         ...(flags.iidfile ? {iidfile: flags.iidfile} : {}),
+        ...(flags.platform ? {platform: flags.platform} : {}),
       })
       this.log(result.id)
     } catch (err) {

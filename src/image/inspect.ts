@@ -73,7 +73,7 @@ export function dockerImageConfig(c: ImageConfig['config'] = {}): DockerImageCon
     Volumes: c.Volumes ?? null,
     WorkingDir: c.WorkingDir ?? '',
     Entrypoint: c.Entrypoint ?? null,
-    OnBuild: null,
+    OnBuild: c.OnBuild ?? null,
     Labels: c.Labels ?? null,
     ...(c.StopSignal ? {StopSignal: c.StopSignal} : {}),
   }
