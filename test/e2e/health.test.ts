@@ -4,13 +4,13 @@
  * failures, a hanging check killed at its timeout, `healthcheck run`, `wait --condition`, ps and
  * inspect, and nothing left after `rm -f`.
  */
-import {readdirSync, readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {ctr, ctrSpawn, type TempRoot} from '../harness/cli.js'
 import {testEnv} from '../harness/env.js'
 import {fileRootWithImage} from '../harness/file-root.js'
 import {baseLayerEntries, buildImage, buildLayer} from '../harness/fixtures.js'
 import {RegistryClient, sha256} from '../harness/push.js'
+import {mountsMentioning, processesMentioning} from '../harness/proc.js'
 
 let t: TempRoot
 let busybox: string
@@ -59,26 +59,6 @@ async function psStatus(name: string): Promise<string> {
   const r = await ctr(['ps', '--format', 'json'], {env: env()})
   const rows = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as {Names: string; Status: string})
   return rows.find((row) => row.Names.split(',').includes(name))?.Status ?? ''
-}
-
-/** Processes whose command line mentions `needle` (this test process excluded). */
-function processesMentioning(needle: string): string[] {
-  const out: string[] = []
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
-      if (cmd.includes(needle) && !cmd.includes('vitest')) out.push(`${pid} ${cmd}`)
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out
-}
-
-function mountsMentioning(needle: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(needle))
 }
 
 describe('healthchecks', () => {

@@ -4,13 +4,15 @@
  * back-off, counts on-failure retries, stops restarting when the user stops the container,
  * keeps published ports up, does not need the CLI, and leaves nothing behind after rm -f.
  */
-import {readdirSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ctr, ctrSpawn, type TempRoot, tempRoot} from '../harness/cli.js'
 import {testEnv} from '../harness/env.js'
 import {freePort} from '../harness/registry.js'
+import {processesMentioning} from '../harness/proc.js'
+import {alive} from '../harness/leaks.js'
 
 let t: TempRoot
 let busybox: string
@@ -59,29 +61,6 @@ async function runD(args: string[]): Promise<string> {
   expect(r.stderr).toBe('')
   expect(r.exitCode).toBe(0)
   return r.stdout.trim()
-}
-
-/** Processes whose command line mentions `needle` (this test process excluded). */
-function processesMentioning(needle: string): string[] {
-  const out: string[] = []
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
-      if (cmd.includes(needle) && !cmd.includes('vitest')) out.push(`${pid} ${cmd}`)
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!)
-  } catch {
-    return false
-  }
 }
 
 /** The body of GET / over plain HTTP/1.0, or undefined when nothing answers. */
