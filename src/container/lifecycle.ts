@@ -1,4 +1,3 @@
-import {existsSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import type {Context} from '../context.js'
 import {ConflictError, RuntimeError} from '../errors.js'
@@ -6,7 +5,7 @@ import {parseSignal} from '../spec/flags.js'
 import {removeTree} from '../userns/remove.js'
 import {releaseName} from './names.js'
 import {releaseAddresses} from './networks.js'
-import {type ContainerRecord, containerLeaseId, containerPaths, type ExitInfo} from './record.js'
+import {type ContainerRecord, containerExists, containerLeaseId, containerPaths, type ExitInfo} from './record.js'
 import {releaseLease} from '../store/leases.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
@@ -53,10 +52,7 @@ function ignoreNotRunning(err: unknown): void {
   throw err
 }
 
-/** Whether container `id` still exists (its directory: a record, or a create in progress). */
-export function containerExists(ctx: Context, id: string): boolean {
-  return existsSync(containerPaths(ctx, id).dir)
-}
+export {containerExists} from './record.js'
 
 /**
  * docker rm: refuses a running container unless `force` (then kills it first). With `volumes`

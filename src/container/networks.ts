@@ -1,4 +1,3 @@
-import {existsSync} from 'node:fs'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
@@ -6,6 +5,7 @@ import {ConflictError, NotFoundError} from '../errors.js'
 import type {Attachment} from '../network/netavark.js'
 import {findNetwork, ipReservationFile, type NetworkStore, releaseIp} from '../network/records.js'
 import {type ContainerRecord, containerPaths, findContainer, readState} from './record.js'
+export {containerExists} from './record.js'
 import {containerStatus} from './status.js'
 
 /** The store's user-defined networks. */
@@ -13,12 +13,6 @@ export function networkStore(ctx: Context): NetworkStore {
   return {dir: ctx.store.networks}
 }
 
-/** Whether a container (record, or a create in progress) with this id exists. */
-export function containerExists(ctx: Context, id: string): boolean {
-  if (!/^[a-f0-9]{64}$/.test(id)) return true // not ours to judge
-  const dir = join(ctx.store.containers, id)
-  return existsSync(join(dir, 'container.json')) || existsSync(join(dir, 'creating'))
-}
 
 /** --network container:NAME shares the other container's hosts, resolv.conf and hostname. */
 export function sharedEtcFiles(ctx: Context, target: ContainerRecord): {hosts: string; resolvConf: string; hostname: string} {

@@ -233,3 +233,14 @@ export interface RunHostConfig {
   Devices: Array<{PathOnHost: string; PathInContainer: string; CgroupPermissions: string}>
   Mounts: Array<{Type: string; Source: string; Target: string; ReadOnly: boolean}>
 }
+
+/**
+ * Whether a container with this id exists: its record, or a create in progress (the `creating`
+ * marker). A directory with neither is what a killed create left: not a user of volumes or
+ * addresses. An id that is not a container id is not ours to judge (true).
+ */
+export function containerExists(ctx: Context, id: string): boolean {
+  if (!/^[a-f0-9]{64}$/.test(id)) return true
+  const paths = containerPaths(ctx, id)
+  return existsSync(paths.record) || existsSync(join(paths.dir, 'creating'))
+}
