@@ -1,6 +1,6 @@
 import {randomInt} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
-import {mkdir, open, readFile, unlink} from 'node:fs/promises'
+import {mkdir, open, readdir, readFile, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {ConflictError, UsageError} from '../errors.js'
@@ -64,4 +64,21 @@ export async function releaseName(ctx: Context, name: string, id: string): Promi
   const file = join(ctx.store.names, name)
   const owner = (await readFile(file, 'utf8').catch(() => '')).trim()
   if (owner === id) await unlink(file).catch(() => undefined)
+}
+
+/**
+ * Releases name reservations whose container neither exists nor is being created: what an `rm`
+ * or `run` killed between removing (or before writing) its directory and its name left. Without
+ * this such a name stays taken until someone asks for it again. Returns the names released.
+ */
+export async function releaseOrphanNames(ctx: Context): Promise<string[]> {
+  const released: string[] = []
+  for (const name of await readdir(ctx.store.names).catch(() => [] as string[])) {
+    const file = join(ctx.store.names, name)
+    const owner = (await readFile(file, 'utf8').catch(() => '')).trim()
+    if (owner === '' || ownerExists(ctx, owner)) continue // empty: a reservation being written
+    await unlink(file).catch(() => undefined)
+    released.push(name)
+  }
+  return released
 }

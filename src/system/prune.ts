@@ -1,6 +1,7 @@
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {containerExists, removeContainer} from '../container/lifecycle.js'
+import {releaseOrphanNames} from '../container/names.js'
 import {releaseOrphanLeases} from '../container/orphan-leases.js'
 import {listContainers, readState} from '../container/record.js'
 import {containerStatus, isAlive} from '../container/status.js'
@@ -42,6 +43,7 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean; filters?: r
     result.containers.push(rec.id)
   }
   await releaseOrphanLeases(ctx)
+  await releaseOrphanNames(ctx)
   if (opts.volumes) {
     // docker 23+: anonymous volumes only (named ones: `volume prune -a`)
     const pruned = await pruneVolumes(ctx.store, (id) => containerExists(ctx, id), {sizeOf: diskUsage})

@@ -115,6 +115,21 @@ describe('system info, prune and reset', () => {
     expect(r.stderr).toBe('ctr-ts: system prune needs confirmation: use -f/--force (stdin is not a terminal)\n')
   })
 
+  it('prune releases a name whose container is gone (an rm killed between its directory and its name)', async () => {
+    const {fixtures} = testEnv()
+    const made = await ctr(['create', '--name', 'kept', fixtures.busybox!.ref, 'true'], {env: t.env})
+    expect(made.exitCode, made.stderr).toBe(0)
+    const names = join(t.root, 'names')
+    writeFileSync(join(names, 'orphan'), 'f'.repeat(64)) // reserved for a container that does not exist
+    const r = await ctr(['system', 'prune', '-f'], {env: t.env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(existsSync(join(names, 'orphan'))).toBe(false)
+    expect(existsSync(join(names, 'kept'))).toBe(false) // a stopped container: pruned with its name
+    const again = await ctr(['create', '--name', 'orphan', fixtures.busybox!.ref, 'true'], {env: t.env})
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(existsSync(join(names, 'orphan'))).toBe(true) // reserved again by the new container
+  })
+
   it('prune -a removes stopped containers and unused images, leaves in-use images alone', async () => {
     const {fixtures} = testEnv()
     const busybox = fixtures.busybox!
