@@ -26,8 +26,9 @@ export async function autoRemoveExitCommand(ctx: Context, rec: ContainerRecord):
     const others = (await volumeRefs(ctx.store, m.name)).filter((id) => id !== rec.id && containerExists(ctx, id))
     volumes.push(m.anonymous && others.length === 0 ? volumeDir(ctx.store, m.name) : volumeRefFile(ctx.store, m.name, rec.id))
   }
-  // then the `destroy` event, as `rm` records it
-  const script = `/bin/rm -rf -- "$@" && { ${shellEventAppend(ctx.store, rec, 'destroy')}; } 2>/dev/null; exit 0`
+  // the `destroy` event as `rm` records it, then the removal, exec'd: once the container's
+  // directory is gone nothing of it is left running (a script still appending would be)
+  const script = `{ ${shellEventAppend(ctx.store, rec, 'destroy')}; } 2>/dev/null; exec /bin/rm -rf -- "$@"`
   return ['/bin/sh', '-c', script, 'sh', paths.dir, paths.runDir, join(ctx.store.names, rec.name), ...volumes, ...reservationFiles(ctx, rec), leaseFile(ctx.store, containerLeaseId(rec.id))]
 }
 
