@@ -162,6 +162,8 @@ describe('detached containers', () => {
   it('-d --rm removes the container when it exits', async () => {
     const id = (await ctr(['run', '-d', '--rm', busybox, 'sh', '-c', 'sleep 0.5'], {env: env()})).stdout.trim()
     expect(await waitFor(() => !existsSync(join(t.root, 'containers', id)))).toBe(true)
+    // the shim exits right after its exit command removed the directory: nothing stays
+    await waitFor(() => processesMentioning(id).length === 0, 5_000)
     expect(processesMentioning(id)).toEqual([])
   })
 })
