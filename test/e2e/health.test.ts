@@ -179,7 +179,7 @@ describe('healthchecks', () => {
   }, 60_000)
 
   it('keeps the first 4 KiB of a check\'s output (then "...", as docker), stdout and stderr together', async () => {
-    await runD(['--name', 'chatty', '--health-cmd', 'echo to-stderr >&2; head -c 10000 /dev/zero | tr "\\0" x', '--health-interval', '1h', busybox, 'sleep', '1000'])
+    await runD(['--name', 'chatty', '--health-cmd', 'echo to-stderr >&2; sleep 0.2; head -c 10000 /dev/zero | tr "\\0" x', '--health-interval', '1h', busybox, 'sleep', '1000'])
     const r = await ctr(['healthcheck', 'run', 'chatty'], {env: env()})
     expect(r.exitCode, r.stderr).toBe(0)
     const out = (await inspect('chatty')).State.Health!.Log[0]!.Output
