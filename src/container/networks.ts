@@ -2,7 +2,7 @@ import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {ConflictError, NotFoundError} from '../errors.js'
-import type {Attachment} from '../network/netavark.js'
+import type {Attachment} from '../network/attach.js'
 import {findNetwork, ipReservationFile, type NetworkStore, releaseIp} from '../network/records.js'
 import {type ContainerRecord, containerPaths, findContainer, readState} from './record.js'
 export {containerExists} from './record.js'
@@ -20,7 +20,7 @@ export function sharedEtcFiles(ctx: Context, target: ContainerRecord): {hosts: s
   return {hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname')}
 }
 
-/** The networks of a `bridge` container, as netavark wants them; a removed network is an error. */
+/** The networks of a `bridge` container, as ctr-ts-netattach wants them; a removed network is an error. */
 export async function attachmentsOf(ctx: Context, rec: ContainerRecord): Promise<Attachment[]> {
   const out: Attachment[] = []
   for (const n of rec.networks ?? []) {

@@ -71,11 +71,12 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
   let joinUserNs: number | undefined
   if (rec.network === 'bridge') {
     const attachments = await attachmentsOf(ctx, rec)
-    holder = await trace.phase('network: holder', () => connectHolder({dir: ctx.run.netns, mapping: currentMapping(), containerId: rec.id}))
+    const h = await trace.phase('network: holder', () => connectHolder({dir: ctx.run.netns, mapping: currentMapping(), containerId: rec.id}))
+    holder = h
     joinUserNs = holder.pid
     await setNetnsPath(ctx, rec, `/proc/${holder.keeperPid}/ns/net`)
-    // netavark works while the shim mounts the rootfs and the runtime creates the container
-    bridge = {holder, attachments, attached: attachNetworks(holder, rec.id, rec.name, attachments)}
+    // the networks are attached while the shim mounts the rootfs and the runtime creates the container
+    bridge = {holder, attachments, attached: trace.phase('network: attach (in parallel)', () => attachNetworks(h, rec.id, rec.name, attachments))}
   } else if (rec.network === 'container') {
     joinUserNs = await joinTargetNetns(ctx, rec)
   }

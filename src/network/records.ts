@@ -11,7 +11,7 @@ import {formatIpv4, parseCidr, parseIpv4, type Subnet} from './ipv4.js'
  *     networks/<name>/network.json     the record below
  *     networks/<name>/ips/<a.b.c.d>    one address reserved for a container (O_EXCL, its id inside)
  *
- * Addresses are handed out here (podman's IPAM, done by the engine, not by netavark): reserved
+ * Addresses are handed out here (podman's IPAM, done by the engine): reserved
  * when a container is created on (or connected to) the network, released when it is removed.
  */
 export interface NetworkRecord {
@@ -24,7 +24,7 @@ export interface NetworkRecord {
   gateway: string
   internal: boolean
   labels: Record<string, string>
-  /** The bridge in the rootless network namespace (netavark's network_interface). */
+  /** The bridge in the rootless network namespace (ctrts + 9 hex digits of its id). */
   bridge: string
 }
 

@@ -17,7 +17,7 @@ import {startSlirp} from './slirp.js'
  * The per-user rootless network namespace of user-defined networks (podman's "rootless netns"):
  * one holder process (shim/ctr-ts-netns.c) in its own user namespace (the user's subordinate
  * ranges, as each container's) and network namespace, with slirp4netns on tap0 for the outside.
- * Bridges, veths and firewall rules are netavark's, names are aardvark-dns'; both run there.
+ * Bridges, veths and firewall rules are ctr-ts-netattach's, names are aardvark-dns'; both run there.
  *
  * Each container on a network holds one connection to the holder, from start to exit (its port
  * proxy keeps it as fd 3). When the last one closes, the holder exits and takes the namespaces,
@@ -25,7 +25,7 @@ import {startSlirp} from './slirp.js'
  */
 export interface Holder {
   pid: number
-  /** netavark's --config directory (its aardvark-dns files live under it). */
+  /** The network configuration directory (aardvark-dns' files live under it). */
   configDir: string
   /** A process holding a new network namespace for this container (it joins /proc/PID/ns/net). */
   keeperPid: number
@@ -124,7 +124,7 @@ function pidIn(file: string): number {
 }
 
 /**
- * What a killed holder left: its netavark config directory and the aardvark-dns it started
+ * What a killed holder left: its configuration directory and the aardvark-dns it started
  * (which keeps the dead holder's network namespace alive). A live holder's directory is kept.
  */
 async function removeDeadHolders(dir: string): Promise<void> {

@@ -7,7 +7,7 @@ import {helperPath} from '../userns/helpers.js'
 import type {PortMapping} from './ports.js'
 import {killQuietly, startPortProxy} from './proxy.js'
 import {startSlirp} from './slirp.js'
-import {type Attachment, netavarkInput, netavarkSetup} from './netavark.js'
+import {type Attachment, runNetAttach} from './attach.js'
 import type {Holder} from './rootless-netns.js'
 
 export interface NetworkSetupInput {
@@ -107,9 +107,9 @@ export async function setupNetwork(input: NetworkSetupInput): Promise<NetworkSet
 }
 
 /**
- * A container on user-defined networks: netavark attaches its network namespace (the holder's
- * keeper's, which the container joined) to the bridges in the holder's namespace (veth, address,
- * routes, firewall, aardvark-dns names) while the container is created (`attachNetworks`); then
+ * A container on user-defined networks: ctr-ts-netattach attaches its network namespace (the
+ * holder's keeper's, which the container joined) to the bridges in the holder's namespace (veth,
+ * address, routes, firewall, aardvark-dns names) while the container is created (`attachNetworks`); then
  * the port proxy starts, always: it publishes the ports towards the first network's address, and it holds
  * the container's connection to the holder as its fd 3 until the container exits.
  */
@@ -142,11 +142,11 @@ async function setupBridge(input: NetworkSetupInput, b: NonNullable<NetworkSetup
 }
 
 /**
- * Starts netavark on the keeper's network namespace at once: the caller creates the container
+ * Attaches the keeper's network namespace at once: the caller creates the container
  * meanwhile and waits for the promise in setupNetwork.
  */
 export function attachNetworks(holder: Holder, containerId: string, containerName: string, attachments: Attachment[]): Promise<void> {
-  const attached = netavarkSetup({holderPid: holder.pid, configDir: holder.configDir, containerPid: holder.keeperPid, input: netavarkInput(containerId, containerName, attachments)})
+  const attached = runNetAttach({holderPid: holder.pid, netnsPid: holder.keeperPid, configDir: holder.configDir, containerId, containerName, attachments})
   attached.catch(() => undefined) // awaited (and reported) by setupNetwork
   return attached
 }

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {matchNetwork, parseNetworkFilters} from '../../src/network/filters.js'
 import {formatIpv4, parseCidr, parseIpv4} from '../../src/network/ipv4.js'
 import {classifyNetworks} from '../../src/network/mode.js'
-import {netavarkInput} from '../../src/network/netavark.js'
+import {netAttachArgs} from '../../src/network/attach.js'
 import type {NetworkRecord} from '../../src/network/records.js'
 
 const net: NetworkRecord = {
@@ -55,17 +55,29 @@ describe('network filters', () => {
   })
 })
 
-describe('netavarkInput', () => {
-  it('describes interfaces in --network order, isolated bridges, DNS on', () => {
+describe('netAttachArgs', () => {
+  it('one group per network in --network order: interface ethN, names (container name first), internal', () => {
     const other = {...net, name: 'other', id: 'b'.repeat(64), subnet: '10.89.2.0/24', gateway: '10.89.2.1', bridge: 'ctrts2', internal: true}
-    const input = netavarkInput('c'.repeat(64), 'web', [
-      {network: net, ip: '10.89.1.2', aliases: ['cccccccccccc', 'site']},
-      {network: other, ip: '10.89.2.5', aliases: []},
-    ]) as {networks: Record<string, unknown>; network_info: Record<string, {internal: boolean; options: unknown; network_interface: string}>}
-    expect(input.networks).toEqual({
-      backend: {interface_name: 'eth0', static_ips: ['10.89.1.2'], aliases: ['cccccccccccc', 'site']},
-      other: {interface_name: 'eth1', static_ips: ['10.89.2.5'], aliases: []},
+    const args = netAttachArgs({
+      configDir: '/run/cfg',
+      aardvark: '/usr/lib/podman/aardvark-dns',
+      netns: '/proc/7/ns/net',
+      containerId: 'c'.repeat(64),
+      containerName: 'web',
+      attachments: [
+        {network: net, ip: '10.89.1.2', aliases: ['cccccccccccc', 'site']},
+        {network: other, ip: '10.89.2.5', aliases: ['cccccccccccc']},
+      ],
     })
-    expect(input.network_info.other).toMatchObject({internal: true, options: {isolate: 'true'}, network_interface: 'ctrts2'})
+    expect(args.join(' ')).toBe(
+      `--config-dir /run/cfg --aardvark /usr/lib/podman/aardvark-dns --netns /proc/7/ns/net --id ${'c'.repeat(64)} ` +
+        `--net backend --ifname eth0 --bridge ${net.bridge} --subnet ${net.subnet} --gateway ${net.gateway} --ip 10.89.1.2 --names web,cccccccccccc,site ` +
+        `--net other --ifname eth1 --bridge ctrts2 --subnet 10.89.2.0/24 --gateway 10.89.2.1 --ip 10.89.2.5 --names web,cccccccccccc --internal`,
+    )
+  })
+
+  it('detach names the network and the interface only', () => {
+    const args = netAttachArgs({configDir: 'd', aardvark: 'a', netns: 'n', containerId: 'x', containerName: 'web', attachments: [{network: net, ip: '10.89.1.2', aliases: [], ifname: 'eth3'}], detach: true})
+    expect(args).toEqual(['--config-dir', 'd', '--aardvark', 'a', '--netns', 'n', '--id', 'x', '--detach', '--net', 'backend', '--ifname', 'eth3'])
   })
 })
