@@ -23,7 +23,9 @@
  *     internal; aardvark-dns' entry (the network's file under DIR/aardvark-dns, header line = the
  *     gateway it listens on), then aardvark-dns is started or told to reload (SIGHUP).
  *
- * --detach removes IFNAME from the container's namespace (the pair goes with it) and the
+ * `--ifname eth+` takes the first free ethN (network connect of a running container). --detach
+ * removes IFNAME (or, with --ip, the interface holding that address) from the container's
+ * namespace (the pair goes with it) and the
  * container's lines from the network's aardvark-dns file. Everything under DIR/aardvark.lock,
  * the lock ctr-ts-netns takes to forget a container that is gone.
  */
@@ -31,6 +33,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -55,6 +58,7 @@
 struct net {
 	const char *name, *bridge, *subnet, *gateway, *ip, *ifname, *names;
 	int internal;
+	char chosen[IFNAMSIZ];
 };
 
 static const char *config_dir, *aardvark, *netns_path, *container_id;
@@ -382,7 +386,40 @@ static void drop_lines(const char *path)
 		die("rewrite %s: %s", path, strerror(errno));
 }
 
-static void attach(const struct net *n, int netns_fd, int host_netns_fd)
+/* "eth+": the first ethN the container's namespace does not have yet (network connect). */
+static const char *free_ifname(struct net *n, int netns_fd, int host_netns_fd)
+{
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		die("setns %s: %s", netns_path, strerror(errno));
+	for (int i = 0; i < 100; i++) {
+		snprintf(n->chosen, sizeof n->chosen, "eth%d", i);
+		if (if_nametoindex(n->chosen) == 0)
+			break;
+	}
+	if (setns(host_netns_fd, CLONE_NEWNET) < 0)
+		die("setns back: %s", strerror(errno));
+	return n->chosen;
+}
+
+/* The interface holding IPv4 address ip in the current namespace, or 0. */
+static unsigned index_by_address(const char *ip)
+{
+	struct in_addr want;
+	if (inet_pton(AF_INET, ip, &want) != 1)
+		die("not an IPv4 address: %s", ip);
+	struct ifaddrs *list;
+	if (getifaddrs(&list) < 0)
+		die("getifaddrs: %s", strerror(errno));
+	unsigned found = 0;
+	for (struct ifaddrs *a = list; a && !found; a = a->ifa_next)
+		if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
+		    ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr == want.s_addr)
+			found = if_nametoindex(a->ifa_name);
+	freeifaddrs(list);
+	return found;
+}
+
+static void attach(struct net *n, int netns_fd, int host_netns_fd)
 {
 	char *slash = strchr(n->subnet, '/');
 	int prefix = slash ? atoi(slash + 1) : 24;
@@ -394,6 +431,8 @@ static void attach(const struct net *n, int netns_fd, int host_netns_fd)
 		must(link_up(br), "up", n->bridge);
 		firewall(n);
 	}
+	if (strcmp(n->ifname, "eth+") == 0)
+		n->ifname = free_ifname(n, netns_fd, host_netns_fd);
 	create_veth(index_of(n->bridge), n->ifname, netns_fd);
 
 	/* the container's side */
@@ -432,7 +471,7 @@ static void detach_one(const struct net *n, int netns_fd, int host_netns_fd)
 	if (setns(netns_fd, CLONE_NEWNET) < 0)
 		die("setns %s: %s", netns_path, strerror(errno));
 	nl_open();
-	unsigned eth = if_nametoindex(n->ifname);
+	unsigned eth = n->ip ? index_by_address(n->ip) : if_nametoindex(n->ifname);
 	if (eth > 0) {
 		int err = delete_link(eth);
 		if (err != -ENODEV)
@@ -498,7 +537,7 @@ int main(int argc, char **argv)
 		die("bad container id");
 	for (int i = 0; i < nnets; i++) {
 		const struct net *n = &nets[i];
-		if (!n->ifname || strlen(n->ifname) >= IFNAMSIZ || strchr(n->name, '/'))
+		if ((!n->ifname && !(detach && n->ip)) || (n->ifname && strlen(n->ifname) >= IFNAMSIZ) || strchr(n->name, '/'))
 			die("network %s: bad interface name or network name", n->name);
 		if (!detach && (!n->bridge || !n->subnet || !n->gateway || !n->ip || !n->names))
 			die("network %s: --bridge, --subnet, --gateway, --ip and --names are required", n->name);

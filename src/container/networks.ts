@@ -2,9 +2,10 @@ import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {ConflictError, NotFoundError} from '../errors.js'
-import type {Attachment} from '../network/attach.js'
+import {type Attachment, runNetAttach} from '../network/attach.js'
 import {findNetwork, ipReservationFile, type NetworkStore, releaseIp} from '../network/records.js'
-import {type ContainerRecord, containerPaths, findContainer, readState} from './record.js'
+import {liveHolder} from '../network/rootless-netns.js'
+import {type ContainerNetwork, type ContainerRecord, containerPaths, findContainer, readState} from './record.js'
 export {containerExists} from './record.js'
 import {containerStatus} from './status.js'
 
@@ -68,4 +69,43 @@ export function reservationFiles(ctx: Context, rec: ContainerRecord): string[] {
 /** At rm: the container's addresses are free again. */
 export async function releaseAddresses(ctx: Context, rec: ContainerRecord): Promise<void> {
   for (const n of rec.networks ?? []) await releaseIp(networkStore(ctx), n.name, n.ip, rec.id)
+}
+
+/**
+ * network connect/disconnect of a running container (docker's): its network namespace (its
+ * init's, held by the rootless network holder) gets or loses one interface and its DNS names at
+ * once; resolv.conf (bind-mounted, rewritten in place) lists the gateway of each network, so that
+ * aardvark-dns answers for every network the container is on.
+ */
+export async function changeLiveNetwork(ctx: Context, rec: ContainerRecord, entry: ContainerNetwork, detach: boolean): Promise<void> {
+  const pids = readTaskPids(ctx, rec)
+  const holder = await liveHolder(ctx.run.netns)
+  if (!pids || !holder) throw new ConflictError(`container ${rec.name} is not running on its networks`)
+  const network = await findNetwork(networkStore(ctx), entry.name)
+  const aliases = [...new Set([rec.id.slice(0, 12), ...entry.aliases])]
+  await runNetAttach({
+    holderPid: holder.pid,
+    netnsPid: pids.containerPid,
+    configDir: holder.configDir,
+    containerId: rec.id,
+    containerName: rec.name,
+    attachments: [{network, ip: entry.ip, aliases, ifname: 'eth+'}],
+    detach,
+  })
+  const file = join(containerPaths(ctx, rec.id).etc, 'resolv.conf')
+  const text = await readFile(file, 'utf8').catch(() => undefined)
+  if (text === undefined) return
+  const line = `nameserver ${network.gateway}`
+  const lines = text.split('\n').filter((l) => l !== '')
+  const servers = lines.filter((l) => l.startsWith('nameserver ')).length
+  const next = detach ? (servers > 1 ? lines.filter((l) => l !== line) : lines) : lines.includes(line) ? lines : [...lines.slice(0, lastNameserver(lines) + 1), line, ...lines.slice(lastNameserver(lines) + 1)]
+  await writeFile(file, next.join('\n') + '\n')
+}
+
+function lastNameserver(lines: string[]): number {
+  let last = -1
+  lines.forEach((l, i) => {
+    if (l.startsWith('nameserver ')) last = i
+  })
+  return last
 }

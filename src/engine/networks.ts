@@ -3,7 +3,7 @@
  * Typed options in, plain data out; nothing here prints.
  */
 import type {Context} from '../context.js'
-import {containerExists, networkStore} from '../container/networks.js'
+import {changeLiveNetwork, containerExists, networkStore} from '../container/networks.js'
 import {type ContainerNetwork, type ContainerRecord, findContainer, listContainers, saveRecord} from '../container/record.js'
 import {containerStatus} from '../container/status.js'
 import {ConflictError, NotFoundError, UsageError} from '../errors.js'
@@ -94,29 +94,37 @@ export async function networkPrune(ctx: Context, keep: (net: NetworkRecord) => b
 }
 
 /**
- * docker network connect, for a container that is not running (it gets the network at its next
- * start): an address is reserved and its /etc/hosts and resolv.conf follow its first network.
+ * docker network connect: an address is reserved; a running container gets the interface and
+ * its names at once (container/networks.ts changeLiveNetwork), a stopped one at its next start.
  */
 export async function networkConnect(ctx: Context, o: {network: string; container: string; aliases: string[]; ip?: string}): Promise<void> {
   const net = await findNetwork(networkStore(ctx), o.network)
   const rec = await findContainer(ctx, o.container)
   if (rec.network !== 'bridge') throw new UsageError(`container ${rec.name} uses --network ${rec.network}: only containers on user-defined networks can be connected to more`)
   if ((rec.networks ?? []).some((n) => n.id === net.id)) throw new ConflictError(`container ${rec.name} is already connected to network ${net.name}`)
-  if (containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is running: stop it, connect it, then start it again (live connect is not supported)`)
   const ip = await reserveIp(networkStore(ctx), net, rec.id, o.ip, (id) => containerExists(ctx, id))
   const entry: ContainerNetwork = {name: net.name, id: net.id, ip, aliases: [...new Set(o.aliases)]}
+  if (containerStatus(ctx, rec).running) {
+    try {
+      await changeLiveNetwork(ctx, rec, entry, false)
+    } catch (err) {
+      await releaseIp(networkStore(ctx), net.name, ip, rec.id)
+      throw err
+    }
+  }
   await saveRecord(ctx, {...rec, networks: [...(rec.networks ?? []), entry]})
 }
 
-/** docker network disconnect (not running containers; a container keeps at least one network). */
+/** docker network disconnect (running or not; a container keeps at least one network). */
 export async function networkDisconnect(ctx: Context, o: {network: string; container: string}): Promise<void> {
   const rec = await findContainer(ctx, o.container)
   const nets = rec.networks ?? []
   const found = await findNetwork(networkStore(ctx), o.network).catch(() => undefined)
   const entry = nets.find((n) => (found ? n.id === found.id : n.name === o.network))
   if (!entry) throw new NotFoundError(`container ${rec.name} is not connected to network ${o.network}`)
-  if (containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is running: stop it first (live disconnect is not supported)`)
   if (nets.length === 1) throw new ConflictError(`network ${entry.name} is the last network of container ${rec.name}`)
+  const running = containerStatus(ctx, rec).running
+  if (running) await changeLiveNetwork(ctx, rec, entry, true)
   const rest = nets.filter((n) => n !== entry)
   await saveRecord(ctx, {...rec, networks: rest})
   await releaseIp(networkStore(ctx), entry.name, entry.ip, rec.id)

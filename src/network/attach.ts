@@ -21,22 +21,26 @@ export interface Attachment {
   ip: string
   /** DNS names besides the container's name: its short id and --network-alias. */
   aliases: string[]
-  /** The interface in the container: eth0, eth1, ... in --network order (network connect: the next free one). */
+  /** The interface in the container: eth0, eth1, ... in --network order; `eth+`: the first free one (network connect). */
   ifname?: string
 }
 
 /**
  * ctr-ts-netattach's arguments for one container: one group per network (bridge, subnet,
  * gateway, address, interface ethN in order unless given, internal, DNS names: the container's
- * name, then its aliases). `detach` removes the interfaces and names instead.
+ * name, then its aliases). `detach` removes the interfaces (found by address) and names instead.
  */
 export function netAttachArgs(o: {configDir: string; aardvark: string; netns: string; containerId: string; containerName: string; attachments: Attachment[]; detach?: boolean}): string[] {
   const args = ['--config-dir', o.configDir, '--aardvark', o.aardvark, '--netns', o.netns, '--id', o.containerId]
   if (o.detach) args.push('--detach')
   o.attachments.forEach((a, i) => {
     const n = a.network
+    if (o.detach) {
+      // the interface that holds the address (its ethN may have changed since the start)
+      args.push('--net', n.name, '--ip', a.ip)
+      return
+    }
     args.push('--net', n.name, '--ifname', a.ifname ?? `eth${i}`)
-    if (o.detach) return
     args.push('--bridge', n.bridge, '--subnet', n.subnet, '--gateway', n.gateway, '--ip', a.ip)
     args.push('--names', [...new Set([o.containerName, ...a.aliases])].join(','))
     if (n.internal) args.push('--internal')

@@ -124,6 +124,25 @@ function pidIn(file: string): number {
 }
 
 /**
+ * The running holder (its pid and configuration directory), without connecting to it: for
+ * `network connect`/`disconnect` of a running container, which holds its own connection already.
+ */
+export async function liveHolder(dir: string): Promise<{pid: number; configDir: string} | undefined> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return undefined
+  }
+  for (const name of names.filter((n) => n.startsWith('cfg-'))) {
+    const configDir = join(dir, name)
+    const pid = pidIn(join(configDir, 'holder.pid'))
+    if (pid !== 0 && runs(pid, configDir)) return {pid, configDir}
+  }
+  return undefined
+}
+
+/**
  * What a killed holder left: its configuration directory and the aardvark-dns it started
  * (which keeps the dead holder's network namespace alive). A live holder's directory is kept.
  */

@@ -76,8 +76,8 @@ describe('netAttachArgs', () => {
     )
   })
 
-  it('detach names the network and the interface only', () => {
-    const args = netAttachArgs({configDir: 'd', aardvark: 'a', netns: 'n', containerId: 'x', containerName: 'web', attachments: [{network: net, ip: '10.89.1.2', aliases: [], ifname: 'eth3'}], detach: true})
-    expect(args).toEqual(['--config-dir', 'd', '--aardvark', 'a', '--netns', 'n', '--id', 'x', '--detach', '--net', 'backend', '--ifname', 'eth3'])
+  it('detach names the network and the address only', () => {
+    const args = netAttachArgs({configDir: 'd', aardvark: 'a', netns: 'n', containerId: 'x', containerName: 'web', attachments: [{network: net, ip: '10.89.1.2', aliases: []}], detach: true})
+    expect(args).toEqual(['--config-dir', 'd', '--aardvark', 'a', '--netns', 'n', '--id', 'x', '--detach', '--net', 'backend', '--ip', '10.89.1.2'])
   })
 })

@@ -3,7 +3,7 @@ import {CtrCommand} from '../../base-command.js'
 import {networkConnect} from '../../engine/networks.js'
 
 export default class NetworkConnect extends CtrCommand {
-  static override description = 'Connect a container (not running) to a user-defined network; it joins it at its next start'
+  static override description = 'Connect a container to a user-defined network (a running one at once, a stopped one at its next start)'
   static override examples = ['<%= config.bin %> network connect --alias db backend mydb']
   static override args = {
     network: Args.string({description: 'network name or id', required: true}),

@@ -3,7 +3,7 @@ import {CtrCommand} from '../../base-command.js'
 import {networkDisconnect} from '../../engine/networks.js'
 
 export default class NetworkDisconnect extends CtrCommand {
-  static override description = 'Disconnect a container (not running) from a user-defined network'
+  static override description = 'Disconnect a container (running or not) from a user-defined network'
   static override examples = ['<%= config.bin %> network disconnect backend mydb']
   static override args = {
     network: Args.string({description: 'network name or id', required: true}),
