@@ -10,6 +10,7 @@ import {ConflictError, NotFoundError, UsageError} from '../errors.js'
 import {writeEtcFiles} from '../network/etc-files.js'
 import {containerPaths} from '../container/record.js'
 import {createNetwork, findNetwork, listNetworks, type NetworkRecord, releaseIp, removeNetworkRecord, reserveIp} from '../network/records.js'
+import {BUILTIN_NETWORKS, type BuiltinNetwork, findBuiltinNetwork, predefinedMessage} from '../network/builtin.js'
 
 export type {NetworkRecord} from '../network/records.js'
 
@@ -35,20 +36,68 @@ async function usersOf(ctx: Context, net: NetworkRecord): Promise<ContainerRecor
   return (await listContainers(ctx)).filter((c) => (c.networks ?? []).some((n) => n.id === net.id))
 }
 
+/** A network as `network ls` shows it: user-defined, or one of docker's pre-defined ones (`builtin`). */
+export interface ListedNetwork {
+  name: string
+  id: string
+  driver: string
+  created: string
+  internal: boolean
+  labels: Record<string, string>
+  builtin: boolean
+}
+
 /** docker's listing row (`network ls`). */
 export interface NetworkRow {
-  net: NetworkRecord
+  net: ListedNetwork
   containers: ContainerRecord[]
 }
 
+/** When the pre-defined networks were "created": docker shows its daemon's start; ctr-ts has none. */
+const BUILTIN_CREATED = new Date(0).toISOString()
+
+/** The user-defined networks and docker's pre-defined `bridge`, `host` and `none`, by name. */
 export async function networkList(ctx: Context): Promise<NetworkRow[]> {
   const nets = await listNetworks(networkStore(ctx))
   const all = await listContainers(ctx)
-  return nets.map((net) => ({net, containers: all.filter((c) => (c.networks ?? []).some((n) => n.id === net.id))}))
+  const rows: NetworkRow[] = nets.map((net) => ({net: {...net, builtin: false}, containers: all.filter((c) => (c.networks ?? []).some((n) => n.id === net.id))}))
+  for (const b of BUILTIN_NETWORKS) {
+    const net: ListedNetwork = {name: b.name, id: b.id, driver: b.driver, created: BUILTIN_CREATED, internal: false, labels: {}, builtin: true}
+    rows.push({net, containers: all.filter((c) => c.network === b.mode)})
+  }
+  return rows.sort((a, b) => a.net.name.localeCompare(b.net.name))
+}
+
+/** docker's inspect document of a pre-defined network: its running containers. */
+function inspectBuiltin(ctx: Context, b: BuiltinNetwork, users: ContainerRecord[]): Record<string, unknown> {
+  const containers: Record<string, unknown> = {}
+  for (const c of users) {
+    if (!containerStatus(ctx, c).running) continue
+    containers[c.id] = {Name: c.name, EndpointID: '', MacAddress: '', IPv4Address: b.containerIp ? `${b.containerIp}/${b.subnet!.split('/')[1]}` : '', IPv6Address: ''}
+  }
+  return {
+    Name: b.name,
+    Id: b.id,
+    Created: BUILTIN_CREATED,
+    Scope: 'local',
+    Driver: b.driver,
+    EnableIPv6: false,
+    IPAM: {Driver: 'default', Options: null, Config: b.subnet ? [{Subnet: b.subnet, Gateway: b.gateway}] : []},
+    Internal: false,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: {Network: ''},
+    ConfigOnly: false,
+    Containers: containers,
+    Options: b.name === 'bridge' ? {'com.docker.network.bridge.default_bridge': 'true', 'ctr-ts.driver': 'slirp4netns'} : {},
+    Labels: {},
+  }
 }
 
 /** docker's `network inspect` document for one network. */
 export async function networkInspect(ctx: Context, nameOrId: string): Promise<Record<string, unknown>> {
+  const builtin = findBuiltinNetwork(nameOrId)
+  if (builtin) return inspectBuiltin(ctx, builtin, (await listContainers(ctx)).filter((c) => c.network === builtin.mode))
   const net = await findNetwork(networkStore(ctx), nameOrId)
   const containers: Record<string, unknown> = {}
   for (const c of await usersOf(ctx, net)) {
@@ -75,6 +124,8 @@ export async function networkInspect(ctx: Context, nameOrId: string): Promise<Re
 
 /** docker network rm: refused while a container (running or not) is on the network. */
 export async function networkRemove(ctx: Context, nameOrId: string): Promise<NetworkRecord> {
+  const builtin = findBuiltinNetwork(nameOrId)
+  if (builtin) throw new ConflictError(predefinedMessage(builtin.name))
   const net = await findNetwork(networkStore(ctx), nameOrId)
   const users = await usersOf(ctx, net)
   if (users.length > 0) throw new ConflictError(`network ${net.name} has containers: ${users.map((c) => c.name).join(', ')} (remove or disconnect them first)`)
@@ -85,8 +136,10 @@ export async function networkRemove(ctx: Context, nameOrId: string): Promise<Net
 /** docker network prune: every network no container is on (`until`/`label` filters: the caller's). */
 export async function networkPrune(ctx: Context, keep: (net: NetworkRecord) => boolean = () => false): Promise<string[]> {
   const removed: string[] = []
-  for (const {net, containers} of await networkList(ctx)) {
-    if (containers.length > 0 || keep(net)) continue
+  const all = await listContainers(ctx)
+  for (const net of await listNetworks(networkStore(ctx))) {
+    const used = all.some((c) => (c.networks ?? []).some((n) => n.id === net.id))
+    if (used || keep(net)) continue
     await removeNetworkRecord(networkStore(ctx), net.name)
     removed.push(net.name)
   }
@@ -98,6 +151,8 @@ export async function networkPrune(ctx: Context, keep: (net: NetworkRecord) => b
  * its names at once (container/networks.ts changeLiveNetwork), a stopped one at its next start.
  */
 export async function networkConnect(ctx: Context, o: {network: string; container: string; aliases: string[]; ip?: string}): Promise<void> {
+  const builtin = findBuiltinNetwork(o.network)
+  if (builtin) throw new UsageError(`network ${builtin.name} is pre-defined: a container joins it only at create (--network ${builtin.name}); connect takes user-defined networks`)
   const net = await findNetwork(networkStore(ctx), o.network)
   const rec = await findContainer(ctx, o.container)
   if (rec.network !== 'bridge') throw new UsageError(`container ${rec.name} uses --network ${rec.network}: only containers on user-defined networks can be connected to more`)

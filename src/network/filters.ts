@@ -1,5 +1,12 @@
 import {UsageError} from '../errors.js'
-import type {NetworkRecord} from './records.js'
+/** What the filters look at: a user-defined network or a pre-defined one (`builtin`). */
+export interface FilterableNetwork {
+  name: string
+  id: string
+  driver: string
+  labels: Record<string, string>
+  builtin?: boolean
+}
 
 /** `network ls --filter` / `network prune --filter` values, grouped by key (docker: OR within a key, AND across keys). */
 export type NetworkFilters = Map<string, string[]>
@@ -18,7 +25,7 @@ export function parseNetworkFilters(values: string[]): NetworkFilters {
   return out
 }
 
-function one(key: string, want: string, net: NetworkRecord): boolean {
+function one(key: string, want: string, net: FilterableNetwork): boolean {
   switch (key) {
     case 'name':
       return net.name.includes(want)
@@ -29,7 +36,7 @@ function one(key: string, want: string, net: NetworkRecord): boolean {
     case 'scope':
       return want === 'local'
     case 'type':
-      return want === 'custom'
+      return want === (net.builtin ? 'builtin' : 'custom')
     case 'label': {
       const eq = want.indexOf('=')
       if (eq < 0) return want in net.labels
@@ -41,7 +48,7 @@ function one(key: string, want: string, net: NetworkRecord): boolean {
 }
 
 /** Every key matches (one of its values); label filters must all match, as docker's. */
-export function matchNetwork(net: NetworkRecord, filters: NetworkFilters): boolean {
+export function matchNetwork(net: FilterableNetwork, filters: NetworkFilters): boolean {
   for (const [key, wants] of filters) {
     if (key === 'label' ? !wants.every((w) => one(key, w, net)) : !wants.some((w) => one(key, w, net))) return false
   }

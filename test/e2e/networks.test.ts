@@ -74,8 +74,19 @@ describe('network commands', () => {
     const ls = await ctr(['network', 'ls'], {env: env()})
     expect(ls.stdout).toMatch(/^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE\n/)
     expect(ls.stdout).toMatch(/alpha\s+bridge\s+local/)
+    // docker's pre-defined networks are listed too: bridge (the default network), host, none
+    expect(ls.stdout).toMatch(/^[0-9a-f]{12}\s+bridge\s+bridge\s+local$/m)
+    expect(ls.stdout).toMatch(/^[0-9a-f]{12}\s+host\s+host\s+local$/m)
+    expect(ls.stdout).toMatch(/^[0-9a-f]{12}\s+none\s+null\s+local$/m)
     const json = (await ctr(['network', 'ls', '--format', 'json'], {env: env()})).stdout.trim().split('\n').map((l) => JSON.parse(l) as {Name: string})
-    expect(json.map((j) => j.Name)).toEqual(['alpha', 'beta'])
+    expect(json.map((j) => j.Name)).toEqual(['alpha', 'beta', 'bridge', 'host', 'none'])
+    expect((await ctr(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}'], {env: env()})).stdout).toBe('alpha\nbeta\n')
+    expect((await ctr(['network', 'ls', '--filter', 'type=builtin', '--format', '{{.Name}} {{.Driver}}'], {env: env()})).stdout).toBe('bridge bridge\nhost host\nnone null\n')
+    const bridge = JSON.parse((await ctr(['network', 'inspect', 'bridge'], {env: env()})).stdout) as Array<{Name: string; Driver: string; IPAM: {Config: Array<{Subnet: string}>}}>
+    expect(bridge[0]).toMatchObject({Name: 'bridge', Driver: 'bridge', IPAM: {Config: [{Subnet: '10.0.2.0/24'}]}})
+    const rmBridge = await ctr(['network', 'rm', 'bridge'], {env: env()})
+    expect(rmBridge.exitCode).toBe(1)
+    expect(rmBridge.stderr).toBe('ctr-ts: bridge is a pre-defined network and cannot be removed\n')
     expect((await ctr(['network', 'ls', '--filter', 'label=env=ci', '--format', '{{.Name}}'], {env: env()})).stdout).toBe('alpha\n')
     expect((await ctr(['network', 'ls', '-q', '--filter', 'name=bet'], {env: env()})).stdout).toMatch(/^[0-9a-f]{12}\n$/)
 
@@ -91,7 +102,8 @@ describe('network commands', () => {
     expect(missing.stderr).toMatch(/network nope not found/)
 
     expect((await ctr(['network', 'rm', 'alpha', 'beta'], {env: env()})).exitCode).toBe(0)
-    expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '-q', '--filter', 'type=custom'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '--format', '{{.Name}}'], {env: env()})).stdout).toBe('bridge\nhost\nnone\n')
     expect((await ctr(['network', 'rm', 'alpha'], {env: env()})).exitCode).not.toBe(0)
   }, 60_000)
 })
@@ -186,12 +198,38 @@ describe('containers on user-defined networks', () => {
     expect((await ctr(['start', 'later'], {env: env()})).exitCode).toBe(0)
     const got = await run(['--rm', '--network', 'backend', busybox, 'wget', '-q', '-O', '-', 'http://late/'])
     expect(got.stdout).toBe('hello from ctr-ts\n')
-    const live = await ctr(['network', 'disconnect', 'backend', 'later'], {env: env()})
-    expect(live.exitCode).not.toBe(0)
     expect((await ctr(['stop', '-t', '1', 'later'], {env: env()})).exitCode).toBe(0)
     expect((await ctr(['network', 'disconnect', 'backend', 'later'], {env: env()})).exitCode).toBe(0)
     expect((await ctr(['rm', 'later'], {env: env()})).exitCode).toBe(0)
   }, 120_000)
+
+  it('connect and disconnect a running container: the interface, the address and the names come and go at once', async () => {
+    expect((await run(['-d', '--name', 'svc', '--network', 'backend', web])).exitCode).toBe(0)
+    expect((await run(['-d', '--name', 'client', '--network', 'other', busybox, 'sleep', '1000'])).exitCode).toBe(0)
+    const fetch = (target: string) => ctr(['exec', 'client', 'sh', '-c', `timeout 5 wget -q -O - http://${target}/; echo "rc=$?"`], {env: env()})
+    expect((await fetch('svc')).stdout).not.toContain('hello from ctr-ts')
+
+    const connected = await ctr(['network', 'connect', '--alias', 'cli', 'backend', 'client'], {env: env()})
+    expect(connected.stderr).toBe('')
+    expect(connected.exitCode).toBe(0)
+    expect((await fetch('svc')).stdout).toBe('hello from ctr-ts\nrc=0\n')
+    const ifaces = await ctr(['exec', 'client', 'sh', '-c', 'ip -o -4 addr show | grep -c 10.89'], {env: env()})
+    expect(ifaces.stdout).toBe('2\n')
+    // the new name resolves for the network's other containers
+    const byAlias = await run(['--rm', '--network', 'backend', busybox, 'sh', '-c', 'timeout 5 nslookup cli >/dev/null; echo "rc=$?"'])
+    expect(byAlias.stdout).toBe('rc=0\n')
+    const inspect = JSON.parse((await ctr(['inspect', 'client'], {env: env()})).stdout) as Array<{NetworkSettings: {Networks: Record<string, {Aliases: string[]}>}}>
+    expect(Object.keys(inspect[0]!.NetworkSettings.Networks).sort()).toEqual(['backend', 'other'])
+
+    const disconnected = await ctr(['network', 'disconnect', 'backend', 'client'], {env: env()})
+    expect(disconnected.exitCode).toBe(0)
+    expect((await fetch('svc')).stdout).not.toContain('hello from ctr-ts')
+    const gone = await run(['--rm', '--network', 'backend', busybox, 'sh', '-c', 'timeout 5 nslookup cli >/dev/null; echo "rc=$?"'])
+    expect(gone.stdout).not.toBe('rc=0\n')
+    // the last network stays
+    expect((await ctr(['network', 'disconnect', 'other', 'client'], {env: env()})).exitCode).toBe(1)
+    expect((await ctr(['rm', '-f', 'svc', 'client'], {env: env()})).exitCode).toBe(0)
+  }, 180_000)
 
   it('a killed holder leaves nothing that blocks the next run', async () => {
     expect((await run(['-d', '--name', 'orphan', '--network', 'backend', web])).exitCode).toBe(0)
@@ -221,6 +259,8 @@ describe('containers on user-defined networks', () => {
     await waitFor(() => footprint(t.root, t.runRoot).processes.length === 0, 10_000)
     expect(footprint(t.root, t.runRoot).processes).toEqual([])
     expect((await ctr(['network', 'prune', '-f'], {env: env()})).stdout).toMatch(/Deleted Networks:\n(backend|other|sealed)\n/)
-    expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '-q', '--filter', 'type=custom'], {env: env()})).stdout).toBe('')
+    // the pre-defined networks are no records: prune leaves them
+    expect((await ctr(['network', 'ls', '--format', '{{.Name}}'], {env: env()})).stdout).toBe('bridge\nhost\nnone\n')
   }, 120_000)
 })

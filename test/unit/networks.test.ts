@@ -3,6 +3,7 @@ import {matchNetwork, parseNetworkFilters} from '../../src/network/filters.js'
 import {formatIpv4, parseCidr, parseIpv4} from '../../src/network/ipv4.js'
 import {classifyNetworks} from '../../src/network/mode.js'
 import {netAttachArgs} from '../../src/network/attach.js'
+import {BUILTIN_NETWORKS, findBuiltinNetwork} from '../../src/network/builtin.js'
 import type {NetworkRecord} from '../../src/network/records.js'
 
 const net: NetworkRecord = {
@@ -79,5 +80,23 @@ describe('netAttachArgs', () => {
   it('detach names the network and the address only', () => {
     const args = netAttachArgs({configDir: 'd', aardvark: 'a', netns: 'n', containerId: 'x', containerName: 'web', attachments: [{network: net, ip: '10.89.1.2', aliases: []}], detach: true})
     expect(args).toEqual(['--config-dir', 'd', '--aardvark', 'a', '--netns', 'n', '--id', 'x', '--detach', '--net', 'backend', '--ip', '10.89.1.2'])
+  })
+})
+
+describe('pre-defined networks', () => {
+  it('bridge, host and none by name or id prefix (12 digits at least), fixed ids, docker drivers', () => {
+    expect(BUILTIN_NETWORKS.map((n) => [n.name, n.driver, n.mode])).toEqual([['bridge', 'bridge', 'slirp4netns'], ['host', 'host', 'host'], ['none', 'null', 'none']])
+    const bridge = findBuiltinNetwork('bridge')!
+    expect(bridge.id).toMatch(/^[0-9a-f]{64}$/)
+    expect(findBuiltinNetwork(bridge.id.slice(0, 12))).toBe(bridge)
+    expect(findBuiltinNetwork(bridge.id.slice(0, 3))).toBeUndefined()
+    expect(findBuiltinNetwork('backend')).toBeUndefined()
+  })
+
+  it('type=builtin and type=custom tell them from user-defined networks', () => {
+    const f = (v: string, builtin: boolean) => matchNetwork({name: 'x', id: 'a', driver: 'bridge', labels: {}, builtin}, parseNetworkFilters([v]))
+    expect(f('type=builtin', true)).toBe(true)
+    expect(f('type=custom', true)).toBe(false)
+    expect(f('type=custom', false)).toBe(true)
   })
 })

@@ -44,7 +44,7 @@ const FORMAT: ListingFormat = {
 }
 
 export default class NetworkLs extends CtrCommand {
-  static override description = 'List user-defined networks'
+  static override description = 'List networks: the user-defined ones and the pre-defined bridge (the default network), host and none'
   static override aliases = ['network:list']
   static override examples = [
     '<%= config.bin %> network ls',
