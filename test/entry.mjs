@@ -99,7 +99,7 @@ const REQUIRED = {
   // interop tests compare with the field's own tools
   skopeo: 'skopeo',
   podman: 'podman',
-  // user-defined networks: netavark's firewall rules (netavark and aardvark-dns are checked below)
+  // user-defined networks: their firewall rules (iptables-restore; aardvark-dns is checked below)
   iptables: 'iptables',
 }
 
@@ -123,8 +123,8 @@ function installPackages() {
   if (!existsSync('/bin/busybox') || !isStaticElf('/bin/busybox')) missing.add('busybox-static')
   // the default seccomp profile (podman's, which ctr-ts tightens to docker's rules)
   if (!existsSync('/usr/share/containers/seccomp.json')) missing.add('golang-github-containers-common')
-  // user-defined networks: podman's bridge/firewall tool and DNS server, outside PATH
-  for (const tool of ['netavark', 'aardvark-dns']) {
+  // user-defined networks: podman's container DNS server, outside PATH
+  for (const tool of ['aardvark-dns']) {
     if (!['/usr/lib/podman', '/usr/libexec/podman'].some((d) => existsSync(`${d}/${tool}`))) missing.add(tool)
   }
   if (missing.size === 0) return
