@@ -4,6 +4,7 @@
  * names. Containers talk by name, alias, short id and address; networks are isolated from each
  * other; internal networks have no outside; -p works; nothing is left once everything is removed.
  */
+import {readdirSync, readlinkSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {connect} from 'node:net'
 import {networkInterfaces} from 'node:os'
@@ -247,12 +248,30 @@ describe('containers on user-defined networks', () => {
     const before = footprint(t.root, t.runRoot)
     expect(before.processes.some((p) => p.includes('ctr-ts-netns'))).toBe(true)
     expect(before.processes.some((p) => p.includes('aardvark-dns'))).toBe(true)
+    // the namespaces of the network: the holder's (bridges, slirp4netns' tap0) and the container's
+    const holderPid = Number(before.processes.find((p) => p.includes('ctr-ts-netns'))!.split(' ')[0])
+    const inspected = JSON.parse((await ctr(['inspect', 'last'], {env: env()})).stdout) as Array<{State: {Pid: number}}>
+    const namespaces = [`/proc/${holderPid}/ns/net`, `/proc/${holderPid}/ns/user`, `/proc/${inspected[0]!.State.Pid}/ns/net`].map((p) => readlinkSync(p))
+    expect(new Set(namespaces).size).toBe(3)
     expect((await ctr(['rm', '-f', 'last'], {env: env()})).exitCode).toBe(0)
     await waitFor(() => footprint(t.root, t.runRoot).processes.length === 0, 10_000)
     const after = footprint(t.root, t.runRoot)
     expect(after.processes.join('\n')).toBe('')
     expect(after.mounts).toEqual([])
     expect(after.fds).toEqual([])
+    // no process of this user is in one of them any more (and none holds one open: fds above)
+    const stillIn: string[] = []
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      for (const ns of ['net', 'user']) {
+        try {
+          const link = readlinkSync(`/proc/${pid}/ns/${ns}`)
+          if (namespaces.includes(link)) stillIn.push(`${pid} ${link}`)
+        } catch {
+          // another user's process, or gone
+        }
+      }
+    }
+    expect(stillIn).toEqual([])
     // the next run starts a new holder without trouble
     const again = await run(['--rm', '--network', 'backend', busybox, 'true'])
     expect(again.exitCode).toBe(0)
