@@ -4,7 +4,7 @@
  * names. Containers talk by name, alias, short id and address; networks are isolated from each
  * other; internal networks have no outside; -p works; nothing is left once everything is removed.
  */
-import {readdirSync, readlinkSync} from 'node:fs'
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {connect} from 'node:net'
 import {networkInterfaces} from 'node:os'
@@ -260,18 +260,22 @@ describe('containers on user-defined networks', () => {
     expect(after.mounts).toEqual([])
     expect(after.fds).toEqual([])
     // no process of this user is in one of them any more (and none holds one open: fds above)
-    const stillIn: string[] = []
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      for (const ns of ['net', 'user']) {
-        try {
-          const link = readlinkSync(`/proc/${pid}/ns/${ns}`)
-          if (namespaces.includes(link)) stillIn.push(`${pid} ${link}`)
-        } catch {
-          // another user's process, or gone
+    const stillIn = (): string[] => {
+      const found: string[] = []
+      for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        for (const ns of ['net', 'user']) {
+          try {
+            const link = readlinkSync(`/proc/${pid}/ns/${ns}`)
+            if (namespaces.includes(link)) found.push(`${pid} ${link} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`)
+          } catch {
+            // another user's process, or gone
+          }
         }
       }
+      return found
     }
-    expect(stillIn).toEqual([])
+    await waitFor(() => stillIn().length === 0, 10_000)
+    expect(stillIn()).toEqual([])
     // the next run starts a new holder without trouble
     const again = await run(['--rm', '--network', 'backend', busybox, 'true'])
     expect(again.exitCode).toBe(0)
