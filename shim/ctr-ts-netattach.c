@@ -386,6 +386,11 @@ static void drop_lines(const char *path)
 		die("rewrite %s: %s", path, strerror(errno));
 }
 
+static int bridge_exists(const char *name)
+{
+	return if_nametoindex(name) > 0;
+}
+
 /* "eth+": the first ethN the container's namespace does not have yet (network connect). */
 static const char *free_ifname(struct net *n, int netns_fd, int host_netns_fd)
 {
@@ -425,7 +430,18 @@ static void attach(struct net *n, int netns_fd, int host_netns_fd)
 	int prefix = slash ? atoi(slash + 1) : 24;
 	if (prefix < 1 || prefix > 30)
 		die("bad subnet %s", n->subnet);
+	int fresh = 0;
+	if (!bridge_exists(n->bridge)) {
+		/*
+		 * A bridge that holds this gateway already belongs to a network that was removed (the
+		 * records refuse overlapping subnets): it goes, or the routes would conflict.
+		 */
+		unsigned stale = index_by_address(n->gateway);
+		if (stale > 0)
+			must(delete_link(stale), "delete the bridge of a removed network holding", n->gateway);
+	}
 	if (create_bridge(n->bridge)) {
+		fresh = 1;
 		unsigned br = index_of(n->bridge);
 		must(add_address(br, n->gateway, prefix), "address of", n->bridge);
 		must(link_up(br), "up", n->bridge);
@@ -455,7 +471,8 @@ static void attach(struct net *n, int netns_fd, int host_netns_fd)
 	/* its names */
 	char path[PATH_MAX], line[4096];
 	path_of(path, config_dir, "/aardvark-dns/", n->name);
-	if (access(path, F_OK) < 0) {
+	if (fresh || access(path, F_OK) < 0) {
+		/* a new bridge: no container of a network of this name is attached in this holder */
 		snprintf(line, sizeof line, "%s\n", n->gateway);
 		write_text(path, line, O_TRUNC);
 	} else {
