@@ -73,10 +73,10 @@ async function startTask(ctx: Context, rec: ContainerRecord, opts: StartOptions)
     const attachments = await attachmentsOf(ctx, rec)
     const h = await trace.phase('network: holder', () => connectHolder({dir: ctx.run.netns, mapping: currentMapping(), containerId: rec.id}))
     holder = h
-    joinUserNs = holder.pid
-    await setNetnsPath(ctx, rec, `/proc/${holder.keeperPid}/ns/net`)
+    joinUserNs = h.pid
+    await setNetnsPath(ctx, rec, `/proc/${h.keeperPid}/ns/net`)
     // the networks are attached while the shim mounts the rootfs and the runtime creates the container
-    bridge = {holder, attachments, attached: trace.phase('network: attach (in parallel)', () => attachNetworks(h, rec.id, rec.name, attachments))}
+    bridge = {holder: h, attachments, attached: trace.phase('network: attach (in parallel)', () => attachNetworks(h, rec.id, rec.name, attachments))}
   } else if (rec.network === 'container') {
     joinUserNs = await joinTargetNetns(ctx, rec)
   }
