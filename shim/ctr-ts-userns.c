@@ -129,6 +129,7 @@ static void join_userns(const char *path, int new_mount)
 
 int main(int argc, char **argv)
 {
+	long long t0 = trace_now();
 	struct idmap uids[MAX_MAPS], gids[MAX_MAPS];
 	int nuid = 0, ngid = 0, new_mount = 0;
 	const char *join = NULL;
@@ -164,6 +165,7 @@ int main(int argc, char **argv)
 		die("no program given");
 	if (join != NULL) {
 		join_userns(join, new_mount);
+		trace_phase("userns: join", t0);
 		execvp(argv[optind], &argv[optind]);
 		die("exec %s: %s", argv[optind], strerror(errno));
 	}
@@ -214,6 +216,7 @@ int main(int argc, char **argv)
 		write_file("/proc/self/gid_map", line);
 	} else {
 		int status;
+		long long tm = trace_now();
 		if (write(sync_pipe[1], "1", 1) != 1)
 			die("write: %s", strerror(errno));
 		if (close(sync_pipe[1]) < 0)
@@ -223,6 +226,7 @@ int main(int argc, char **argv)
 				die("waitpid: %s", strerror(errno));
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			exit(125); /* the helper said why */
+		trace_phase("userns: newuidmap + newgidmap", tm);
 	}
 
 	if (setresgid(0, 0, 0) < 0)
@@ -232,6 +236,7 @@ int main(int argc, char **argv)
 	if (new_mount && mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die("making / private: %s", strerror(errno));
 
+	trace_phase("userns: helper (unshare, maps)", t0);
 	execvp(argv[optind], &argv[optind]);
 	die("exec %s: %s", argv[optind], strerror(errno));
 	return 125;

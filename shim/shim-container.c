@@ -17,6 +17,7 @@ pid_t container_pid = -1;
 bool container_exited;
 int container_status;
 bool started, stop_requested;
+long long started_at_us;
 static bool mounted;
 static bool deleted; /* the runtime's container of the last run is deleted (waiting to restart) */
 
@@ -181,8 +182,10 @@ void delete_container(void)
 		return;
 	const char *sub[] = {"delete", "--force", opt_id, NULL};
 	char err[ERRMSG_MAX];
+	long long t = trace_now();
 	if (!status_ok(run_runtime(sub, err, sizeof err)))
 		warnx("%s delete failed: %s", opt_runtime, err);
+	trace_phase("shim: runtime delete", t);
 	deleted = true;
 }
 
@@ -206,7 +209,11 @@ void do_start(struct client *c)
 	}
 	char err[ERRMSG_MAX];
 	started = true; /* from now on SIGTERM/SIGINT go to the container */
-	if (start_created(err, sizeof err)) {
+	long long t = trace_now();
+	bool ok = start_created(err, sizeof err);
+	trace_phase("shim: runtime start", t);
+	started_at_us = trace_now();
+	if (ok) {
 		restart_run_started();
 		health_start(); /* "starting" is on disk before anyone hears STARTED */
 		broadcast(F_STARTED, NULL, 0);

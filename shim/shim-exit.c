@@ -122,17 +122,26 @@ void finish(void)
 {
 	int signo;
 	int code = exit_code_of(container_status, &signo);
+	if (started_at_us > 0)
+		trace_phase("shim: container runs (start to exit, output drained)", started_at_us);
 	close_container_stdio();
 	close_fd(&log_fd);
 	health_stop();
 
 	delete_container();
+	long long t = trace_now();
 	unmount_rootfs();
 	reap_all_children();
+	trace_phase("shim: unmount, fuse-overlayfs exits", t);
+	t = trace_now();
 	write_exit_file(code, signo);
 	if (opt_events_file && events_append_die(opt_events_file, opt_id, code, event_attrs) < 0)
 		warnx("events journal %s: %s", opt_events_file, strerror(errno));
+	trace_phase("shim: exit file, die event", t);
+	t = trace_now();
 	run_exit_command();
+	if (opt_exit_command != NULL)
+		trace_phase("shim: exit command (--rm removal)", t);
 
 	uint8_t frame[4] = {(uint8_t)((uint32_t)code >> 24), (uint8_t)((uint32_t)code >> 16),
 			    (uint8_t)((uint32_t)code >> 8), (uint8_t)code};

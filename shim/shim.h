@@ -187,4 +187,6 @@ int restart_last_exit(void); /* the exit code of the last run before a restart; 
 
 void netns_create(void);
 
+extern long long started_at_us; /* trace_now() at the last runtime start */
+
 #endif

@@ -193,7 +193,8 @@ export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
       // a container being created or removed right now: not listed
     }
   }
-  return out.sort((a, b) => b.created.localeCompare(a.created))
+  // ISO timestamps: code-unit order (localeCompare's first call starts ICU's collator, 10-40 ms)
+  return out.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0))
 }
 
 /** Finds a container by full id, unique id prefix, or name (docker's rules). */
