@@ -66,8 +66,8 @@ static void write_file(const char *path, const char *data)
 		die("close %s: %s", path, strerror(errno));
 }
 
-/* Run newuidmap/newgidmap PID INNER OUTER COUNT ... and wait for it. */
-static void run_mapper(const char *tool, pid_t pid, const struct idmap *maps, int n)
+/* Start newuidmap/newgidmap PID INNER OUTER COUNT ...; wait_mapper() waits for it. */
+static pid_t start_mapper(const char *tool, pid_t pid, const struct idmap *maps, int n)
 {
 	char *argv[2 + 3 * MAX_MAPS + 1];
 	char buf[3 * MAX_MAPS + 1][24];
@@ -93,6 +93,11 @@ static void run_mapper(const char *tool, pid_t pid, const struct idmap *maps, in
 		fprintf(stderr, "ctr-ts-userns: exec %s: %s\n", tool, strerror(errno));
 		_exit(127);
 	}
+	return child;
+}
+
+static void wait_mapper(const char *tool, pid_t child)
+{
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
@@ -195,8 +200,11 @@ int main(int argc, char **argv)
 				die("prctl: %s", strerror(errno));
 			if (read(sync_pipe[0], &byte, 1) != 1)
 				_exit(1); /* parent failed to unshare and said so */
-			run_mapper("newuidmap", parent, uids, nuid);
-			run_mapper("newgidmap", parent, gids, ngid);
+			/* both at once: they write different files of the same process */
+			pid_t u = start_mapper("newuidmap", parent, uids, nuid);
+			pid_t g = start_mapper("newgidmap", parent, gids, ngid);
+			wait_mapper("newuidmap", u);
+			wait_mapper("newgidmap", g);
 			_exit(0);
 		}
 		if (close(sync_pipe[0]) < 0)

@@ -118,6 +118,8 @@ extern bool started, stop_requested;
 void mount_rootfs(void);
 bool start_created(char *err, size_t errlen);
 void delete_container(void);
+void delete_container_start(void);
+void delete_container_wait(void);
 void close_container_stdio(void);
 void unmount_rootfs(void);
 void create_container(void);

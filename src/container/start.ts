@@ -115,7 +115,7 @@ async function createAndStart(
     ownNetns: rec.shimNetns === true,
     events: dieEventOptions(ctx.store, rec),
   }))
-  const client = await task.attach()
+  const client = await trace.phase('attach', () => task.attach())
   opts.beforeStart?.(client)
   try {
     // The container exists but has not started: give it its network before its process runs.
@@ -131,7 +131,7 @@ async function createAndStart(
       udpIdleTimeout: ctx.config.portProxy.udpIdleTimeout,
     }))
     await task.record({helperPids: net.helperPids, ports: net.ports})
-    await task.start(client)
+    await trace.phase('task start', () => task.start(client))
     recordContainerEvent(ctx.store, rec, 'start')
   } catch (err) {
     // Killing the created container's init makes the shim clean up and exit.

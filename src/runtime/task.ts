@@ -265,8 +265,14 @@ export class ShimTask implements Task {
         const left = deadline - Date.now()
         if (left <= 0) return undefined
         // The watcher wakes us at once when the exit file lands; the short timer covers a shim
-        // that was killed without writing one.
-        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(Math.min(left, 250))])
+        // that was killed without writing one. It is cleared when the watcher wins: a pending
+        // timer would keep the process alive for up to 250 ms after the exit (stop, rm -f).
+        let timer: NodeJS.Timeout | undefined
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          timer = setTimeout(resolve, Math.min(left, 250))
+        })
+        clearTimeout(timer)
       }
     } finally {
       watcher?.close()
