@@ -244,8 +244,11 @@ int main(int argc, char **argv)
 		cleanup_and_exit(1);
 	}
 
-	if (opt_own_netns)
+	if (opt_own_netns) {
 		netns_create();
+		/* the CLI attaches the network (slirp4netns, port proxy) while we mount and create */
+		sync_note("netns");
+	}
 	restart_write_state(false, 0, NULL);
 	trace_phase("shim: start-up", t0);
 	long long t = trace_now();

@@ -90,6 +90,7 @@ void close_fd(int *fd);
 void make_pipe(int p[2]);
 void join_path(char *buf, size_t len, const char *dir, const char *name);
 void sync_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sync_note(const char *line);
 void last_line(const char *raw, char *out, size_t outlen);
 void unlink_quiet(const char *path);
 

@@ -78,6 +78,8 @@ export interface CreateTaskOptions {
   ownNetns?: boolean
   /** The shim appends the container's `die` event to this journal, with these attributes (K=V). */
   events?: {file: string; attrs: string[]}
+  /** With `ownNetns`: the shim's network namespace exists (the container is not created yet). */
+  onNetns?: (shimPid: number) => void
 }
 
 export interface ExecIO {
@@ -200,6 +202,7 @@ export class ShimTask implements Task {
       exitCommand: opts.exitCommand,
       restart: opts.restartPolicy ? {policy: opts.restartPolicy, file: this.files.restartFile} : undefined,
       ownNetns: opts.ownNetns,
+      onNetns: opts.onNetns,
       diagnosticsFile: this.files.diagnosticsFile,
       // recorded before it reports: a CLI killed while waiting leaves a shim others can find and stop
       onSpawned: (shimPid) => writeJsonAtomic(this.files.stateFile, {shimPid, shimStartTime: processStartTime(shimPid)}),
