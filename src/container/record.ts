@@ -206,9 +206,10 @@ export async function findContainer(ctx: Context, idOrName: string): Promise<Con
     if (rec) return rec
   }
   if (/^[0-9a-f]{64}$/.test(idOrName)) {
-    // a full id: its own record, without reading every other one
+    // a full id (no name or other id can match it): its own record, without reading every other one
     const rec = readRecordSync(containerPaths(ctx, idOrName).record)
     if (rec?.id === idOrName) return rec
+    throw new NotFoundError(`no such container: ${idOrName}`)
   }
   const all = await listContainers(ctx)
   const exact = all.find((c) => c.id === idOrName || c.name === idOrName)

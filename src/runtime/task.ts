@@ -147,11 +147,16 @@ export function readExitFile(path: string): ExitInfo | undefined {
 export class ShimTask implements Task {
   private resolved?: OciRuntime
 
-  /** `runtime` is resolved on first use: reading the state needs no runtime binary. */
+  /**
+   * `runtime` is resolved on first use: reading the state needs no runtime binary. `shimNetns`:
+   * the container's network namespace is the shim's (the bundle names none), so a process run in
+   * it (`exec`) enters the shim's network namespace too, not only its user and mount namespaces.
+   */
   constructor(
     readonly id: string,
     private readonly resolveRuntime: () => OciRuntime,
     private readonly files: TaskFiles,
+    private readonly opts: {shimNetns?: boolean} = {},
   ) {}
 
   private get runtime(): OciRuntime {
@@ -290,7 +295,7 @@ export class ShimTask implements Task {
   async exec(opts: ExecProcessOptions): Promise<number> {
     const rec = this.readRecord()
     const nsenter = requireBinary('nsenter', 'install util-linux')
-    const args = ['--target', String(rec.shimPid), '--user', '--mount', '--', this.runtime.path, ...this.runtime.globalArgs]
+    const args = ['--target', String(rec.shimPid), '--user', '--mount', ...(this.opts.shimNetns ? ['--net'] : []), '--', this.runtime.path, ...this.runtime.globalArgs]
     // A detached process inherits the runtime's stdio: give it /dev/null (output is discarded, like
     // docker) and read the runtime's errors from its log file instead of a pipe the process would keep open.
     const logFile = opts.detach ? join(this.files.runDir, `exec-${randomBytes(6).toString('hex')}.log`) : undefined
