@@ -257,7 +257,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     const spec = generateSpec(input)
     if (parity.stopSignal) spec.annotations = {...spec.annotations, [STOP_SIGNAL_ANNOTATION]: parity.stopSignal}
     // The filter depends on the container's capabilities (docker's includes/excludes).
-    const seccomp = seccompFor(seccompChoice, spec.process.capabilities.bounding)
+    const seccomp = seccompFor(seccompChoice, spec.process.capabilities.bounding, undefined, undefined, ctx.run.seccomp)
     if (seccomp) spec.linux.seccomp = seccomp
     await writeFile(paths.spec, JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
 
