@@ -154,7 +154,9 @@ function firstLine(err: unknown): string {
 }
 
 async function makeExplorer(home: string) {
-  const {cosmiconfig} = await import('cosmiconfig')
+  // a CommonJS package: in the bundle its exports are the default export of the lazy chunk
+  const mod: typeof import('cosmiconfig') & {default?: typeof import('cosmiconfig')} = await import('cosmiconfig')
+  const {cosmiconfig} = mod.default ?? mod
   return cosmiconfig(MODULE, {searchStrategy: 'global', stopDir: home, cache: false})
 }
 
