@@ -18,4 +18,14 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Defined by each program: the last thing die() does; must not return. */
 _Noreturn void die_exit(const char *msg);
 
+/*
+ * The CLI's phase timeline (CTR_TS_TRACE=1, src/trace.ts): the CLI names a file in
+ * CTR_TS_TRACE_FILE and reads it back at exit. trace_now() is microseconds since the epoch;
+ * trace_phase() appends "NAME<TAB>START<TAB>END\n" (one O_APPEND write) when that file exists,
+ * and does nothing otherwise (no tracing, or the CLI has already exited). Errors are ignored:
+ * tracing never changes what a program does.
+ */
+long long trace_now(void);
+void trace_phase(const char *name, long long start_us);
+
 #endif

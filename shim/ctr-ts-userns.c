@@ -66,8 +66,8 @@ static void write_file(const char *path, const char *data)
 		die("close %s: %s", path, strerror(errno));
 }
 
-/* Run newuidmap/newgidmap PID INNER OUTER COUNT ... and wait for it. */
-static void run_mapper(const char *tool, pid_t pid, const struct idmap *maps, int n)
+/* Start newuidmap/newgidmap PID INNER OUTER COUNT ...; wait_mapper() waits for it. */
+static pid_t start_mapper(const char *tool, pid_t pid, const struct idmap *maps, int n)
 {
 	char *argv[2 + 3 * MAX_MAPS + 1];
 	char buf[3 * MAX_MAPS + 1][24];
@@ -93,6 +93,11 @@ static void run_mapper(const char *tool, pid_t pid, const struct idmap *maps, in
 		fprintf(stderr, "ctr-ts-userns: exec %s: %s\n", tool, strerror(errno));
 		_exit(127);
 	}
+	return child;
+}
+
+static void wait_mapper(const char *tool, pid_t child)
+{
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
@@ -129,6 +134,7 @@ static void join_userns(const char *path, int new_mount)
 
 int main(int argc, char **argv)
 {
+	long long t0 = trace_now();
 	struct idmap uids[MAX_MAPS], gids[MAX_MAPS];
 	int nuid = 0, ngid = 0, new_mount = 0;
 	const char *join = NULL;
@@ -164,6 +170,7 @@ int main(int argc, char **argv)
 		die("no program given");
 	if (join != NULL) {
 		join_userns(join, new_mount);
+		trace_phase("userns: join", t0);
 		execvp(argv[optind], &argv[optind]);
 		die("exec %s: %s", argv[optind], strerror(errno));
 	}
@@ -193,8 +200,11 @@ int main(int argc, char **argv)
 				die("prctl: %s", strerror(errno));
 			if (read(sync_pipe[0], &byte, 1) != 1)
 				_exit(1); /* parent failed to unshare and said so */
-			run_mapper("newuidmap", parent, uids, nuid);
-			run_mapper("newgidmap", parent, gids, ngid);
+			/* both at once: they write different files of the same process */
+			pid_t u = start_mapper("newuidmap", parent, uids, nuid);
+			pid_t g = start_mapper("newgidmap", parent, gids, ngid);
+			wait_mapper("newuidmap", u);
+			wait_mapper("newgidmap", g);
 			_exit(0);
 		}
 		if (close(sync_pipe[0]) < 0)
@@ -214,6 +224,7 @@ int main(int argc, char **argv)
 		write_file("/proc/self/gid_map", line);
 	} else {
 		int status;
+		long long tm = trace_now();
 		if (write(sync_pipe[1], "1", 1) != 1)
 			die("write: %s", strerror(errno));
 		if (close(sync_pipe[1]) < 0)
@@ -223,6 +234,7 @@ int main(int argc, char **argv)
 				die("waitpid: %s", strerror(errno));
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			exit(125); /* the helper said why */
+		trace_phase("userns: newuidmap + newgidmap", tm);
 	}
 
 	if (setresgid(0, 0, 0) < 0)
@@ -232,6 +244,7 @@ int main(int argc, char **argv)
 	if (new_mount && mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die("making / private: %s", strerror(errno));
 
+	trace_phase("userns: helper (unshare, maps)", t0);
 	execvp(argv[optind], &argv[optind]);
 	die("exec %s: %s", argv[optind], strerror(errno));
 	return 125;

@@ -17,6 +17,7 @@ pid_t container_pid = -1;
 bool container_exited;
 int container_status;
 bool started, stop_requested;
+long long started_at_us;
 static bool mounted;
 static bool deleted; /* the runtime's container of the last run is deleted (waiting to restart) */
 
@@ -181,9 +182,55 @@ void delete_container(void)
 		return;
 	const char *sub[] = {"delete", "--force", opt_id, NULL};
 	char err[ERRMSG_MAX];
+	long long t = trace_now();
 	if (!status_ok(run_runtime(sub, err, sizeof err)))
 		warnx("%s delete failed: %s", opt_runtime, err);
+	trace_phase("shim: runtime delete", t);
 	deleted = true;
+}
+
+/*
+ * `RUNTIME delete --force` in the background: finish() overlaps it with the exit file and the
+ * exit command (neither needs the runtime's state, and the delete needs neither), then waits for
+ * it with delete_container_wait() before anyone is told of the exit.
+ */
+static pid_t delete_pid = -1;
+static int delete_err = -1;
+static long long delete_t0;
+
+void delete_container_start(void)
+{
+	if (deleted)
+		return;
+	const char *sub[] = {"delete", "--force", opt_id, NULL};
+	const char *argv[MAX_ARGS + 16];
+	int errp[2];
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	set_nonblock(errp[0]);
+	delete_t0 = trace_now();
+	delete_pid = spawn(runtime_argv(argv, sub), -1, -1, errp[1]);
+	close_fd(&errp[1]);
+	delete_err = errp[0];
+	deleted = true;
+}
+
+void delete_container_wait(void)
+{
+	if (delete_pid < 0)
+		return;
+	int status = wait_child(delete_pid, -1, NULL);
+	delete_pid = -1;
+	char raw[4096], err[ERRMSG_MAX];
+	size_t n = read_tail(delete_err, raw, sizeof raw);
+	close_fd(&delete_err);
+	if (n > 0)
+		warnx("%s delete: %s", opt_runtime, raw);
+	if (!status_ok(status)) {
+		last_line(n > 0 ? raw : "", err, sizeof err);
+		warnx("%s delete failed: %s", opt_runtime, err);
+	}
+	trace_phase("shim: runtime delete", delete_t0);
 }
 
 /* Closes the exited container's output and input (drained by main_loop: every writer is gone). */
@@ -206,7 +253,11 @@ void do_start(struct client *c)
 	}
 	char err[ERRMSG_MAX];
 	started = true; /* from now on SIGTERM/SIGINT go to the container */
-	if (start_created(err, sizeof err)) {
+	long long t = trace_now();
+	bool ok = start_created(err, sizeof err);
+	trace_phase("shim: runtime start", t);
+	started_at_us = trace_now();
+	if (ok) {
 		restart_run_started();
 		health_start(); /* "starting" is on disk before anyone hears STARTED */
 		broadcast(F_STARTED, NULL, 0);

@@ -58,7 +58,8 @@ void write_exit_file(int code, int signo)
 		warnx("open %s: %s", tmp, strerror(errno));
 		return;
 	}
-	bool ok = write_all(fd, json, (size_t)n) && fsync(fd) == 0;
+	/* With an exit command (--rm) the file is removed right away: no fsync for it. */
+	bool ok = write_all(fd, json, (size_t)n) && (opt_exit_command != NULL || fsync(fd) == 0);
 	if (!ok)
 		warnx("write %s: %s", tmp, strerror(errno));
 	close_fd(&fd);
@@ -122,17 +123,31 @@ void finish(void)
 {
 	int signo;
 	int code = exit_code_of(container_status, &signo);
+	if (started_at_us > 0)
+		trace_phase("shim: container runs (start to exit, output drained)", started_at_us);
 	close_container_stdio();
 	close_fd(&log_fd);
 	health_stop();
 
-	delete_container();
+	/* Unmount first (the exit command removes the mount point's directory); the runtime's delete
+	 * runs meanwhile with the exit file and the exit command, and is over before EXIT is sent. */
+	long long t = trace_now();
 	unmount_rootfs();
-	reap_all_children();
+	trace_phase("shim: unmount", t);
+	delete_container_start();
+	t = trace_now();
 	write_exit_file(code, signo);
 	if (opt_events_file && events_append_die(opt_events_file, opt_id, code, event_attrs) < 0)
 		warnx("events journal %s: %s", opt_events_file, strerror(errno));
+	trace_phase("shim: exit file, die event", t);
+	t = trace_now();
 	run_exit_command();
+	if (opt_exit_command != NULL)
+		trace_phase("shim: exit command (--rm removal)", t);
+	delete_container_wait();
+	t = trace_now();
+	reap_all_children();
+	trace_phase("shim: reap (fuse-overlayfs exits)", t);
 
 	uint8_t frame[4] = {(uint8_t)((uint32_t)code >> 24), (uint8_t)((uint32_t)code >> 16),
 			    (uint8_t)((uint32_t)code >> 8), (uint8_t)code};

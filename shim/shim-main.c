@@ -215,6 +215,7 @@ static void health_event(const char *status)
 
 int main(int argc, char **argv)
 {
+	long long t0 = trace_now();
 	/* Make sure 0, 1, 2 exist so no socket or pipe of ours takes their place. */
 	for (int fd = open("/dev/null", O_RDWR); fd >= 0 && fd <= 2; fd = open("/dev/null", O_RDWR))
 		;
@@ -243,13 +244,21 @@ int main(int argc, char **argv)
 		cleanup_and_exit(1);
 	}
 
-	if (opt_own_netns)
+	if (opt_own_netns) {
 		netns_create();
+		/* the CLI attaches the network (slirp4netns, port proxy) while we mount and create */
+		sync_note("netns");
+	}
 	restart_write_state(false, 0, NULL);
+	trace_phase("shim: start-up", t0);
+	long long t = trace_now();
 	mount_rootfs();
+	trace_phase("shim: rootfs mount", t);
 	listen_fd = listen_unix(attach_path);
 	write_pid_file();
+	t = trace_now();
 	create_container();
+	trace_phase("shim: runtime create", t);
 
 	if (container_exited) {
 		sync_report("error the container process exited before start");

@@ -107,6 +107,17 @@ void sync_report(const char *fmt, ...)
 	close_fd(&sync_fd);
 }
 
+/* A line on the sync fd before the report, which stays open for it (e.g. "netns"). */
+void sync_note(const char *line)
+{
+	if (sync_fd < 0)
+		return;
+	char buf[64];
+	int n = snprintf(buf, sizeof buf, "%s\n", line);
+	if (n <= 0 || (size_t)n >= sizeof buf || !write_all(sync_fd, buf, (size_t)n))
+		warnx("write to sync fd: %s", strerror(errno));
+}
+
 /*
  * The runtime's last non-empty stderr line, verbatim: what it means (runc's
  * `time="..." level=error msg="..."` wrapping, which failures are the container command's) is

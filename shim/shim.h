@@ -90,6 +90,7 @@ void close_fd(int *fd);
 void make_pipe(int p[2]);
 void join_path(char *buf, size_t len, const char *dir, const char *name);
 void sync_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sync_note(const char *line);
 void last_line(const char *raw, char *out, size_t outlen);
 void unlink_quiet(const char *path);
 
@@ -118,6 +119,8 @@ extern bool started, stop_requested;
 void mount_rootfs(void);
 bool start_created(char *err, size_t errlen);
 void delete_container(void);
+void delete_container_start(void);
+void delete_container_wait(void);
 void close_container_stdio(void);
 void unmount_rootfs(void);
 void create_container(void);
@@ -186,5 +189,7 @@ int restart_last_exit(void); /* the exit code of the last run before a restart; 
 /* ---- shim-netns.c ------------------------------------------------------------------------- */
 
 void netns_create(void);
+
+extern long long started_at_us; /* trace_now() at the last runtime start */
 
 #endif

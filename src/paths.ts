@@ -60,6 +60,8 @@ export function runLayout(runRoot: string) {
     runc: join(runRoot, 'runc'),
     containers: join(runRoot, 'c'),
     netns: join(runRoot, 'netns'),
+    /** Converted seccomp filters (spec/seccomp.ts seccompFor's cache). */
+    seccomp: join(runRoot, 'seccomp'),
   }
 }
 export type RunLayout = ReturnType<typeof runLayout>

@@ -1,4 +1,7 @@
-import {writeSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {readFileSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 /**
  * A phase timeline of one ctr-ts process, for `CTR_TS_TRACE=1`: every module can time a named
@@ -68,6 +71,22 @@ export class Trace {
     this.recorded.push({name, start, ms: Math.max(0, end - start)})
   }
 
+  /**
+   * Adds the phases other programs (the C helpers: shim/common.c trace_phase) appended to `text`:
+   * one "NAME<TAB>START<TAB>END" line each, in microseconds since the epoch; `originMs` is this
+   * process's start in ms since the epoch (performance.timeOrigin).
+   */
+  addChildPhases(text: string, originMs: number): void {
+    if (!this.enabled) return
+    for (const line of text.split('\n')) {
+      const [name, start, end] = line.split('\t')
+      if (!name || start === undefined || end === undefined) continue
+      const s = Number(start) / 1000 - originMs
+      const e = Number(end) / 1000 - originMs
+      if (Number.isFinite(s) && Number.isFinite(e)) this.record(name, s, e)
+    }
+  }
+
   /** The recorded phases, by start time (then in the order they were recorded). */
   phases(): TracePhase[] {
     return this.recorded.map((p, i) => ({p, i})).sort((a, b) => a.p.start - b.p.start || a.i - b.i).map(({p}) => ({...p}))
@@ -97,7 +116,23 @@ function processTrace(): Trace {
   const t = new Trace({enabled: traceEnabled(process.env.CTR_TS_TRACE)})
   g[KEY] = t
   if (t.enabled) {
+    // The helpers this process starts (ctr-ts-userns, the shim) append their phases here.
+    let childFile: string | undefined = join(tmpdir(), `ctr-ts-trace-${process.pid}-${randomBytes(4).toString('hex')}.tsv`)
+    try {
+      writeFileSync(childFile, '', {flag: 'wx', mode: 0o600})
+      process.env.CTR_TS_TRACE_FILE = childFile
+    } catch {
+      childFile = undefined
+    }
     process.once('exit', () => {
+      if (childFile) {
+        try {
+          t.addChildPhases(readFileSync(childFile, 'utf8'), performance.timeOrigin)
+          unlinkSync(childFile)
+        } catch {
+          // gone: nothing to add
+        }
+      }
       t.mark('exit')
       try {
         writeSync(2, t.report())

@@ -1,7 +1,6 @@
-import {cosmiconfig} from 'cosmiconfig'
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {dirname, join, resolve} from 'node:path'
+import {basename, dirname, join, resolve} from 'node:path'
 import {ConfigError} from '../errors.js'
 import {type CtrConfig, defaultConfig, flattenConfig, mergeConfig, validateConfig} from './schema.js'
 
@@ -72,7 +71,11 @@ function setPath(obj: Record<string, unknown>, key: string, value: unknown): voi
 export async function loadConfig(opts: {cwd?: string; file?: string; env?: NodeJS.ProcessEnv} = {}): Promise<LoadedConfig> {
   const env = opts.env ?? process.env
   const home = env.HOME || homedir()
-  const explorer = cosmiconfig(MODULE, {searchStrategy: 'global', stopDir: home, cache: false})
+  const cwd = opts.cwd ?? process.cwd()
+  // cosmiconfig is loaded and made only when a file needs it: making its explorer searches for its
+  // own meta configuration (reading package.json files), 10 ms of every command (issue 12).
+  let explorerMade: Awaited<ReturnType<typeof makeExplorer>> | undefined
+  const explorer = async () => (explorerMade ??= await makeExplorer(home))
   let config = defaultConfig()
   const sources: string[] = []
   const origins: Record<string, string> = {}
@@ -85,8 +88,16 @@ export async function loadConfig(opts: {cwd?: string; file?: string; env?: NodeJ
     for (const [key] of flattenConfig(valid)) origins[key] = source
   }
   const loadFile = async (file: string) => {
+    // JSON, the usual case, without cosmiconfig (which still reports a file that does not parse)
+    if (file.endsWith('.json') && basename(file) !== 'package.json') {
+      const parsed = readJson(file)
+      if (parsed.ok) {
+        if (parsed.value !== undefined) apply(parsed.value, file)
+        return
+      }
+    }
     try {
-      const result = await explorer.load(file)
+      const result = await (await explorer()).load(file)
       if (result && !result.isEmpty) apply(result.config, result.filepath)
     } catch (err) {
       if (err instanceof ConfigError) throw err
@@ -107,7 +118,7 @@ export async function loadConfig(opts: {cwd?: string; file?: string; env?: NodeJ
   // process.env): that one is ours to load (above, from `env`), so a hit there is ignored.
   const globalDirs = new Set([userDir, join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), MODULE)])
   try {
-    const found = await explorer.search(opts.cwd ?? process.cwd())
+    const found = mayFindProjectConfig(cwd, home) ? await (await explorer()).search(cwd) : null
     if (found && !found.isEmpty && !globalDirs.has(dirname(found.filepath)) && !sources.includes(found.filepath)) {
       apply(found.config, found.filepath)
     }
@@ -119,7 +130,7 @@ export async function loadConfig(opts: {cwd?: string; file?: string; env?: NodeJ
 
   const explicit = opts.file ?? env.CTR_TS_CONFIG
   if (explicit) {
-    const file = resolve(opts.cwd ?? process.cwd(), explicit)
+    const file = resolve(cwd, explicit)
     if (!existsSync(file)) throw new ConfigError(`${explicit}: configuration file not found`)
     await loadFile(file)
   }
@@ -141,3 +152,68 @@ export async function loadConfig(opts: {cwd?: string; file?: string; env?: NodeJ
 function firstLine(err: unknown): string {
   return ((err as Error)?.message ?? String(err)).split('\n')[0] ?? String(err)
 }
+
+async function makeExplorer(home: string) {
+  // a CommonJS package: in the bundle its exports are the default export of the lazy chunk
+  const mod: typeof import('cosmiconfig') & {default?: typeof import('cosmiconfig')} = await import('cosmiconfig')
+  const {cosmiconfig} = mod.default ?? mod
+  return cosmiconfig(MODULE, {searchStrategy: 'global', stopDir: home, cache: false})
+}
+
+/** A JSON file's value (undefined when it is empty, as cosmiconfig skips empty files); not ok when it does not parse. */
+function readJson(file: string): {ok: true; value: unknown} | {ok: false} {
+  try {
+    const text = readFileSync(file, 'utf8')
+    return {ok: true, value: text.trim() === '' ? undefined : (JSON.parse(text) as unknown)}
+  } catch {
+    return {ok: false}
+  }
+}
+
+/** cosmiconfig's search places for `ctr-ts` (getDefaultSearchPlaces; a unit test keeps them equal). */
+export const PROJECT_SEARCH_PLACES = [
+  'package.json',
+  ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].flatMap((ext) => [`.${MODULE}rc${ext}`]),
+  ...['', '.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map((ext) => `.config/${MODULE}rc${ext}`),
+  ...['.js', '.ts', '.cjs', '.mjs'].map((ext) => `${MODULE}.config${ext}`),
+]
+
+/** Where cosmiconfig looks for its own meta configuration, in the working directory only (metaSearchPlaces). */
+export const META_SEARCH_PLACES = [
+  'package.json',
+  'package.yaml',
+  ...['.json', '.yaml', '.yml', '.js', '.ts', '.cjs', '.mjs'].map((ext) => `.config/config${ext}`),
+]
+
+/** Whether package.json at `file` has the property `key` (true when it cannot be parsed: cosmiconfig then says why). */
+function packageHas(file: string, key: string): boolean {
+  if (!existsSync(file)) return false
+  const parsed = readJson(file)
+  if (!parsed.ok) return true
+  const v = parsed.value
+  return typeof v === 'object' && v !== null && Object.hasOwn(v, key)
+}
+
+/**
+ * False when cosmiconfig's search from `cwd` up to `stopDir` (or /) cannot find anything: none of
+ * its places exists (a package.json only counts with a "ctr-ts" key), and there is no meta
+ * configuration of cosmiconfig's own in `cwd`. True means: search (cosmiconfig decides).
+ */
+export function mayFindProjectConfig(cwd: string, stopDir: string): boolean {
+  const start = resolve(cwd)
+  for (const place of META_SEARCH_PLACES) {
+    const file = join(start, place)
+    if (place === 'package.json' ? packageHas(file, 'cosmiconfig') : existsSync(file)) return true
+  }
+  const stop = resolve(stopDir)
+  for (let dir = start; ; ) {
+    for (const place of PROJECT_SEARCH_PLACES) {
+      const file = join(dir, place)
+      if (place === 'package.json' ? packageHas(file, MODULE) : existsSync(file)) return true
+    }
+    const parent = dirname(dir)
+    if (dir === stop || parent === dir) return false
+    dir = parent
+  }
+}
+

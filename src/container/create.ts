@@ -109,9 +109,11 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const logConfig = resolveLogConfig(opts.logOpts, ctx.config.logs)
   const restartPolicy = parseRestartPolicy(opts.restart)
   if (restartPolicy.Name !== 'no' && opts.autoRemove) throw new UsageError('conflicting options: cannot specify both --restart and --rm')
-  // the process of a restarting container joins the shim's network namespace, which outlives it;
-  // not with net.* sysctls: runc sets those only in a network namespace it creates itself
-  const shimNetns = restartPolicy.Name !== 'no' && network === 'slirp4netns' && !(opts.sysctls ?? []).some((s) => s.startsWith('net.'))
+  // slirp4netns: the container joins the shim's network namespace, which exists before the
+  // container does, so slirp4netns and the port proxy are attached while the runtime creates it
+  // (and it outlives a restarting container's process); not with net.* sysctls: runc sets those
+  // only in a network namespace it creates itself
+  const shimNetns = network === 'slirp4netns' && !(opts.sysctls ?? []).some((s) => s.startsWith('net.'))
   const resources = {
     memory: opts.memory !== undefined ? parseMemoryLimit(opts.memory) : undefined,
     cpus: opts.cpus !== undefined ? parseCpus(opts.cpus) : undefined,
@@ -255,7 +257,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
     const spec = generateSpec(input)
     if (parity.stopSignal) spec.annotations = {...spec.annotations, [STOP_SIGNAL_ANNOTATION]: parity.stopSignal}
     // The filter depends on the container's capabilities (docker's includes/excludes).
-    const seccomp = seccompFor(seccompChoice, spec.process.capabilities.bounding)
+    const seccomp = seccompFor(seccompChoice, spec.process.capabilities.bounding, undefined, undefined, ctx.run.seccomp)
     if (seccomp) spec.linux.seccomp = seccomp
     await writeFile(paths.spec, JSON.stringify(spec, null, 2) + '\n', {mode: 0o600})
 

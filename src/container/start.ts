@@ -3,6 +3,7 @@ import {ConflictError, CtrError} from '../errors.js'
 import {trace} from '../trace.js'
 import {connectHolder, type Holder} from '../network/rootless-netns.js'
 import {attachNetworks, type NetworkSetupInput, setupNetwork} from '../network/setup.js'
+import {killQuietly} from '../network/proxy.js'
 import {currentMapping} from '../userns/idmap.js'
 import {attachmentsOf, joinTargetNetns, setNetnsPath} from './networks.js'
 import {fuseOverlayCommand} from '../rootfs/overlay.js'
@@ -104,35 +105,55 @@ async function createAndStart(
   // the network holder's or the network-sharing container's user namespace, else --pid/--ipc container:X's
   const joinPath = joinUserNs !== undefined ? `/proc/${joinUserNs}/ns/user` : await refreshJoinedNamespaces(ctx, rec)
   const exitCommand = await autoRemoveExitCommand(ctx, rec)
-  const created = await trace.phase('task create', () => task.create({
-    ...(joinPath ? {joinUserNs: joinPath} : {}),
-    tty: rec.tty,
-    stdin: rec.stdin,
-    mount,
-    exitCommand,
-    health: healthFor(rec, paths.dir),
-    logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
-    restartPolicy: shimRestartArg(rec.restartPolicy),
-    ownNetns: rec.shimNetns === true,
-    events: dieEventOptions(ctx.store, rec),
-  }))
-  const client = await task.attach()
+  const netInput = (shimPid: number, containerPid: number): Parameters<typeof setupNetwork>[0] => ({
+    network: rec.network,
+    bridge,
+    shimPid,
+    containerPid,
+    runDir: paths.runDir,
+    ports: rec.ports,
+    allowHostLoopback: rec.allowHostLoopback ?? ctx.config.network.allowHostLoopback,
+    udpIdleTimeout: ctx.config.portProxy.udpIdleTimeout,
+  })
+  // With the shim's network namespace the helpers join it and live as long as the shim: they
+  // are started as soon as it exists, while the shim mounts the rootfs and the runtime creates
+  // the container.
+  let early: Promise<Awaited<ReturnType<typeof setupNetwork>>> | undefined
+  const onNetns = rec.shimNetns
+    ? (shimPid: number) => {
+        early = trace.phase('network setup (while the runtime creates)', () => setupNetwork(netInput(shimPid, shimPid)))
+        early.catch(() => undefined) // awaited below
+      }
+    : undefined
+  let created: Awaited<ReturnType<typeof task.create>>
+  try {
+    created = await trace.phase('task create', () => task.create({
+      ...(joinPath ? {joinUserNs: joinPath} : {}),
+      tty: rec.tty,
+      stdin: rec.stdin,
+      mount,
+      exitCommand,
+      health: healthFor(rec, paths.dir),
+      logRotation: rec.logConfig?.maxSize !== undefined ? {maxSize: rec.logConfig.maxSize, maxFiles: rec.logConfig.maxFiles ?? 1} : undefined,
+      restartPolicy: shimRestartArg(rec.restartPolicy),
+      ownNetns: rec.shimNetns === true,
+      onNetns,
+      events: dieEventOptions(ctx.store, rec),
+    }))
+  } catch (err) {
+    // the shim is gone: so are the helpers attached to its namespace; make sure
+    const net = await early?.catch(() => undefined)
+    for (const pid of net?.helperPids ?? []) killQuietly(pid)
+    throw err
+  }
+  const client = await trace.phase('attach', () => task.attach())
   opts.beforeStart?.(client)
   try {
     // The container exists but has not started: give it its network before its process runs.
-    const net = await trace.phase('network setup', () => setupNetwork({
-      network: rec.network,
-      bridge,
-      shimPid: created.shimPid,
-      // with the shim's network namespace the helpers join it and live as long as the shim
-      containerPid: rec.shimNetns ? created.shimPid : created.pid,
-      runDir: paths.runDir,
-      ports: rec.ports,
-      allowHostLoopback: rec.allowHostLoopback ?? ctx.config.network.allowHostLoopback,
-      udpIdleTimeout: ctx.config.portProxy.udpIdleTimeout,
-    }))
+    const net = await (early ??
+      trace.phase('network setup', () => setupNetwork(netInput(created.shimPid, rec.shimNetns ? created.shimPid : created.pid))))
     await task.record({helperPids: net.helperPids, ports: net.ports})
-    await task.start(client)
+    await trace.phase('task start', () => task.start(client))
     recordContainerEvent(ctx.store, rec, 'start')
   } catch (err) {
     // Killing the created container's init makes the shim clean up and exit.

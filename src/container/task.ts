@@ -16,5 +16,5 @@ export function containerTask(ctx: Context, rec: ContainerRecord): Task {
     runDir: p.runDir,
     attachSocket: p.attachSocket,
     restartFile: p.restart,
-  })
+  }, {shimNetns: rec.shimNetns === true})
 }

@@ -5,6 +5,7 @@
  * Containers are named by id, unique id prefix or name.
  */
 import type {Context} from '../context.js'
+import {trace} from '../trace.js'
 import {settleAutoRemove} from '../container/auto-remove.js'
 import {createContainer, type CreateEvents} from '../container/create.js'
 import {execInContainer, type ExecOptions} from '../container/exec.js'
@@ -72,9 +73,9 @@ export async function startAttached(ctx: Context, container: string | ContainerR
   let result: Promise<SessionResult> | undefined
   const opts = sessionFor(session, rec)
   await startContainer(ctx, rec, {attach: true, beforeStart: (client) => (result = relaySession(client, opts))})
-  const done = await result!
+  const done = await trace.phase('session: until the exit code', () => result!)
   // --rm: the shim removed it; make sure, in case the shim was killed.
-  if (!done.detached) await settleAutoRemove(ctx, rec)
+  if (!done.detached) await trace.phase('settle --rm', () => settleAutoRemove(ctx, rec))
   return done
 }
 
@@ -89,7 +90,7 @@ export type RunResult = {id: string; detached: true} | {id: string; detached: fa
 
 /** docker run: create, then start in the background or attached (the exit code of the container). */
 export async function run(ctx: Context, opts: RunOptions, events: CreateEvents = {}): Promise<RunResult> {
-  const rec = await createContainer(ctx, opts.create, events)
+  const rec = await trace.phase('create (image, record, spec, bundle)', () => createContainer(ctx, opts.create, events))
   if (opts.detach || !opts.session) {
     await startContainer(ctx, rec, {attach: false})
     return {id: rec.id, detached: true}

@@ -78,6 +78,8 @@ export interface CreateTaskOptions {
   ownNetns?: boolean
   /** The shim appends the container's `die` event to this journal, with these attributes (K=V). */
   events?: {file: string; attrs: string[]}
+  /** With `ownNetns`: the shim's network namespace exists (the container is not created yet). */
+  onNetns?: (shimPid: number) => void
 }
 
 export interface ExecIO {
@@ -145,11 +147,16 @@ export function readExitFile(path: string): ExitInfo | undefined {
 export class ShimTask implements Task {
   private resolved?: OciRuntime
 
-  /** `runtime` is resolved on first use: reading the state needs no runtime binary. */
+  /**
+   * `runtime` is resolved on first use: reading the state needs no runtime binary. `shimNetns`:
+   * the container's network namespace is the shim's (the bundle names none), so a process run in
+   * it (`exec`) enters the shim's network namespace too, not only its user and mount namespaces.
+   */
   constructor(
     readonly id: string,
     private readonly resolveRuntime: () => OciRuntime,
     private readonly files: TaskFiles,
+    private readonly opts: {shimNetns?: boolean} = {},
   ) {}
 
   private get runtime(): OciRuntime {
@@ -200,6 +207,7 @@ export class ShimTask implements Task {
       exitCommand: opts.exitCommand,
       restart: opts.restartPolicy ? {policy: opts.restartPolicy, file: this.files.restartFile} : undefined,
       ownNetns: opts.ownNetns,
+      onNetns: opts.onNetns,
       diagnosticsFile: this.files.diagnosticsFile,
       // recorded before it reports: a CLI killed while waiting leaves a shim others can find and stop
       onSpawned: (shimPid) => writeJsonAtomic(this.files.stateFile, {shimPid, shimStartTime: processStartTime(shimPid)}),
@@ -265,8 +273,14 @@ export class ShimTask implements Task {
         const left = deadline - Date.now()
         if (left <= 0) return undefined
         // The watcher wakes us at once when the exit file lands; the short timer covers a shim
-        // that was killed without writing one.
-        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(Math.min(left, 250))])
+        // that was killed without writing one. It is cleared when the watcher wins: a pending
+        // timer would keep the process alive for up to 250 ms after the exit (stop, rm -f).
+        let timer: NodeJS.Timeout | undefined
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          timer = setTimeout(resolve, Math.min(left, 250))
+        })
+        clearTimeout(timer)
       }
     } finally {
       watcher?.close()
@@ -281,7 +295,7 @@ export class ShimTask implements Task {
   async exec(opts: ExecProcessOptions): Promise<number> {
     const rec = this.readRecord()
     const nsenter = requireBinary('nsenter', 'install util-linux')
-    const args = ['--target', String(rec.shimPid), '--user', '--mount', '--', this.runtime.path, ...this.runtime.globalArgs]
+    const args = ['--target', String(rec.shimPid), '--user', '--mount', ...(this.opts.shimNetns ? ['--net'] : []), '--', this.runtime.path, ...this.runtime.globalArgs]
     // A detached process inherits the runtime's stdio: give it /dev/null (output is discarded, like
     // docker) and read the runtime's errors from its log file instead of a pipe the process would keep open.
     const logFile = opts.detach ? join(this.files.runDir, `exec-${randomBytes(6).toString('hex')}.log`) : undefined

@@ -52,6 +52,12 @@ export interface SpawnShimOptions {
    * it, so that a CLI killed while waiting leaves a shim others can find (and stop).
    */
   onSpawned?: (shimPid: number) => Promise<void>
+  /**
+   * With `ownNetns`: called as soon as the shim's network namespace exists (its `netns` line),
+   * while it still mounts the rootfs and creates the container, so that the network is attached
+   * meanwhile.
+   */
+  onNetns?: (shimPid: number) => void
 }
 
 /**
@@ -141,8 +147,16 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
     sync.setEncoding('utf8')
     sync.on('data', (chunk: string) => {
       text += chunk
-      const nl = text.indexOf('\n')
-      if (nl >= 0) finish(text.slice(0, nl))
+      for (let nl = text.indexOf('\n'); nl >= 0 && !done; nl = text.indexOf('\n')) {
+        const line = text.slice(0, nl)
+        text = text.slice(nl + 1)
+        // notes before the report (shim/PROTOCOL.md): the network namespace is there
+        if (line === 'netns') {
+          if (child.pid !== undefined) o.onNetns?.(child.pid)
+          continue
+        }
+        finish(line)
+      }
     })
     sync.on('error', () => {})
     sync.on('close', () => finish(text.length > 0 ? text : undefined))

@@ -1,6 +1,7 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {release} from 'node:os'
-import {isAbsolute} from 'node:path'
+import {isAbsolute, join} from 'node:path'
 import {PrerequisiteError, UsageError} from '../errors.js'
 
 /**
@@ -362,12 +363,53 @@ export function resolveSeccomp(choice: string | undefined, cwd: string = process
   return {profile: 'file', file}
 }
 
-/** The OCI linux.seccomp for a choice and a container's capabilities (undefined: unconfined). */
-export function seccompFor(choice: SeccompChoice, capabilities: readonly string[], arch = goArch(), kernel = kernelVersion()): OciSeccomp | undefined {
+/** Changed whenever the conversion changes, so that no filter of an older conversion is used. */
+const SECCOMP_CACHE_VERSION = 1
+
+/**
+ * The OCI linux.seccomp for a choice and a container's capabilities (undefined: unconfined).
+ * With `cacheDir` the result is kept there, one file per profile file (path, size, mtime, inode),
+ * capability set, architecture and kernel: reading, checking and converting the profile cost
+ * more than the rest of `create` (issue 12). A cache file that cannot be read or written is
+ * ignored (the filter is converted as without a cache).
+ */
+export function seccompFor(
+  choice: SeccompChoice,
+  capabilities: readonly string[],
+  arch = goArch(),
+  kernel = kernelVersion(),
+  cacheDir?: string,
+): OciSeccomp | undefined {
   if (choice.profile === 'unconfined') return undefined
   const target = {capabilities, arch, kernel}
-  const oci = profileToOci(readProfile(choice.file), target)
-  return choice.profile === 'default' ? applyDockerGates(oci, target) : oci
+  const convert = () => {
+    const oci = profileToOci(readProfile(choice.file), target)
+    return choice.profile === 'default' ? applyDockerGates(oci, target) : oci
+  }
+  if (!cacheDir) return convert()
+  let file: string
+  try {
+    const st = statSync(choice.file)
+    const key = JSON.stringify([SECCOMP_CACHE_VERSION, choice.profile, choice.file, st.size, st.mtimeMs, st.ino, [...capabilities].sort(), arch, kernel])
+    file = join(cacheDir, `${createHash('sha256').update(key).digest('hex')}.json`)
+  } catch {
+    return convert() // readProfile reports the unreadable file
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as OciSeccomp
+  } catch {
+    // not cached yet (or unreadable): convert, then keep it
+  }
+  const oci = convert()
+  try {
+    mkdirSync(cacheDir, {recursive: true, mode: 0o700})
+    const tmp = `${file}.${process.pid}.tmp`
+    writeFileSync(tmp, JSON.stringify(oci), {mode: 0o600})
+    renameSync(tmp, file)
+  } catch {
+    // a cache we cannot write is no cache
+  }
+  return oci
 }
 
 /** How inspect and the record name a choice: default, unconfined, or the file's path. */

@@ -1,4 +1,3 @@
-import {execa} from 'execa'
 import {lstat, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
@@ -24,6 +23,8 @@ export interface SystemInfo {
 export async function toolVersion(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const path = which(name, env)
   if (!path) return 'not found'
+  // execa loads only here: diskUsage (ps -s, inspect --size) is on run/ps/stop/rm's import path
+  const {execa} = await import('execa')
   const r = await execa(path, ['--version'], {reject: false, timeout: 5_000})
   const lines = `${String(r.stdout ?? '')}\n${String(r.stderr ?? '')}`.split('\n').map((l) => l.trim()).filter(Boolean)
   // fuse-overlayfs prints libfuse's and fusermount's versions too: prefer the line naming the tool

@@ -34,6 +34,15 @@ function processesMentioning(needle: string): string[] {
   return out
 }
 
+/**
+ * The port proxy of a container: started with `--pid` of the process whose network namespace it
+ * serves, the container's init, or the shim when the container joins the shim's namespace (the
+ * default network).
+ */
+function portProxyOf(st: {State: {Pid: number; ShimPid: number}}): string[] {
+  return [...processesMentioning(`--pid ${st.State.Pid} `), ...processesMentioning(`--pid ${st.State.ShimPid} `)]
+}
+
 /** Alive and not a zombie. */
 function alive(pid: number): boolean {
   try {
@@ -313,11 +322,11 @@ describe('resilience', () => {
     expect((await ctr(['ps', '-q', '--no-trunc'], {env: env()})).stdout.trim().split('\n')).toContain(st.Id)
     expect((await ctr(['exec', 'orphan', 'echo', 'alive'], {env: env()})).stdout).toBe('alive\n')
     const pids = [st.State.Pid, st.State.ShimPid]
-    const helpers = processesMentioning(`--pid ${st.State.Pid} `)
+    const helpers = portProxyOf(st)
     expect(helpers.length).toBeGreaterThan(0) // the port proxy
     expect((await ctr(['rm', '-f', 'orphan'], {env: env()})).exitCode).toBe(0)
     expectGone(st.Id, pids)
-    expect(processesMentioning(`--pid ${st.State.Pid} `)).toEqual([])
+    expect(portProxyOf(st)).toEqual([])
   })
 
   it('a --rm container whose CLI was SIGKILLed is still removed when it exits', async () => {
@@ -339,7 +348,7 @@ describe('resilience', () => {
     expect((await ctr(['exec', '-d', 'noshim', 'sleep', '999'], {env: env()})).exitCode).toBe(0)
     const st = await inspect('noshim')
     const fuse = processesMentioning(join(t.root, 'containers', id, 'merged')).map((l) => Number(l.split(' ')[0]))
-    const helpers = processesMentioning(`--pid ${st.State.Pid} `).map((l) => Number(l.split(' ')[0]))
+    const helpers = portProxyOf(st).map((l) => Number(l.split(' ')[0]))
     const slirp = processesMentioning(join(t.runRoot, 'c', id.slice(0, 12), 'slirp.sock')).map((l) => Number(l.split(' ')[0]))
     expect(fuse.length).toBeGreaterThan(0)
     expect(helpers.length).toBeGreaterThan(0)

@@ -2,8 +2,12 @@
  * CTR_TS_TRACE=1: the phase timeline goes to stderr at exit; stdout and the exit code are the same
  * as without it.
  */
+import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {ctr, tempRoot} from '../harness/cli.js'
+import {testEnv} from '../harness/env.js'
 
 const t = tempRoot()
 afterAll(() => t.cleanup())
@@ -61,5 +65,40 @@ describe('CTR_TS_TRACE', () => {
     expect(r.exitCode).toBe(0)
     expect(r.stdout).toMatch(/^ctr-ts /)
     expect(r.stderr).not.toContain('ctr-ts trace:')
+  })
+
+  it('run --rm: the helpers\' phases (user namespace, shim, runtime, --rm removal) join the timeline', async () => {
+    const busybox = testEnv().fixtures.busybox!.ref
+    expect((await ctr(['pull', '-q', busybox], {env: t.env})).exitCode).toBe(0)
+    // the CLI's own temporary directory: where it puts the file the helpers append to
+    const tmp = mkdtempSync(join(tmpdir(), 'ctr-ts-trace-test-'))
+    const env = {...t.env, CTR_TS_TRACE: '1', TMPDIR: tmp}
+    for (const extra of [[], ['--network', 'none']]) {
+      // the container's environment is its own: the helpers' trace file is not in it
+      const r = await ctr(['run', '--rm', ...extra, busybox, 'sh', '-c', 'echo "${CTR_TS_TRACE_FILE:-none}"'], {env})
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stdout).toBe('none\n')
+      const p = phases(r.stderr)
+      for (const name of [
+        'config',
+        'create (image, record, spec, bundle)',
+        'task create',
+        'userns: newuidmap + newgidmap',
+        'shim: rootfs mount',
+        'shim: runtime create',
+        'shim: runtime start',
+        'shim: runtime delete',
+        'shim: unmount',
+        'shim: exit command (--rm removal)',
+        'session: until the exit code',
+      ]) {
+        expect(p.has(name), `${name} in\n${r.stderr}`).toBe(true)
+      }
+      // the default network is attached while the runtime creates the container; none has no helpers
+      expect(p.has('network setup (while the runtime creates)'), r.stderr).toBe(extra.length === 0)
+    }
+    // the file the helpers wrote their phases to is gone
+    expect(readdirSync(tmp)).toEqual([])
+    rmSync(tmp, {recursive: true, force: true})
   })
 })

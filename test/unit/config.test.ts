@@ -2,7 +2,9 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {loadConfig} from '../../src/config/load.js'
+import {createRequire} from 'node:module'
+import {getDefaultSearchPlaces} from 'cosmiconfig'
+import {loadConfig, mayFindProjectConfig, META_SEARCH_PLACES, PROJECT_SEARCH_PLACES} from '../../src/config/load.js'
 import {defaultConfig, flattenConfig, mergeConfig, validateConfig} from '../../src/config/schema.js'
 import {configLines} from '../../src/config/show.js'
 import {ConfigError} from '../../src/errors.js'
@@ -210,3 +212,40 @@ describe('templates', () => {
     expect(() => validateConfig(JSON.parse(readFileSync(file, 'utf8')), file)).not.toThrow()
   })
 })
+
+describe('the search without cosmiconfig when there is nothing to find', () => {
+  it('knows cosmiconfig\'s search places', () => {
+    expect(PROJECT_SEARCH_PLACES).toEqual(getDefaultSearchPlaces('ctr-ts'))
+    // not exported by the package's index: its defaults module
+    const {metaSearchPlaces} = createRequire(import.meta.url)('cosmiconfig/dist/defaults.js') as {metaSearchPlaces: string[]}
+    expect(META_SEARCH_PLACES).toEqual(metaSearchPlaces)
+  })
+
+  it('searches only when one of the places exists from the working directory up to HOME', () => {
+    expect(mayFindProjectConfig(cwd, home)).toBe(false)
+    // a package.json counts only with a "ctr-ts" key
+    write(join(project, 'package.json'), '{"name": "p"}')
+    expect(mayFindProjectConfig(cwd, home)).toBe(false)
+    write(join(project, 'package.json'), '{"name": "p", "ctr-ts": {}}')
+    expect(mayFindProjectConfig(cwd, home)).toBe(true)
+    rmSync(join(project, 'package.json'))
+    // above HOME is not searched
+    write(join(base, '.ctr-tsrc'), '{}')
+    expect(mayFindProjectConfig(cwd, home)).toBe(false)
+    write(join(home, '.config', 'ctr-tsrc.yaml'), 'runtime: {name: crun}\n')
+    expect(mayFindProjectConfig(cwd, home)).toBe(true)
+  })
+
+  it('leaves cosmiconfig\'s own meta configuration in the working directory to cosmiconfig', () => {
+    write(join(cwd, '.config', 'config.yaml'), 'cosmiconfig: {}\n')
+    expect(mayFindProjectConfig(cwd, home)).toBe(true)
+  })
+
+  it('reads a JSON user file itself and still reports one that does not parse', async () => {
+    write(join(home, '.config', 'ctr-ts', 'config.json'), '{"runtime": {"name": "crun"}}')
+    expect((await loadConfig({cwd, env})).config.runtime.name).toBe('crun')
+    write(join(home, '.config', 'ctr-ts', 'config.json'), '{"runtime": ')
+    await expect(loadConfig({cwd, env})).rejects.toThrow(ConfigError)
+  })
+})
+

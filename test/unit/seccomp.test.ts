@@ -1,4 +1,4 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -13,6 +13,7 @@ import {
   profileToOci,
   readProfile,
   resolveSeccomp,
+  seccompFor,
   type SeccompProfile,
 } from '../../src/spec/seccomp.js'
 
@@ -143,5 +144,28 @@ describe('options and profile files', () => {
     expect(() => checkProfile({defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: 'read', action: 'SCMP_ACT_ALLOW'}]}, 'p')).toThrow(/\.syscalls\[0\]\.names must be a list of strings/)
     expect(() => checkProfile({defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{index: 0, value: 1, op: 'EQ'}]}]}, 'p')).toThrow(/\.syscalls\[0\]\.args\[0\] must be/)
     expect(() => checkProfile({defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{names: ['read'], action: 'SCMP_ACT_ALLOW', includes: {minKernel: 4}}]}, 'p')).toThrow(/includes\.minKernel must be a kernel version/)
+  })
+})
+
+describe('seccompFor with a cache directory', () => {
+  it('gives what the conversion gives, keeps it, and converts again when the profile file changes', () => {
+    const file = join(dir, 'cached.json')
+    writeFileSync(file, JSON.stringify(profile))
+    const cache = join(dir, 'cache')
+    const caps = ['CAP_CHOWN']
+    const plain = seccompFor({profile: 'file', file}, caps, 'amd64', '6.1.0')
+    const first = seccompFor({profile: 'file', file}, caps, 'amd64', '6.1.0', cache)
+    expect(first).toEqual(plain)
+    expect(readdirSync(cache)).toHaveLength(1)
+    // the same answer from the cache; other capabilities are another entry
+    expect(seccompFor({profile: 'file', file}, caps, 'amd64', '6.1.0', cache)).toEqual(plain)
+    seccompFor({profile: 'file', file}, ['CAP_SYS_ADMIN'], 'amd64', '6.1.0', cache)
+    expect(readdirSync(cache)).toHaveLength(2)
+    // an edited profile is converted anew
+    writeFileSync(file, JSON.stringify({...profile, defaultErrnoRet: 1}))
+    utimesSync(file, new Date(), new Date(Date.now() + 5000))
+    expect(seccompFor({profile: 'file', file}, caps, 'amd64', '6.1.0', cache)?.defaultErrnoRet).toBe(1)
+    // a cache directory that cannot be made is no cache
+    expect(seccompFor({profile: 'file', file}, caps, 'amd64', '6.1.0', join(file, 'not-a-dir'))?.defaultErrnoRet).toBe(1)
   })
 })
