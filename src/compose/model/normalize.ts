@@ -197,9 +197,9 @@ function volumes(v: unknown, c: Converter, path: string[]): ServiceVolume[] {
       if (selinux === 'z' || selinux === 'Z') out.bind.selinux = selinux
     }
     if (type === 'volume' && isMap(m.volume)) {
-      out.volume = {nocopy: c.bool(m.volume.nocopy, [...at, 'volume', 'nocopy']) ?? false}
+      const nocopy = c.bool(m.volume.nocopy, [...at, 'volume', 'nocopy']) ?? false
       const sub = c.str(m.volume.subpath)
-      if (sub) out.volume.subpath = sub
+      if (nocopy || sub) out.volume = {nocopy, ...(sub ? {subpath: sub} : {})}
     }
     if (type === 'tmpfs') {
       const t = isMap(m.tmpfs) ? m.tmpfs : {}
