@@ -82,3 +82,51 @@ describe('merging compose files', () => {
     expect(p.services.b).toMatchObject({image: 'busybox', environment: {A: '1'}})
   })
 })
+
+describe('extends and include', () => {
+  it('extends a service of the same file, the service\'s own attributes merged over the base', async () => {
+    const p = await load({
+      'compose.yaml': `services:
+  base: {image: busybox, environment: {A: "1", B: "1"}, command: [sleep, "1"], ports: ["80:80"]}
+  mid: {extends: base, environment: {B: "2"}}
+  web: {extends: {service: mid}, command: [sleep, "2"], ports: ["81:81"]}
+`,
+    })
+    expect(p.services.web).toMatchObject({image: 'busybox', environment: {A: '1', B: '2'}, command: ['sleep', '2']})
+    expect(p.services.web!.ports.map((x) => x.published)).toEqual(['80', '81'])
+    expect(p.services.web!.extras).toEqual({})
+  })
+
+  it('extends a service of another file, its relative paths against that file\'s directory', async () => {
+    const p = await load({
+      'compose.yaml': 'services:\n  web: {extends: {file: common/base.yaml, service: app}, environment: {OWN: "1"}}\n',
+      'common/base.yaml': 'services:\n  app: {image: "busybox:${TAG:-x}", volumes: [./data:/data], env_file: app.env}\n',
+      'common/app.env': 'FROM_FILE=1\n',
+    })
+    expect(p.services.web).toMatchObject({image: 'busybox:x', environment: {FROM_FILE: '1', OWN: '1'}})
+    expect(p.services.web!.volumes[0]!.source).toBe(`${p.dir}/common/data`)
+    expect(Object.keys(p.services)).toEqual(['web'])
+  })
+
+  it('refuses a missing base service and cycles', async () => {
+    await expect(load({'compose.yaml': 'services:\n  web: {extends: nope}\n'})).rejects.toThrow('compose.yaml: services.web.extends: cannot extend service "nope": no such service')
+    await expect(load({'compose.yaml': 'services:\n  a: {image: x, extends: b}\n  b: {image: x, extends: a}\n'})).rejects.toThrow(/extends cycle: (a -> b -> a|b -> a -> b)/)
+  })
+
+  it('includes other compose files as their own projects', async () => {
+    const p = await load({
+      'compose.yaml': 'include:\n  - db/compose.yaml\nservices:\n  web: {image: w, depends_on: [db]}\n',
+      'db/compose.yaml': 'services:\n  db: {image: "postgres:${PG}", volumes: [./init:/init]}\nvolumes: {pg: {}}\n',
+      'db/.env': 'PG=16\n',
+    })
+    expect(Object.keys(p.services)).toEqual(['db', 'web'])
+    expect(p.services.db).toMatchObject({image: 'postgres:16', volumes: [{type: 'bind', source: `${p.dir}/db/init`}]})
+    expect(p.volumes.pg!.name).toBe('app_pg')
+  })
+
+  it('refuses an included resource the including file defines too', async () => {
+    await expect(load({'compose.yaml': 'include: [other.yaml]\nservices:\n  web: {image: w}\n', 'other.yaml': 'services:\n  web: {image: o}\n'})).rejects.toThrow(
+      'compose.yaml: services.web: conflicts with the service "web" of an included file',
+    )
+  })
+})

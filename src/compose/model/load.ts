@@ -5,28 +5,18 @@
  * bring to canonical shape. Then merge in order, decide the project name and profiles, normalize
  * to the typed model and check references (depends_on, networks, volumes) and cycles.
  */
-import {readFile} from 'node:fs/promises'
-import {basename, dirname, relative, resolve} from 'node:path'
+import {basename, dirname, resolve} from 'node:path'
 import {ComposeFileError, NotFoundError, UsageError} from '../../errors.js'
-import {canonicalDocument, type Raw} from './canonical.js'
+import type {Raw} from './canonical.js'
+import {type DocumentReader, readComposeDocument, shownName} from './documents.js'
 import {readEnvFile} from './env-file.js'
 import {findComposeFiles, STDIN_FILE} from './find.js'
-import {interpolateDocument} from './interpolate.js'
-import {mergeDocuments, untag} from './merge.js'
+import {mergeDocuments} from './merge.js'
 import {Converter, normalizeFileObject, normalizeNetwork, normalizeService, normalizeVolume} from './normalize.js'
-import {parseComposeYaml} from './parse.js'
 import {checkProjectName, normalizeProjectName} from './project-name.js'
 import type {ComposeProject, LoadOptions, ServiceConfig} from './types.js'
-import {validateComposeDocument} from './validate.js'
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v)
-
-/** A file's name in messages: relative to the working directory when it is below it. */
-function shownName(file: string, workingDir: string): string {
-  if (file === STDIN_FILE) return 'stdin'
-  const rel = relative(workingDir, file)
-  return rel && !rel.startsWith('..') ? rel : file
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
@@ -84,28 +74,12 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
   const {vars, envFiles} = sameEnvSource(projectDir, opts, workingDir) ? early : await projectEnvironment({envFiles: opts.envFiles, projectDir, workingDir, env})
   const lookup = (k: string) => vars[k]
 
-  const unset = new Set<string>()
+  const reader: DocumentReader = {workingDir, home: env.HOME, lookup, interpolate: opts.interpolate !== false, warn, stdin: opts.stdin ?? readStdin, unset: new Set()}
   const docs: Raw[] = []
   const shown: string[] = []
   for (const file of found.files) {
-    const name = shownName(file, workingDir)
-    let text: string
-    try {
-      text = file === STDIN_FILE ? await (opts.stdin ?? readStdin)() : await readFile(file, 'utf8')
-    } catch (err) {
-      throw new ComposeFileError(name, [], (err as Error).message)
-    }
-    let doc: Raw = parseComposeYaml(text, name)
-    if (opts.interpolate !== false) {
-      doc = interpolateDocument(doc, {lookup, onUnset: (v) => {
-        if (!unset.has(v)) warn(`The "${v}" variable is not set. Defaulting to a blank string.`)
-        unset.add(v)
-      }}, name) as Raw
-    }
-    validateComposeDocument(untag(doc), name)
-    if (doc.version !== undefined) warn(`${name}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`)
-    docs.push(canonicalDocument(doc, {projectDir, file: name, home: env.HOME}))
-    shown.push(name)
+    docs.push(await readComposeDocument(file, projectDir, reader))
+    shown.push(shownName(file, workingDir))
   }
   const merged = mergeDocuments(docs)
   const fileOf = (path: readonly string[]) => {
