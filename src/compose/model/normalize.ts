@@ -64,7 +64,7 @@ export class Converter {
     return n
   }
 
-  /** A Go duration ("1m30s", "500ms"; a bare number is microseconds in compose... taken as seconds by no one: refused) → ms. */
+  /** A Go duration ("1m30s", "500ms", "0") → ms. */
   duration(v: unknown, path: readonly string[]): number | undefined {
     if (v === undefined || v === null) return undefined
     const s = scalarString(v).trim()
