@@ -57,3 +57,9 @@ describe('schema validation', () => {
     expect(current === generateValidator(root), 'validator.generated.ts is out of date: run node scripts/compose-schema.mjs').toBe(true)
   })
 })
+
+describe('YAML as docker compose reads it', () => {
+  it('reads 0-prefixed numbers as octal (file modes), yes/no/on/off as strings', () => {
+    expect(parseComposeYaml('a: 0755\nb: 01777\nc: 0\nd: 10\ne: 0o17\nf: yes\ng: "0755"\nh: 0.5\n', 'compose.yaml')).toEqual({a: 0o755, b: 0o1777, c: 0, d: 10, e: 0o17, f: 'yes', g: '0755', h: 0.5})
+  })
+})
