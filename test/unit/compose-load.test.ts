@@ -82,6 +82,13 @@ describe('project names', () => {
     await expect(load(files, {projectName: 'Bad'})).rejects.toThrow('invalid project name "Bad" (-p)')
   })
 
+  it('exposes the project name to the files as ${COMPOSE_PROJECT_NAME}', async () => {
+    const files = {'compose.yaml': 'name: shop\nservices:\n  web: {image: x, container_name: "${COMPOSE_PROJECT_NAME}-web"}\n'}
+    expect((await load(files)).services.web!.container_name).toBe('shop-web')
+    expect((await load(files, {projectName: 'other'})).services.web!.container_name).toBe('other-web')
+    expect((await load({'compose.yaml': 'services:\n  web: {image: x, hostname: "$COMPOSE_PROJECT_NAME"}\n'}, {}, 'dirname')).services.web!.hostname).toBe('dirname')
+  })
+
   it('names networks and volumes after the project, external ones after themselves', async () => {
     const p = await load({'compose.yaml': `services:\n  web: {image: x}\nnetworks: {n: {}, ext: {external: true}, named: {name: exact}}\nvolumes: {v: {}, ev: {external: true, name: real}}\n`}, {projectName: 'proj'})
     expect(Object.fromEntries(Object.entries(p.networks).map(([k, n]) => [k, n.name]))).toEqual({n: 'proj_n', ext: 'ext', named: 'exact', default: 'proj_default'})

@@ -5,13 +5,16 @@
  * bring to canonical shape. Then merge in order, decide the project name and profiles, normalize
  * to the typed model and check references (depends_on, networks, volumes) and cycles.
  */
+import {readFile} from 'node:fs/promises'
 import {basename, dirname, resolve} from 'node:path'
 import {ComposeFileError, NotFoundError, UsageError} from '../../errors.js'
 import type {Raw} from './canonical.js'
 import {type DocumentReader, readComposeDocument, shownName} from './documents.js'
 import {readEnvFile} from './env-file.js'
 import {findComposeFiles, STDIN_FILE} from './find.js'
+import {interpolateString, TemplateProblem} from './interpolate.js'
 import {mergeDocuments} from './merge.js'
+import {parseComposeYaml} from './parse.js'
 import {Converter, normalizeFileObject, normalizeNetwork, normalizeService, normalizeVolume} from './normalize.js'
 import {checkProjectName, normalizeProjectName} from './project-name.js'
 import type {ComposeProject, LoadOptions, ServiceConfig} from './types.js'
@@ -72,9 +75,14 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
   const firstFile = found.files[0]!
   const projectDir = opts.projectDirectory ? resolve(workingDir, opts.projectDirectory) : firstFile === STDIN_FILE ? workingDir : dirname(firstFile)
   const {vars, envFiles} = sameEnvSource(projectDir, opts, workingDir) ? early : await projectEnvironment({envFiles: opts.envFiles, projectDir, workingDir, env})
-  const lookup = (k: string) => vars[k]
+  // The project name (-p, COMPOSE_PROJECT_NAME, the files' `name:`, the directory) is decided
+  // first: the files may use it as ${COMPOSE_PROJECT_NAME}, as the compose specification asks.
+  const stdin = memo(opts.stdin ?? readStdin)
+  const name = await projectName(opts, vars, found.files, projectDir, workingDir, stdin)
+  const projectVars: Record<string, string> = {...vars, COMPOSE_PROJECT_NAME: name}
+  const lookup = (k: string) => projectVars[k]
 
-  const reader: DocumentReader = {workingDir, home: env.HOME, lookup, interpolate: opts.interpolate !== false, warn, stdin: opts.stdin ?? readStdin, unset: new Set()}
+  const reader: DocumentReader = {workingDir, home: env.HOME, lookup, interpolate: opts.interpolate !== false, warn, stdin, unset: new Set()}
   const docs: Raw[] = []
   const shown: string[] = []
   for (const file of found.files) {
@@ -87,16 +95,6 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
     return shown[0]!
   }
   const converterFor = (path: readonly string[]) => new Converter(fileOf(path))
-
-  // The project name: -p, COMPOSE_PROJECT_NAME, `name:`, the directory.
-  let name: string
-  if (opts.projectName !== undefined) name = checkProjectName(opts.projectName, '-p')
-  else if (vars.COMPOSE_PROJECT_NAME) name = checkProjectName(vars.COMPOSE_PROJECT_NAME, 'COMPOSE_PROJECT_NAME')
-  else if (typeof merged.name === 'string' && merged.name !== '') name = checkProjectName(merged.name, `${fileOf(['name'])}: name`)
-  else {
-    name = normalizeProjectName(basename(projectDir))
-    if (name === '') throw new UsageError(`project name must not be empty: the directory name "${basename(projectDir)}" has no usable character; use -p NAME`)
-  }
 
   // Profiles: --profile, else COMPOSE_PROFILES; plus those of the services named on the command line.
   const rawServices: Record<string, Raw> = {}
@@ -147,7 +145,7 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
     name,
     workingDir: projectDir,
     composeFiles: found.files,
-    environment: vars,
+    environment: projectVars,
     envFiles,
     profiles: [...profiles].sort(),
     services,
@@ -159,6 +157,47 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
   }
   checkReferences(project, fileOf, warn)
   return project
+}
+
+/** A function called at most once, its promise shared (stdin is read once, for the name and the document). */
+function memo<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined
+  return () => (p ??= f())
+}
+
+/**
+ * -p, else COMPOSE_PROJECT_NAME, else the last `name:` of the files (interpolated), else the
+ * project directory's name normalized.
+ */
+async function projectName(opts: LoadOptions, vars: Record<string, string>, files: readonly string[], projectDir: string, workingDir: string, stdin: () => Promise<string>): Promise<string> {
+  if (opts.projectName !== undefined) return checkProjectName(opts.projectName, '-p')
+  if (vars.COMPOSE_PROJECT_NAME) return checkProjectName(vars.COMPOSE_PROJECT_NAME, 'COMPOSE_PROJECT_NAME')
+  let fromFile: {name: string; file: string} | undefined
+  for (const file of files) {
+    const shown = shownName(file, workingDir)
+    let text: string
+    try {
+      text = file === STDIN_FILE ? await stdin() : await readFile(file, 'utf8')
+    } catch {
+      continue // reported when the file is read for its document
+    }
+    const doc = parseComposeYaml(text, shown)
+    if (typeof doc.name !== 'string' || doc.name === '') continue
+    let value = doc.name
+    if (opts.interpolate !== false) {
+      try {
+        value = interpolateString(value, {lookup: (k) => vars[k]})
+      } catch (err) {
+        if (err instanceof TemplateProblem) throw new ComposeFileError(shown, ['name'], err.message)
+        throw err
+      }
+    }
+    if (value !== '') fromFile = {name: value, file: shown}
+  }
+  if (fromFile) return checkProjectName(fromFile.name, `${fromFile.file}: name`)
+  const name = normalizeProjectName(basename(projectDir))
+  if (name === '') throw new UsageError(`project name must not be empty: the directory name "${basename(projectDir)}" has no usable character; use -p NAME`)
+  return name
 }
 
 /** When the .env read for COMPOSE_* variables is already the project's own. */
