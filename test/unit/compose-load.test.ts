@@ -111,6 +111,13 @@ describe('environment for interpolation', () => {
     await expect(load(files, {envFiles: ['nope.env']})).rejects.toThrow(/couldn't find env file: .*nope.env/)
   })
 
+  it('takes COMPOSE_ENV_FILES when there is no --env-file; env_file format raw keeps values as written', async () => {
+    const files = {'compose.yaml': 'services:\n  web: {image: "busybox:${TAG}", env_file: [{path: raw.env, format: raw}]}\n', 'a.env': 'TAG=a\n', 'b.env': 'TAG=b\n', 'raw.env': 'Q="quoted ${X}"\n'}
+    const p = await load(files, {env: {COMPOSE_ENV_FILES: 'a.env,b.env'}})
+    expect(p.services.web!.image).toBe('busybox:b')
+    expect(p.services.web!.environment).toEqual({Q: '"quoted ${X}"'})
+  })
+
   it('warns once per unset variable', async () => {
     const p = await load({'compose.yaml': 'services:\n  web: {image: "x${A}", hostname: "${A}"}\n'})
     expect(p.warnings).toEqual(['The "A" variable is not set. Defaulting to a blank string.'])

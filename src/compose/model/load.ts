@@ -67,6 +67,8 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
   const env = opts.env ?? process.env
   const warn = opts.onWarning ?? (() => {})
   const workingDir = resolve(opts.workingDir ?? process.cwd())
+  // --env-file, else COMPOSE_ENV_FILES (comma-separated, docker compose 2.24+), else PROJECT_DIR/.env.
+  if (!opts.envFiles?.length && env.COMPOSE_ENV_FILES) opts = {...opts, envFiles: env.COMPOSE_ENV_FILES.split(',').filter((f) => f !== '')}
 
   // COMPOSE_FILE, COMPOSE_PROJECT_NAME and COMPOSE_PROFILES may come from the .env file too.
   const early = await projectEnvironment({envFiles: opts.envFiles, projectDir: opts.projectDirectory ? resolve(workingDir, opts.projectDirectory) : workingDir, workingDir, env})
@@ -119,7 +121,7 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
         const entry = isMap(e) ? e : {}
         const path = String(entry.path)
         const required = c.bool(entry.required, ['services', svcName, 'env_file', `[${i}]`, 'required']) ?? true
-        const read = await readEnvFile(path, lookup, shownName(path, workingDir))
+        const read = await readEnvFile(path, lookup, shownName(path, workingDir), entry.format === 'raw')
         if (!read && required) throw new ComposeFileError(fileOf(['services', svcName, 'env_file']), ['services', svcName, 'env_file', `[${i}]`], `env file ${path} not found`)
         Object.assign(fromFiles, read ?? {})
       }
