@@ -109,6 +109,12 @@ describe('services', () => {
     await expect(svc('image: x\nenv_file: nope.env')).rejects.toThrow(/compose.yaml: services.s.env_file\[0\]: env file .*nope.env not found/)
   })
 
+  it('reads label_file entries under the service\'s own labels', async () => {
+    const s = await svc('image: x\nlabel_file: [a.labels, b.labels]\nlabels: {own: "1", b: own}', {'a.labels': '# team labels\na=1\nb=1\n', 'b.labels': 'b=2\nc=x=y\n'})
+    expect(s.labels).toEqual({a: '1', b: 'own', c: 'x=y', own: '1'})
+    await expect(svc('image: x\nlabel_file: nope.labels')).rejects.toThrow(/services.s.label_file\[0\]: label file .*nope.labels not found/)
+  })
+
   it('makes depends_on a map with condition, required and restart', async () => {
     const p = await load({'compose.yaml': 'services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: {c: {condition: service_healthy, restart: true}}}\n  c: {image: x}\n'})
     expect(p.services.a!.depends_on).toEqual({b: {condition: 'service_started', required: true, restart: false}})

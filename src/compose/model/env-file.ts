@@ -22,12 +22,12 @@ export async function readEnvFile(path: string, lookup: Lookup, shown = path, ra
   return raw ? parseRawEnvText(text) : parseEnvText(text, lookup, shown)
 }
 
-/** `format: raw`: every `KEY=VALUE` line as it is (no quotes removed, no interpolation, no comments). */
+/** `format: raw` (and label files): every `KEY=VALUE` line as it is, no quotes removed, no interpolation; `#` lines skipped. */
 export function parseRawEnvText(text: string): Record<string, string> {
   const out: Record<string, string> = {}
   for (const line of text.split(/\r?\n/)) {
     const eq = line.indexOf('=')
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1)
+    if (eq > 0 && !line.trimStart().startsWith('#')) out[line.slice(0, eq)] = line.slice(eq + 1)
   }
   return out
 }

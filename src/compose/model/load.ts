@@ -126,7 +126,16 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
         Object.assign(fromFiles, read ?? {})
       }
     }
-    const normalized = normalizeService(svcName, svc, c, fromFiles, lookup)
+    // label_file: KEY=VALUE lines (dotenv syntax), under the service's own labels.
+    const labelsFromFiles: Record<string, string> = {}
+    if (active && Array.isArray(svc.label_file)) {
+      for (const [i, f] of svc.label_file.entries()) {
+        const read = await readEnvFile(String(f), () => undefined, shownName(String(f), workingDir), true)
+        if (!read) throw new ComposeFileError(fileOf(['services', svcName, 'label_file']), ['services', svcName, 'label_file', `[${i}]`], `label file ${String(f)} not found`)
+        Object.assign(labelsFromFiles, read)
+      }
+    }
+    const normalized = normalizeService(svcName, svc, c, fromFiles, lookup, labelsFromFiles)
     if (active) services[svcName] = normalized
     else disabledServices[svcName] = normalized
   }

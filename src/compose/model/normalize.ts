@@ -320,14 +320,14 @@ const KNOWN = new Set([
   'privileged', 'stop_signal', 'stop_grace_period', 'extra_hosts', 'dns', 'dns_search', 'dns_opt', 'cap_add', 'cap_drop', 'ulimits',
   'shm_size', 'container_name', 'scale', 'stdin_open', 'tty', 'security_opt', 'sysctls', 'devices', 'group_add', 'pid', 'ipc', 'platform',
   'pull_policy', 'mem_limit', 'mem_reservation', 'memswap_limit', 'cpus', 'pids_limit', 'mac_address', 'logging', 'links', 'external_links',
-  'volumes_from', 'profiles', 'deploy', 'secrets', 'configs',
+  'volumes_from', 'profiles', 'deploy', 'secrets', 'configs', 'label_file',
 ])
 
 /**
  * One merged service → ServiceConfig. `environment` is the service's env_file contents (read by
  * the caller, in order) with `environment:` over them; bare keys are resolved by `lookup`.
  */
-export function normalizeService(name: string, svc: Raw, c: Converter, envFromFiles: Record<string, string>, lookup: (k: string) => string | undefined): ServiceConfig {
+export function normalizeService(name: string, svc: Raw, c: Converter, envFromFiles: Record<string, string>, lookup: (k: string) => string | undefined, labelsFromFiles: Record<string, string> = {}): ServiceConfig {
   const path = ['services', name]
   const at = (k: string) => [...path, k]
   const environment: Record<string, string | null> = {...envFromFiles}
@@ -374,7 +374,7 @@ export function normalizeService(name: string, svc: Raw, c: Converter, envFromFi
     tmpfs: c.strings(svc.tmpfs),
     networks,
     depends_on: dependsOn(svc.depends_on, c, at('depends_on')),
-    labels: c.dict(svc.labels),
+    labels: {...labelsFromFiles, ...c.dict(svc.labels)},
     annotations: c.dict(svc.annotations),
     read_only: c.bool(svc.read_only, at('read_only')) ?? false,
     privileged: c.bool(svc.privileged, at('privileged')) ?? false,
