@@ -173,6 +173,11 @@ describe('references between services', () => {
     await expect(load({'compose.yaml': 'services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [c]}\n  c: {image: x, depends_on: [a]}\n'})).rejects.toThrow('dependency cycle detected: a -> b -> c -> a')
   })
 
+  it('refuses an enabled service with neither image nor build', async () => {
+    await expect(load({'compose.yaml': 'services:\n  web: {user: root}\n'})).rejects.toThrow('compose.yaml: services.web: has neither an image nor a build context specified')
+    expect(Object.keys((await load({'compose.yaml': 'services:\n  web: {image: x}\n  off: {user: root, profiles: [p]}\n'})).disabledServices)).toEqual(['off'])
+  })
+
   it('names the file that defines the attribute', async () => {
     await expect(load({'compose.yaml': simple, 'compose.override.yaml': 'services:\n  web: {depends_on: [db]}\n'})).rejects.toThrow('compose.override.yaml: services.web.depends_on: depends on undefined service "db"')
   })

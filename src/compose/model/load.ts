@@ -223,6 +223,9 @@ function checkReferences(project: ComposeProject, fileOf: (path: readonly string
   }
   const profilesOf = (s: ServiceConfig) => `[${s.profiles.join(' ')}]`
   for (const svc of Object.values(project.services)) {
+    if (svc.image === undefined && svc.build === undefined) {
+      throw new ComposeFileError(fileOf(['services', svc.name]), ['services', svc.name], 'has neither an image nor a build context specified')
+    }
     for (const [dep, d] of Object.entries(svc.depends_on)) {
       if (project.services[dep]) continue
       const disabled = project.disabledServices[dep]
