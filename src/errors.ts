@@ -119,3 +119,18 @@ export class NoHealthcheckError extends NotFoundError {}
 export class BuildError extends CtrError {
   override readonly exitCode = 1
 }
+/**
+ * A compose file that cannot be used: `FILE: PATH: PROBLEM` on one line (PATH dotted as
+ * `services.web.ports[0]`; left out for problems of the whole file). Exit 1 as every compose command.
+ */
+export class ComposeFileError extends ConfigError {
+  override readonly exitCode = 1
+  constructor(
+    readonly file: string,
+    readonly path: readonly string[],
+    readonly problem: string,
+  ) {
+    const where = path.reduce((acc, seg) => (seg.startsWith('[') || acc === '' ? acc + seg : `${acc}.${seg}`), '')
+    super(where ? `${file}: ${where}: ${problem}` : `${file}: ${problem}`)
+  }
+}
