@@ -91,7 +91,7 @@ export async function up(ctx: Context, project: ComposeProject, o: UpOptions): P
 }
 
 /** Waits for the depends_on conditions of `service` on the dependencies started by this `up`. */
-async function waitDependencies(ctx: Context, project: ComposeProject, service: string, started: Map<string, UpContainer[]>, progress: Progress): Promise<void> {
+export async function waitDependencies(ctx: Context, project: ComposeProject, service: string, started: Map<string, UpContainer[]>, progress: Progress): Promise<void> {
   const deps = project.services[service]!.depends_on
   for (const [dep, d] of Object.entries(deps)) {
     const list = started.get(dep)
