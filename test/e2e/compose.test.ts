@@ -1,0 +1,321 @@
+/**
+ * `ctr-ts compose` end to end, as the unprivileged user through the real binary, with real
+ * multi-service files made from the fixture images (the images themselves come through `.env`
+ * interpolation): a web service reaching its backend by service name over a user-defined network,
+ * depends_on service_healthy holding a service until the healthcheck passes, docker compose's
+ * labels, `up` twice recreating nothing and a changed service recreated, named volumes across
+ * down/up and gone with `down -v`, --scale, attached `up` stopped by Ctrl-C, exec/run/ps/logs,
+ * and nothing left after `down`.
+ */
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {ctr, ctrSpawn, type CtrResult, tempRoot, type TempRoot} from '../harness/cli.js'
+import {testEnv} from '../harness/env.js'
+import {footprint} from '../harness/leaks.js'
+import {waitFor} from '../harness/proc.js'
+
+let t: TempRoot
+let web: string
+let busybox: string
+let dirs: string
+const env = () => t.env
+
+beforeAll(async () => {
+  t = tempRoot()
+  dirs = mkdtempSync(join(tmpdir(), 'ctr-ts-compose-'))
+  web = testEnv().fixtures.web!.ref
+  busybox = testEnv().fixtures.busybox!.ref
+  for (const ref of [web, busybox]) expect((await ctr(['pull', '-q', ref], {env: env()})).exitCode).toBe(0)
+}, 120_000)
+
+afterAll(async () => {
+  await t?.cleanup()
+  if (dirs) rmSync(dirs, {recursive: true, force: true})
+})
+
+/** A project directory named `name` (the project name) with these files. */
+function project(name: string, files: Record<string, string>): string {
+  const dir = join(dirs, name)
+  mkdirSync(dir, {recursive: true})
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text)
+  return dir
+}
+
+const compose = (dir: string, args: string[], timeoutMs = 120_000): Promise<CtrResult> => ctr(['compose', ...args], {env: env(), cwd: dir, timeoutMs})
+
+async function ok(dir: string, args: string[], timeoutMs?: number): Promise<CtrResult> {
+  const r = await compose(dir, args, timeoutMs)
+  expect(r.exitCode, `compose ${args.join(' ')}: ${r.stderr}`).toBe(0)
+  return r
+}
+
+interface Inspected {
+  Id: string
+  Name: string
+  State: {Status: string; StartedAt: string; Health?: {Status: string; Log: Array<{End: string; ExitCode: number}>}}
+  Config: {Labels: Record<string, string>; Env: string[]}
+  NetworkSettings: {Networks: Record<string, {Aliases: string[]}>}
+}
+
+async function inspect(name: string): Promise<Inspected> {
+  const r = await ctr(['inspect', name], {env: env()})
+  expect(r.exitCode, r.stderr).toBe(0)
+  return (JSON.parse(r.stdout) as Inspected[])[0]!
+}
+
+async function ids(dir: string, extra: string[] = []): Promise<string[]> {
+  return (await ok(dir, ['ps', '-a', '-q', '--no-trunc', ...extra])).stdout.split('\n').filter(Boolean).sort()
+}
+
+/** Everything of the store on the machine: no process, mount or fd may remain once all is down. */
+async function nothingRunning(): Promise<void> {
+  await waitFor(() => footprint(t.root, t.runRoot).processes.length === 0, 15_000)
+  const f = footprint(t.root, t.runRoot)
+  expect(f.processes.join('\n')).toBe('')
+  expect(f.mounts).toEqual([])
+}
+
+describe('compose: a web service and its backend', () => {
+  let dir: string
+  const file = () => `
+services:
+  backend:
+    image: \${WEB_IMAGE}
+    # serves only once it is ready: a client started before the healthcheck passes gets nothing
+    command: ["sh", "-c", "sleep 2; touch /tmp/ready; exec httpd -f -p 80 -h /www"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -e /tmp/ready"]
+      interval: 500ms
+      retries: 30
+    networks:
+      back:
+        aliases: [api]
+    labels:
+      tier: backend
+  web:
+    image: \${BB_IMAGE}
+    command: sh -c 'wget -q -O - http://backend/ && wget -q -O - http://api/ && echo "greeting=$$GREETING" && exec sleep 1000'
+    stop_signal: SIGKILL
+    environment:
+      GREETING: \${GREETING:-none}
+    depends_on:
+      backend:
+        condition: service_healthy
+    networks: [back]
+networks:
+  back: {}
+`
+
+  beforeAll(() => {
+    dir = project('webstack', {'compose.yaml': file(), '.env': `WEB_IMAGE=${web}\nBB_IMAGE=${busybox}\nGREETING=from-dotenv\n`})
+  })
+
+  it('up -d: the backend is healthy before web starts; web reaches it by service name and alias', async () => {
+    const up = await ok(dir, ['up', '-d'])
+    expect(up.stderr).toMatch(/Network webstack_back {2}Created/)
+    expect(up.stderr).toMatch(/Container webstack-backend-1 {2}Healthy[\s\S]*Container webstack-web-1 {2}Started/)
+    const backend = await inspect('webstack-backend-1')
+    const webC = await inspect('webstack-web-1')
+    const firstPass = backend.State.Health!.Log.find((l) => l.ExitCode === 0)!
+    expect(Date.parse(webC.State.StartedAt)).toBeGreaterThanOrEqual(Date.parse(firstPass.End) - 1)
+    const logs = await waitFor(async () => (await compose(dir, ['logs', 'web'])).stdout.includes('greeting='), 20_000)
+    expect(logs).toBe(true)
+    const out = (await ok(dir, ['logs', 'web'])).stdout
+    expect(out).toBe('web-1  | hello from ctr-ts\nweb-1  | hello from ctr-ts\nweb-1  | greeting=from-dotenv\n')
+  }, 180_000)
+
+  it("puts docker compose's labels on containers and networks; the service name is a network alias", async () => {
+    const c = await inspect('webstack-web-1')
+    expect(c.Config.Labels).toMatchObject({
+      'com.docker.compose.project': 'webstack',
+      'com.docker.compose.service': 'web',
+      'com.docker.compose.container-number': '1',
+      'com.docker.compose.oneoff': 'False',
+      'com.docker.compose.project.working_dir': dir,
+      'com.docker.compose.project.config_files': join(dir, 'compose.yaml'),
+    })
+    expect(c.Config.Labels['com.docker.compose.config-hash']).toMatch(/^[0-9a-f]{64}$/)
+    expect(c.Config.Labels['com.docker.compose.version']).toBeTruthy()
+    const b = await inspect('webstack-backend-1')
+    expect(b.Config.Labels.tier).toBe('backend')
+    expect(b.NetworkSettings.Networks.webstack_back!.Aliases).toEqual(expect.arrayContaining(['backend', 'api']))
+    const net = JSON.parse((await ctr(['network', 'inspect', 'webstack_back'], {env: env()})).stdout) as Array<{Labels: Record<string, string>}>
+    expect(net[0]!.Labels).toMatchObject({'com.docker.compose.project': 'webstack', 'com.docker.compose.network': 'back'})
+    // docker's ps filter finds them by label
+    const byLabel = await ctr(['ps', '--filter', 'label=com.docker.compose.service=backend', '--format', '{{.Names}}'], {env: env()})
+    expect(byLabel.stdout).toBe('webstack-backend-1\n')
+  }, 60_000)
+
+  it('ps, ls, exec, run --rm, port-less services', async () => {
+    const rows = (await ok(dir, ['ps', '--format', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as {Name: string; Service: string; State: string; Health: string})
+    expect(rows.map((r) => [r.Name, r.Service, r.State])).toEqual([
+      ['webstack-backend-1', 'backend', 'running'],
+      ['webstack-web-1', 'web', 'running'],
+    ])
+    expect(rows[0]!.Health).toBe('healthy')
+    expect((await ok(dir, ['ps', '--services'])).stdout).toBe('backend\nweb\n')
+    expect((await ok(dir, ['ps'])).stdout).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS\n/)
+    const ls = await ok(dir, ['ls'])
+    expect(ls.stdout).toMatch(/^webstack\s+running\(2\)\s+\S*compose\.yaml$/m)
+    const ex = await ok(dir, ['exec', '-T', 'web', 'sh', '-c', 'echo $GREETING'])
+    expect(ex.stdout).toBe('from-dotenv\n')
+    const code = await compose(dir, ['exec', '-T', 'web', 'sh', '-c', 'exit 3'])
+    expect(code.exitCode).toBe(3)
+    const one = await ok(dir, ['run', '--rm', '-T', '--no-deps', 'web', 'wget', '-q', '-O', '-', 'http://backend/'])
+    expect(one.stdout).toBe('hello from ctr-ts\n')
+    // the one-off container is gone, and was no service container
+    expect((await ids(dir)).length).toBe(2)
+    const missing = await compose(dir, ['exec', '-T', 'nope', 'true'])
+    expect(missing.exitCode).not.toBe(0)
+    expect(missing.stderr).toMatch(/no such service: nope/)
+  }, 120_000)
+
+  it('up again without changes recreates nothing; a changed service is recreated, the others kept', async () => {
+    const before = await ids(dir)
+    const again = await ok(dir, ['up', '-d'])
+    expect(again.stderr).not.toMatch(/Recreate|Created/)
+    expect(again.stderr).toMatch(/Container webstack-web-1 {2}Running/)
+    expect(await ids(dir)).toEqual(before)
+
+    const backendId = (await inspect('webstack-backend-1')).Id
+    const webId = (await inspect('webstack-web-1')).Id
+    writeFileSync(join(dir, '.env'), `WEB_IMAGE=${web}\nBB_IMAGE=${busybox}\nGREETING=changed\n`)
+    const changed = await ok(dir, ['up', '-d'])
+    expect(changed.stderr).toMatch(/Container webstack-web-1 {2}Recreated/)
+    expect((await inspect('webstack-backend-1')).Id).toBe(backendId)
+    const newWeb = await inspect('webstack-web-1')
+    expect(newWeb.Id).not.toBe(webId)
+    expect(newWeb.Config.Env).toContain('GREETING=changed')
+
+    const forced = await ok(dir, ['up', '-d', '--force-recreate', '--no-deps', 'web'])
+    expect(forced.stderr).toMatch(/Container webstack-web-1 {2}Recreated/)
+    expect(forced.stderr).not.toMatch(/backend/)
+  }, 180_000)
+
+  it('down removes the containers, the network and every process', async () => {
+    const down = await ok(dir, ['down', '-t', '1'])
+    expect(down.stderr).toMatch(/Network webstack_back {2}Removed/)
+    expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ok(dir, ['ls', '-a'])).stdout).not.toMatch(/webstack/)
+    await nothingRunning()
+  }, 120_000)
+})
+
+describe('compose: volumes, scale, dependencies that complete', () => {
+  let dir: string
+  beforeAll(() => {
+    dir = project('datastack', {
+      'compose.yaml': `
+services:
+  init:
+    image: ${busybox}
+    command: sh -c 'echo init ran >> /data/init.log'
+    volumes: [data:/data]
+  store:
+    image: ${busybox}
+    command: sh -c 'echo started >> /data/runs; exec sleep 1000'
+    stop_signal: SIGKILL
+    volumes:
+      - type: volume
+        source: data
+        target: /data
+    depends_on:
+      init:
+        condition: service_completed_successfully
+  worker:
+    image: ${busybox}
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+volumes:
+  data: {}
+`,
+    })
+  })
+
+  it('a named volume keeps its data across down and up, and goes with down -v', async () => {
+    await ok(dir, ['up', '-d', 'store'])
+    expect((await ok(dir, ['exec', '-T', 'store', 'cat', '/data/runs', '/data/init.log'])).stdout).toBe('started\ninit ran\n')
+    const vols = await ctr(['volume', 'ls', '--format', '{{.Name}} {{.Labels}}'], {env: env()})
+    expect(vols.stdout).toMatch(/^datastack_data .*com\.docker\.compose\.volume=data/m)
+    await ok(dir, ['down'])
+    expect((await ctr(['volume', 'ls', '-q'], {env: env()})).stdout).toBe('datastack_data\n')
+    await ok(dir, ['up', '-d', 'store'])
+    expect((await ok(dir, ['exec', '-T', 'store', 'cat', '/data/runs'])).stdout).toBe('started\nstarted\n')
+    await ok(dir, ['down', '-v'])
+    expect((await ctr(['volume', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    await ok(dir, ['up', '-d', 'store'])
+    expect((await ok(dir, ['exec', '-T', 'store', 'cat', '/data/runs'])).stdout).toBe('started\n')
+  }, 180_000)
+
+  it('a dependency that fails stops up with the reason', async () => {
+    const bad = project('failstack', {
+      'compose.yaml': `
+services:
+  first:
+    image: ${busybox}
+    command: ["sh", "-c", "exit 4"]
+  second:
+    image: ${busybox}
+    command: ["true"]
+    depends_on:
+      first: {condition: service_completed_successfully}
+`,
+    })
+    const r = await compose(bad, ['up', '-d'])
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toMatch(/service "first" didn't complete successfully: exit 4/)
+    expect((await ctr(['ps', '-a', '--filter', 'label=com.docker.compose.service=second', '-q'], {env: env()})).stdout).toBe('')
+    await ok(bad, ['down'])
+  }, 120_000)
+
+  it('--scale runs N containers PROJECT-SERVICE-i, and scales down again', async () => {
+    await ok(dir, ['up', '-d', '--scale', 'worker=3', 'worker'])
+    const names = (await ok(dir, ['ps', '--format', '{{.Name}}', 'worker'])).stdout
+    expect(names).toBe('datastack-worker-1\ndatastack-worker-2\ndatastack-worker-3\n')
+    expect((await ok(dir, ['exec', '-T', '--index', '3', 'worker', 'hostname'])).exitCode).toBe(0)
+    const down1 = await ok(dir, ['up', '-d', '--scale', 'worker=1', 'worker'])
+    expect(down1.stderr).toMatch(/Container datastack-worker-3 {2}Removed/)
+    expect((await ok(dir, ['ps', '--format', '{{.Name}}', 'worker'])).stdout).toBe('datastack-worker-1\n')
+    await ok(dir, ['down', '-v'])
+    expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['volume', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    await nothingRunning()
+  }, 180_000)
+})
+
+describe('compose: attached up', () => {
+  it('multiplexes the logs with service-N prefixes and stops the stack on Ctrl-C', async () => {
+    const dir = project('attached', {
+      'compose.yaml': `
+services:
+  ticker:
+    image: ${busybox}
+    command: sh -c 'trap "echo bye; exit 0" TERM; while true; do echo tick; sleep 0.3; done'
+  once:
+    image: ${busybox}
+    command: echo done once
+`,
+    })
+    const child = ctrSpawn(['compose', 'up'], {env: env(), cwd: dir})
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)))
+    expect(await waitFor(() => stdout.includes('ticker-1  | tick') && stdout.includes('once-1    | done once'), 60_000)).toBe(true)
+    expect(await waitFor(() => stdout.includes('once-1 exited with code 0'), 20_000)).toBe(true)
+    child.kill('SIGINT')
+    const code = await exited
+    expect(code).toBe(130)
+    expect(stderr).toMatch(/Gracefully stopping/)
+    expect(stdout).toMatch(/ticker-1 {2}\| bye/)
+    const rows = (await ok(dir, ['ps', '-a', '--format', '{{.Name}} {{.State}}'])).stdout
+    expect(rows).toBe('attached-once-1 exited\nattached-ticker-1 exited\n')
+    await ok(dir, ['down'])
+    await nothingRunning()
+  }, 120_000)
+})
