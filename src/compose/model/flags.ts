@@ -31,3 +31,8 @@ export function composeLoadOptions(flags: {
   if (flags.profile?.length) opts.profiles = flags.profile
   return opts
 }
+
+/** How compose commands show the model's warnings (docker compose prints them and goes on). */
+export function printComposeWarning(message: string): void {
+  process.stderr.write(`WARNING: ${message}\n`)
+}

@@ -6,6 +6,7 @@
  * never to keys.
  */
 import {ComposeFileError} from '../../errors.js'
+import {Tagged} from './parse.js'
 
 export type Lookup = (name: string) => string | undefined
 
@@ -126,6 +127,7 @@ export function interpolateDocument(doc: unknown, opts: InterpolateOptions, file
         throw err
       }
     }
+    if (node instanceof Tagged) return new Tagged(node.tag, walk(node.value, path))
     if (Array.isArray(node)) return node.map((v, i) => walk(v, [...path, `[${i}]`]))
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {}

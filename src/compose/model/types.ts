@@ -19,6 +19,8 @@ export interface ComposeProject {
   composeFiles: string[]
   /** The variables interpolation used: the process environment over the .env/--env-file files. */
   environment: Record<string, string>
+  /** The environment files read for interpolation (absolute): --env-file, else PROJECT_DIR/.env when present. */
+  envFiles: string[]
   /** The profiles that were enabled (--profile, COMPOSE_PROFILES). */
   profiles: string[]
   /** The active services (no profile, or one of theirs enabled), keyed by service name, in file order. */
@@ -278,6 +280,13 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>
   /** The text of "-" (stdin) when a file is "-"; default: read process.stdin. */
   stdin?: () => Promise<string>
+  /**
+   * Services named on the command line (`up web`): their profiles are enabled too, as docker
+   * compose does. Unknown names: an error.
+   */
+  services?: string[]
+  /** Warnings docker compose prints and goes on (unset variables, obsolete `version`); default: dropped. */
+  onWarning?: (message: string) => void
   /** false: leave ${VAR} as written (compose config --no-interpolate). Default true. */
   interpolate?: boolean
 }

@@ -1,0 +1,43 @@
+/**
+ * YAML text → plain document, with anchors, aliases and merge keys (`<<: *base`), and compose's
+ * two override tags: `!reset` (the attribute goes back to its default) and `!override` (the
+ * value replaces the previous file's instead of merging with it). A syntax error is one line:
+ * `FILE: line L, column C: PROBLEM`.
+ */
+import {isNode, parseDocument, Scalar, visit} from 'yaml'
+import {ComposeFileError} from '../../errors.js'
+
+/** A value tagged `!reset` or `!override` in an override file; merge.ts applies and removes them. */
+export class Tagged {
+  readonly tag: 'reset' | 'override'
+  readonly value: unknown
+  constructor(tag: 'reset' | 'override', value: unknown) {
+    this.tag = tag
+    this.value = value
+  }
+}
+
+/** Parses one compose file's text; `file` names it in errors. An empty file is an empty mapping. */
+export function parseComposeYaml(text: string, file: string): Record<string, unknown> {
+  const doc = parseDocument(text, {merge: true, uniqueKeys: true, prettyErrors: true, version: '1.2'})
+  const err = doc.errors[0]
+  if (err) {
+    const pos = err.linePos?.[0]
+    const where = pos ? `line ${pos.line}, column ${pos.col}: ` : ''
+    throw new ComposeFileError(file, [], `${where}${firstLine(err.message)}`)
+  }
+  // `!reset` / `!override` nodes become Tagged values (their content as plain values).
+  visit(doc, (_key, node) => {
+    if (!isNode(node) || (node.tag !== '!reset' && node.tag !== '!override')) return undefined
+    const tag = node.tag === '!reset' ? 'reset' : 'override'
+    return new Scalar(new Tagged(tag, node.toJS(doc, {maxAliasCount: 1000})))
+  })
+  const value: unknown = doc.toJS({maxAliasCount: 1000})
+  if (value === null || value === undefined) return {}
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Tagged) throw new ComposeFileError(file, [], 'top-level object must be a mapping')
+  return value as Record<string, unknown>
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '').trim()
+}
