@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
 import {COMPOSE_LS_FORMAT, ComposeLsRow} from '../../cli/compose-rows.js'
+import {composeFlags} from '../../cli/compose.js'
 import {listProjects} from '../../compose/project/state.js'
 import {formatOutput} from '../../format/output.js'
 
@@ -8,6 +9,8 @@ export default class ComposeLs extends CtrCommand {
   static override description = 'List compose projects (found by the labels of their containers)'
   static override examples = ['<%= config.bin %> compose ls', '<%= config.bin %> compose ls -a --format json', '<%= config.bin %> compose ls -q']
   static override flags = {
+    // accepted (`compose -p x ls`) and ignored, as docker compose does
+    ...composeFlags,
     all: Flags.boolean({char: 'a', description: 'projects whose containers are all stopped too'}),
     quiet: Flags.boolean({char: 'q', description: 'only the project names'}),
     format: Flags.string({description: "table, json, 'table TEMPLATE' or a Go template"}),
