@@ -319,3 +319,70 @@ services:
     await nothingRunning()
   }, 120_000)
 })
+
+describe('compose: build, --wait, flags before the subcommand, files', () => {
+  it('builds a build: service with the builder of `ctr-ts build`, and --build rebuilds it', async () => {
+    const dir = project('buildstack', {
+      'compose.yaml': `
+services:
+  app:
+    build:
+      context: ./app
+      args: {WORD: first}
+    command: ["sh", "-c", "cat /built; exec sleep 1000"]
+    stop_signal: SIGKILL
+`,
+    })
+    mkdirSync(join(dir, 'app'), {recursive: true})
+    writeFileSync(join(dir, 'app', 'Dockerfile'), `FROM ${busybox}\nARG WORD\nRUN echo "built $WORD" > /built\n`)
+    const up = await ok(dir, ['up', '-d'], 180_000)
+    expect(up.stderr).toMatch(/Service app {2}Built/)
+    expect((await ok(dir, ['exec', '-T', 'app', 'cat', '/built'])).stdout).toBe('built first\n')
+    const images = await ctr(['images', '--format', '{{.Repository}}:{{.Tag}}'], {env: env()})
+    expect(images.stdout).toMatch(/^buildstack-app:latest$/m)
+    // the image is there: a second up builds nothing and recreates nothing
+    const again = await ok(dir, ['up', '-d'])
+    expect(again.stderr).not.toMatch(/Built|Recreate/)
+    // a changed Dockerfile with --build: a new image, so the container is recreated
+    writeFileSync(join(dir, 'app', 'Dockerfile'), `FROM ${busybox}\nARG WORD\nRUN echo "rebuilt $WORD" > /built\n`)
+    const rebuilt = await ok(dir, ['up', '-d', '--build'], 180_000)
+    expect(rebuilt.stderr).toMatch(/Container buildstack-app-1 {2}Recreated/)
+    expect((await ok(dir, ['exec', '-T', 'app', 'cat', '/built'])).stdout).toBe('rebuilt first\n')
+    await ok(dir, ['down', '--rmi', 'local'])
+    expect((await ctr(['images', '--format', '{{.Repository}}'], {env: env()})).stdout).not.toMatch(/buildstack-app/)
+  }, 300_000)
+
+  it('-f and -p before the subcommand, --wait returns once healthy, down -p needs no file', async () => {
+    const dir = project('elsewhere', {
+      'stack.yml': `
+services:
+  svc:
+    image: ${web}
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"]
+      interval: 500ms
+      start_period: 10s
+`,
+    })
+    const up = await ctr(['compose', '-f', join(dir, 'stack.yml'), '-p', 'named', 'up', '--wait'], {env: env(), timeoutMs: 120_000})
+    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.stderr).toMatch(/Container named-svc-1 {2}Healthy/)
+    const health = await ctr(['inspect', '-f', '{{.State.Health.Status}}', 'named-svc-1'], {env: env()})
+    expect(health.stdout).toBe('healthy\n')
+    expect((await ctr(['compose', '-p', 'named', '-f', join(dir, 'stack.yml'), 'ps', '-q'], {env: env()})).stdout.trim()).toMatch(/^[0-9a-f]{12}$/)
+    // no compose file where this runs: the labels say what belongs to the project
+    const down = await ctr(['compose', '-p', 'named', 'down'], {env: env(), cwd: dirs})
+    expect(down.exitCode, down.stderr).toBe(0)
+    expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
+  }, 180_000)
+
+  it('an invalid file is one line naming the file and the place, and nothing is created', async () => {
+    const dir = project('invalid', {'compose.yaml': `services:\n  a:\n    image: ${busybox}\n    ports: {bad: 1}\n`})
+    const r = await compose(dir, ['up', '-d'])
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/compose\.yaml.*services\.a\.ports/)
+    expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
+  }, 60_000)
+})
