@@ -386,3 +386,33 @@ services:
     expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
   }, 60_000)
 })
+
+describe('compose: a CI-style stack', () => {
+  it('up --exit-code-from runs the tests against the service, stops the rest and exits with their code; secrets are mounted files', async () => {
+    const dir = project('cistack', {
+      'compose.yaml': `
+services:
+  api:
+    image: ${web}
+    stop_grace_period: 1s
+  tests:
+    image: ${busybox}
+    command: ["sh", "-c", "wget -q -O - http://api/ && cat /run/secrets/token && exit 3"]
+    depends_on: [api]
+    secrets: [token]
+secrets:
+  token:
+    file: ./token.txt
+`,
+      'token.txt': 's3cret\n',
+    })
+    const r = await compose(dir, ['up', '--exit-code-from', 'tests'], 120_000)
+    expect(r.exitCode, r.stderr).toBe(3)
+    expect(r.stdout).toMatch(/tests-1 {2}\| hello from ctr-ts\ntests-1 {2}\| s3cret\n/)
+    expect(r.stdout).toMatch(/tests-1 exited with code 3/)
+    expect(r.stderr).toMatch(/Aborting on container exit/)
+    expect((await ok(dir, ['ps', '-q'])).stdout).toBe('')
+    await ok(dir, ['down'])
+    await nothingRunning()
+  }, 180_000)
+})

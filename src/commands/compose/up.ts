@@ -2,7 +2,9 @@ import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
 import {composeFlags, composeProgress, loadComposeProject, timeoutFlag, useColour} from '../../cli/compose.js'
 import {attachToProject} from '../../compose/project/attach.js'
+import {serviceOrder} from '../../compose/project/order.js'
 import {parseScale, up} from '../../compose/project/up.js'
+import {UsageError} from '../../errors.js'
 
 export default class ComposeUp extends CtrCommand {
   static override description = 'Create and start the containers of a compose project (networks and volumes first, services in dependency order)'
@@ -10,6 +12,7 @@ export default class ComposeUp extends CtrCommand {
     '<%= config.bin %> compose up -d',
     '<%= config.bin %> compose up --build --wait',
     '<%= config.bin %> compose -f compose.yaml up -d --scale worker=3 web worker',
+    '<%= config.bin %> compose up --build --exit-code-from tests',
   ]
   static override strict = false
   static override args = {services: Args.string({description: 'services to start (default: all), with their dependencies'})}
@@ -30,12 +33,16 @@ export default class ComposeUp extends CtrCommand {
     'no-color': Flags.boolean({description: 'no colours in the log prefixes'}),
     'no-log-prefix': Flags.boolean({description: 'no `service-N |` prefix on log lines'}),
     'quiet-pull': Flags.boolean({description: 'no progress while pulling'}),
+    'abort-on-container-exit': Flags.boolean({description: 'stop all containers when one exits (attached only)'}),
+    'exit-code-from': Flags.string({description: "exit with this service's container's exit code (implies --abort-on-container-exit)"}),
   }
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(ComposeUp)
     const services = argv as string[]
+    if ((flags['abort-on-container-exit'] || flags['exit-code-from']) && (flags.detach || flags.wait)) throw new UsageError('--abort-on-container-exit and --exit-code-from cannot be combined with --detach or --wait')
     const project = await loadComposeProject(flags)
+    if (flags['exit-code-from']) serviceOrder(project, [flags['exit-code-from']], {noDeps: true})
     const ctx = await this.context(flags.config)
     const progress = composeProgress()
     const since = Date.now()
@@ -62,6 +69,8 @@ export default class ComposeUp extends CtrCommand {
       noPrefix: flags['no-log-prefix'],
       timeoutSec: flags.timeout,
       progress,
+      abortOnExit: flags['abort-on-container-exit'],
+      ...(flags['exit-code-from'] ? {exitCodeFrom: flags['exit-code-from']} : {}),
     })
     if (code !== 0) process.exitCode = code
   }

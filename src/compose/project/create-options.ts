@@ -3,6 +3,7 @@
  * into what `ctr-ts run` takes (docker compose's own mapping, compose/convergence.go and
  * create.go), plus the networks to connect after create (each with its own aliases).
  */
+import {isAbsolute, join} from 'node:path'
 import type {CreateOptions} from '../../container/options.js'
 import type {HealthConfig} from '../../container/health.js'
 import {UsageError} from '../../errors.js'
@@ -94,6 +95,26 @@ export function mountSpecs(volumes: ServiceVolume[], resolve: Pick<NameResolver,
   return out
 }
 
+/**
+ * secrets and configs from files, as docker compose mounts them without swarm: the file bound
+ * read-only at /run/secrets/NAME (secrets) or /NAME (configs), or at `target`.
+ */
+export function fileObjectMounts(project: ComposeProject, service: ServiceConfig): string[] {
+  const out: string[] = []
+  for (const [kind, refs] of [['secrets', service.secrets], ['configs', service.configs]] as const) {
+    for (const ref of refs) {
+      const def = project[kind][ref.source]
+      if (!def) throw new UsageError(`service ${service.name} refers to undefined ${kind.slice(0, -1)} ${ref.source}`)
+      if (def.file === undefined) throw new UsageError(`${kind.slice(0, -1)} ${ref.source}: only file-based ${kind} are supported (not external, environment or content)`)
+      const file = isAbsolute(def.file) ? def.file : join(project.workingDir, def.file)
+      const name = ref.target ?? ref.source
+      const target = name.startsWith('/') ? name : kind === 'secrets' ? `/run/secrets/${name}` : `/${name}`
+      out.push(`${file}:${target}:ro`)
+    }
+  }
+  return out
+}
+
 /** docker compose's network_mode as a --network value (empty: the service's networks). */
 function networkModeValue(mode: string, resolve: NameResolver): string {
   if (mode.startsWith('service:')) return `container:${resolve.serviceContainer(mode.slice('service:'.length))}`
@@ -144,7 +165,7 @@ export function containerPlan(project: ComposeProject, service: ServiceConfig, r
     hostEnv: process.env,
     workdir: o.workdir ?? service.working_dir,
     user: o.user ?? service.user,
-    volumes: mounts.volumes,
+    volumes: [...mounts.volumes, ...fileObjectMounts(project, service)],
     tmpfs: [...service.tmpfs, ...mounts.tmpfs],
     mounts: mounts.mounts,
     entrypoint,
