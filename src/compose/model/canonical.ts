@@ -308,6 +308,8 @@ export function canonicalService(name: string, svc: unknown, ctx: CanonicalConte
           return canonicalVolumes(x, ctx, at)
         case 'env_file':
           return canonicalEnvFiles(x, ctx)
+        case 'label_file':
+          return (Array.isArray(x) ? x : [x]).map((f) => resolvePath(scalarString(f), ctx))
         case 'secrets':
         case 'configs':
           return canonicalFileObjects(x)

@@ -9,8 +9,8 @@ import {readFile} from 'node:fs/promises'
 import {ComposeFileError} from '../../errors.js'
 import {interpolateString, TemplateProblem, type Lookup} from './interpolate.js'
 
-/** Reads and interpolates one file; `undefined` when it does not exist. */
-export async function readEnvFile(path: string, lookup: Lookup, shown = path): Promise<Record<string, string> | undefined> {
+/** Reads and interpolates one file; `undefined` when it does not exist. `raw` (env_file `format: raw`): KEY=VALUE lines taken as they are. */
+export async function readEnvFile(path: string, lookup: Lookup, shown = path, raw = false): Promise<Record<string, string> | undefined> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -19,7 +19,17 @@ export async function readEnvFile(path: string, lookup: Lookup, shown = path): P
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new ComposeFileError(shown, [], 'is a directory, not an environment file')
     throw err
   }
-  return parseEnvText(text, lookup, shown)
+  return raw ? parseRawEnvText(text) : parseEnvText(text, lookup, shown)
+}
+
+/** `format: raw` (and label files): every `KEY=VALUE` line as it is, no quotes removed, no interpolation; `#` lines skipped. */
+export function parseRawEnvText(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of text.split(/\r?\n/)) {
+    const eq = line.indexOf('=')
+    if (eq > 0 && !line.trimStart().startsWith('#')) out[line.slice(0, eq)] = line.slice(eq + 1)
+  }
+  return out
 }
 
 export function parseEnvText(text: string, lookup: Lookup, shown: string): Record<string, string> {

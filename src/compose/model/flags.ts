@@ -15,7 +15,7 @@ export const composeFlags = {
   profile: Flags.string({description: 'enable a profile (repeatable; default: COMPOSE_PROFILES)', ...many}),
 }
 
-/** The parsed composeFlags as loadProject's options. */
+/** The parsed composeFlags as loadProject's options (warnings printed on stderr, as docker compose does). */
 export function composeLoadOptions(flags: {
   file?: string[]
   'project-name'?: string
@@ -23,7 +23,7 @@ export function composeLoadOptions(flags: {
   'env-file'?: string[]
   profile?: string[]
 }): LoadOptions {
-  const opts: LoadOptions = {}
+  const opts: LoadOptions = {onWarning: printComposeWarning}
   if (flags.file?.length) opts.files = flags.file
   if (flags['project-name'] !== undefined) opts.projectName = flags['project-name']
   if (flags['project-directory'] !== undefined) opts.projectDirectory = flags['project-directory']

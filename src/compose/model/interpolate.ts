@@ -23,21 +23,17 @@ export class TemplateProblem extends Error {}
 
 /** Interpolates one string. Throws TemplateProblem on an invalid template or a `?` variable that is missing. */
 export function interpolateString(text: string, opts: InterpolateOptions): string {
-  const {value, end} = scan(text, 0, opts, null)
+  const {value, end} = scan(text, 0, opts)
   if (end !== text.length) throw new TemplateProblem(`invalid interpolation format for "${text}"`)
   return value
 }
 
-/**
- * Scans from `pos` up to the end of text, or (with `stop` = '}') to the brace that closes a
- * default/alternative; returns the interpolated text and where it stopped (at the brace).
- */
-function scan(text: string, pos: number, opts: InterpolateOptions, stop: '}' | null): {value: string; end: number} {
+/** Interpolates text from `pos` to its end. */
+function scan(text: string, pos: number, opts: InterpolateOptions): {value: string; end: number} {
   let out = ''
   let i = pos
   while (i < text.length) {
     const ch = text[i]!
-    if (stop && ch === stop) return {value: out, end: i}
     if (ch !== '$') {
       out += ch
       i++
@@ -65,7 +61,6 @@ function scan(text: string, pos: number, opts: InterpolateOptions, stop: '}' | n
     out += '$'
     i++
   }
-  if (stop) throw new TemplateProblem(`invalid interpolation format for "${text}": missing closing brace`)
   return {value: out, end: i}
 }
 
@@ -84,13 +79,13 @@ function braced(text: string, pos: number, opts: InterpolateOptions): {value: st
   }
   const op = text[i]
   if (op !== '-' && op !== '?' && op !== '+') throw new TemplateProblem(`invalid interpolation format for "${text}": unexpected "${text.slice(pos + name.length, pos + name.length + 2)}" after \${${name}`)
-  // The default, error text or alternative: interpolated lazily (only when used), so a `?` in an
-  // unused branch does not fail; scanned once without lookups to find the closing brace.
-  const inner = scan(text, i + 1, {lookup: () => '', onUnset: () => {}}, '}')
-  const raw = text.slice(i + 1, inner.end)
-  const end = inner.end + 1
+  // The default, error text or alternative: interpolated only when used, so a `?` in an unused
+  // branch does not fail.
+  const close = closingBrace(text, i + 1)
+  const raw = text.slice(i + 1, close)
+  const end = close + 1
   const set = value !== undefined && (!colon || value !== '')
-  const sub = () => scan(raw, 0, opts, null).value
+  const sub = () => scan(raw, 0, opts).value
   switch (op) {
     case '-':
       return {value: set ? value : sub(), end}
@@ -102,6 +97,22 @@ function braced(text: string, pos: number, opts: InterpolateOptions): {value: st
       throw new TemplateProblem(message ? `required variable ${name} is missing a value: ${message}` : `required variable ${name} is missing a value`)
     }
   }
+}
+
+/** The index of the `}` closing a `${` whose content starts at `pos` (nested `${...}` and `$$` skipped). */
+function closingBrace(text: string, pos: number): number {
+  let depth = 0
+  for (let i = pos; i < text.length; i++) {
+    const ch = text[i]
+    if (ch === '$' && (text[i + 1] === '$' || text[i + 1] === '{')) {
+      if (text[i + 1] === '{') depth++
+      i++
+    } else if (ch === '}') {
+      if (depth === 0) return i
+      depth--
+    }
+  }
+  throw new TemplateProblem(`invalid interpolation format for "${text}": missing closing brace`)
 }
 
 function lookupOrBlank(name: string, opts: InterpolateOptions): string {

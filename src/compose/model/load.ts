@@ -6,27 +6,20 @@
  * to the typed model and check references (depends_on, networks, volumes) and cycles.
  */
 import {readFile} from 'node:fs/promises'
-import {basename, dirname, relative, resolve} from 'node:path'
+import {basename, dirname, resolve} from 'node:path'
 import {ComposeFileError, NotFoundError, UsageError} from '../../errors.js'
-import {canonicalDocument, type Raw} from './canonical.js'
+import type {Raw} from './canonical.js'
+import {type DocumentReader, readComposeDocument, shownName} from './documents.js'
 import {readEnvFile} from './env-file.js'
 import {findComposeFiles, STDIN_FILE} from './find.js'
-import {interpolateDocument} from './interpolate.js'
-import {mergeDocuments, untag} from './merge.js'
-import {Converter, normalizeFileObject, normalizeNetwork, normalizeService, normalizeVolume} from './normalize.js'
+import {interpolateString, TemplateProblem} from './interpolate.js'
+import {mergeDocuments} from './merge.js'
 import {parseComposeYaml} from './parse.js'
+import {Converter, normalizeFileObject, normalizeNetwork, normalizeService, normalizeVolume} from './normalize.js'
 import {checkProjectName, normalizeProjectName} from './project-name.js'
 import type {ComposeProject, LoadOptions, ServiceConfig} from './types.js'
-import {validateComposeDocument} from './validate.js'
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v)
-
-/** A file's name in messages: relative to the working directory when it is below it. */
-function shownName(file: string, workingDir: string): string {
-  if (file === STDIN_FILE) return 'stdin'
-  const rel = relative(workingDir, file)
-  return rel && !rel.startsWith('..') ? rel : file
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
@@ -74,6 +67,8 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
   const env = opts.env ?? process.env
   const warn = opts.onWarning ?? (() => {})
   const workingDir = resolve(opts.workingDir ?? process.cwd())
+  // --env-file, else COMPOSE_ENV_FILES (comma-separated, docker compose 2.24+), else PROJECT_DIR/.env.
+  if (!opts.envFiles?.length && env.COMPOSE_ENV_FILES) opts = {...opts, envFiles: env.COMPOSE_ENV_FILES.split(',').filter((f) => f !== '')}
 
   // COMPOSE_FILE, COMPOSE_PROJECT_NAME and COMPOSE_PROFILES may come from the .env file too.
   const early = await projectEnvironment({envFiles: opts.envFiles, projectDir: opts.projectDirectory ? resolve(workingDir, opts.projectDirectory) : workingDir, workingDir, env})
@@ -82,30 +77,19 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
   const firstFile = found.files[0]!
   const projectDir = opts.projectDirectory ? resolve(workingDir, opts.projectDirectory) : firstFile === STDIN_FILE ? workingDir : dirname(firstFile)
   const {vars, envFiles} = sameEnvSource(projectDir, opts, workingDir) ? early : await projectEnvironment({envFiles: opts.envFiles, projectDir, workingDir, env})
-  const lookup = (k: string) => vars[k]
+  // The project name (-p, COMPOSE_PROJECT_NAME, the files' `name:`, the directory) is decided
+  // first: the files may use it as ${COMPOSE_PROJECT_NAME}, as the compose specification asks.
+  const stdin = memo(opts.stdin ?? readStdin)
+  const name = await projectName(opts, vars, found.files, projectDir, workingDir, stdin)
+  const projectVars: Record<string, string> = {...vars, COMPOSE_PROJECT_NAME: name}
+  const lookup = (k: string) => projectVars[k]
 
-  const unset = new Set<string>()
+  const reader: DocumentReader = {workingDir, home: env.HOME, lookup, interpolate: opts.interpolate !== false, warn, stdin, unset: new Set()}
   const docs: Raw[] = []
   const shown: string[] = []
   for (const file of found.files) {
-    const name = shownName(file, workingDir)
-    let text: string
-    try {
-      text = file === STDIN_FILE ? await (opts.stdin ?? readStdin)() : await readFile(file, 'utf8')
-    } catch (err) {
-      throw new ComposeFileError(name, [], (err as Error).message)
-    }
-    let doc: Raw = parseComposeYaml(text, name)
-    if (opts.interpolate !== false) {
-      doc = interpolateDocument(doc, {lookup, onUnset: (v) => {
-        if (!unset.has(v)) warn(`The "${v}" variable is not set. Defaulting to a blank string.`)
-        unset.add(v)
-      }}, name) as Raw
-    }
-    validateComposeDocument(untag(doc), name)
-    if (doc.version !== undefined) warn(`${name}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`)
-    docs.push(canonicalDocument(doc, {projectDir, file: name, home: env.HOME}))
-    shown.push(name)
+    docs.push(await readComposeDocument(file, projectDir, reader))
+    shown.push(shownName(file, workingDir))
   }
   const merged = mergeDocuments(docs)
   const fileOf = (path: readonly string[]) => {
@@ -113,16 +97,6 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
     return shown[0]!
   }
   const converterFor = (path: readonly string[]) => new Converter(fileOf(path))
-
-  // The project name: -p, COMPOSE_PROJECT_NAME, `name:`, the directory.
-  let name: string
-  if (opts.projectName !== undefined) name = checkProjectName(opts.projectName, '-p')
-  else if (vars.COMPOSE_PROJECT_NAME) name = checkProjectName(vars.COMPOSE_PROJECT_NAME, 'COMPOSE_PROJECT_NAME')
-  else if (typeof merged.name === 'string' && merged.name !== '') name = checkProjectName(merged.name, `${fileOf(['name'])}: name`)
-  else {
-    name = normalizeProjectName(basename(projectDir))
-    if (name === '') throw new UsageError(`project name must not be empty: the directory name "${basename(projectDir)}" has no usable character; use -p NAME`)
-  }
 
   // Profiles: --profile, else COMPOSE_PROFILES; plus those of the services named on the command line.
   const rawServices: Record<string, Raw> = {}
@@ -147,12 +121,21 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
         const entry = isMap(e) ? e : {}
         const path = String(entry.path)
         const required = c.bool(entry.required, ['services', svcName, 'env_file', `[${i}]`, 'required']) ?? true
-        const read = await readEnvFile(path, lookup, shownName(path, workingDir))
+        const read = await readEnvFile(path, lookup, shownName(path, workingDir), entry.format === 'raw')
         if (!read && required) throw new ComposeFileError(fileOf(['services', svcName, 'env_file']), ['services', svcName, 'env_file', `[${i}]`], `env file ${path} not found`)
         Object.assign(fromFiles, read ?? {})
       }
     }
-    const normalized = normalizeService(svcName, svc, c, fromFiles, lookup)
+    // label_file: KEY=VALUE lines (dotenv syntax), under the service's own labels.
+    const labelsFromFiles: Record<string, string> = {}
+    if (active && Array.isArray(svc.label_file)) {
+      for (const [i, f] of svc.label_file.entries()) {
+        const read = await readEnvFile(String(f), () => undefined, shownName(String(f), workingDir), true)
+        if (!read) throw new ComposeFileError(fileOf(['services', svcName, 'label_file']), ['services', svcName, 'label_file', `[${i}]`], `label file ${String(f)} not found`)
+        Object.assign(labelsFromFiles, read)
+      }
+    }
+    const normalized = normalizeService(svcName, svc, c, fromFiles, lookup, labelsFromFiles)
     if (active) services[svcName] = normalized
     else disabledServices[svcName] = normalized
   }
@@ -173,7 +156,7 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
     name,
     workingDir: projectDir,
     composeFiles: found.files,
-    environment: vars,
+    environment: projectVars,
     envFiles,
     profiles: [...profiles].sort(),
     services,
@@ -185,6 +168,47 @@ export async function loadProject(opts: LoadOptions = {}): Promise<ComposeProjec
   }
   checkReferences(project, fileOf, warn)
   return project
+}
+
+/** A function called at most once, its promise shared (stdin is read once, for the name and the document). */
+function memo<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined
+  return () => (p ??= f())
+}
+
+/**
+ * -p, else COMPOSE_PROJECT_NAME, else the last `name:` of the files (interpolated), else the
+ * project directory's name normalized.
+ */
+async function projectName(opts: LoadOptions, vars: Record<string, string>, files: readonly string[], projectDir: string, workingDir: string, stdin: () => Promise<string>): Promise<string> {
+  if (opts.projectName !== undefined) return checkProjectName(opts.projectName, '-p')
+  if (vars.COMPOSE_PROJECT_NAME) return checkProjectName(vars.COMPOSE_PROJECT_NAME, 'COMPOSE_PROJECT_NAME')
+  let fromFile: {name: string; file: string} | undefined
+  for (const file of files) {
+    const shown = shownName(file, workingDir)
+    let text: string
+    try {
+      text = file === STDIN_FILE ? await stdin() : await readFile(file, 'utf8')
+    } catch {
+      continue // reported when the file is read for its document
+    }
+    const doc = parseComposeYaml(text, shown)
+    if (typeof doc.name !== 'string' || doc.name === '') continue
+    let value = doc.name
+    if (opts.interpolate !== false) {
+      try {
+        value = interpolateString(value, {lookup: (k) => vars[k]})
+      } catch (err) {
+        if (err instanceof TemplateProblem) throw new ComposeFileError(shown, ['name'], err.message)
+        throw err
+      }
+    }
+    if (value !== '') fromFile = {name: value, file: shown}
+  }
+  if (fromFile) return checkProjectName(fromFile.name, `${fromFile.file}: name`)
+  const name = normalizeProjectName(basename(projectDir))
+  if (name === '') throw new UsageError(`project name must not be empty: the directory name "${basename(projectDir)}" has no usable character; use -p NAME`)
+  return name
 }
 
 /** When the .env read for COMPOSE_* variables is already the project's own. */
@@ -199,6 +223,9 @@ function checkReferences(project: ComposeProject, fileOf: (path: readonly string
   }
   const profilesOf = (s: ServiceConfig) => `[${s.profiles.join(' ')}]`
   for (const svc of Object.values(project.services)) {
+    if (svc.image === undefined && svc.build === undefined) {
+      throw new ComposeFileError(fileOf(['services', svc.name]), ['services', svc.name], 'has neither an image nor a build context specified')
+    }
     for (const [dep, d] of Object.entries(svc.depends_on)) {
       if (project.services[dep]) continue
       const disabled = project.disabledServices[dep]

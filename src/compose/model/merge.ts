@@ -85,3 +85,8 @@ export function mergeDocuments(docs: readonly Raw[]): Raw {
   for (const d of docs) out = mergeValue(out, d, []) as Raw
   return out
 }
+
+/** Merges one service's attributes onto a base service (`extends`), with the same rules. */
+export function mergeService(name: string, base: Raw, over: Raw): Raw {
+  return mergeValue(untag(base), over, ['services', name]) as Raw
+}

@@ -64,7 +64,7 @@ export class Converter {
     return n
   }
 
-  /** A Go duration ("1m30s", "500ms"; a bare number is microseconds in compose... taken as seconds by no one: refused) → ms. */
+  /** A Go duration ("1m30s", "500ms", "0") → ms. */
   duration(v: unknown, path: readonly string[]): number | undefined {
     if (v === undefined || v === null) return undefined
     const s = scalarString(v).trim()
@@ -197,9 +197,9 @@ function volumes(v: unknown, c: Converter, path: string[]): ServiceVolume[] {
       if (selinux === 'z' || selinux === 'Z') out.bind.selinux = selinux
     }
     if (type === 'volume' && isMap(m.volume)) {
-      out.volume = {nocopy: c.bool(m.volume.nocopy, [...at, 'volume', 'nocopy']) ?? false}
+      const nocopy = c.bool(m.volume.nocopy, [...at, 'volume', 'nocopy']) ?? false
       const sub = c.str(m.volume.subpath)
-      if (sub) out.volume.subpath = sub
+      if (nocopy || sub) out.volume = {nocopy, ...(sub ? {subpath: sub} : {})}
     }
     if (type === 'tmpfs') {
       const t = isMap(m.tmpfs) ? m.tmpfs : {}
@@ -320,14 +320,14 @@ const KNOWN = new Set([
   'privileged', 'stop_signal', 'stop_grace_period', 'extra_hosts', 'dns', 'dns_search', 'dns_opt', 'cap_add', 'cap_drop', 'ulimits',
   'shm_size', 'container_name', 'scale', 'stdin_open', 'tty', 'security_opt', 'sysctls', 'devices', 'group_add', 'pid', 'ipc', 'platform',
   'pull_policy', 'mem_limit', 'mem_reservation', 'memswap_limit', 'cpus', 'pids_limit', 'mac_address', 'logging', 'links', 'external_links',
-  'volumes_from', 'profiles', 'deploy', 'secrets', 'configs',
+  'volumes_from', 'profiles', 'deploy', 'secrets', 'configs', 'label_file',
 ])
 
 /**
  * One merged service → ServiceConfig. `environment` is the service's env_file contents (read by
  * the caller, in order) with `environment:` over them; bare keys are resolved by `lookup`.
  */
-export function normalizeService(name: string, svc: Raw, c: Converter, envFromFiles: Record<string, string>, lookup: (k: string) => string | undefined): ServiceConfig {
+export function normalizeService(name: string, svc: Raw, c: Converter, envFromFiles: Record<string, string>, lookup: (k: string) => string | undefined, labelsFromFiles: Record<string, string> = {}): ServiceConfig {
   const path = ['services', name]
   const at = (k: string) => [...path, k]
   const environment: Record<string, string | null> = {...envFromFiles}
@@ -374,7 +374,7 @@ export function normalizeService(name: string, svc: Raw, c: Converter, envFromFi
     tmpfs: c.strings(svc.tmpfs),
     networks,
     depends_on: dependsOn(svc.depends_on, c, at('depends_on')),
-    labels: c.dict(svc.labels),
+    labels: {...labelsFromFiles, ...c.dict(svc.labels)},
     annotations: c.dict(svc.annotations),
     read_only: c.bool(svc.read_only, at('read_only')) ?? false,
     privileged: c.bool(svc.privileged, at('privileged')) ?? false,

@@ -4,7 +4,7 @@
  * value replaces the previous file's instead of merging with it). A syntax error is one line:
  * `FILE: line L, column C: PROBLEM`.
  */
-import {isNode, parseDocument, Scalar, visit} from 'yaml'
+import {isNode, parseDocument, Scalar, visit, type ScalarTag, type Tags} from 'yaml'
 import {ComposeFileError} from '../../errors.js'
 
 /** A value tagged `!reset` or `!override` in an override file; merge.ts applies and removes them. */
@@ -17,9 +17,21 @@ export class Tagged {
   }
 }
 
+/**
+ * `0755` is octal, as Go's YAML decoder (and so docker compose) reads it: file modes
+ * (`mode: 0440`, tmpfs `mode: 01777`). YAML 1.2 alone would read 755.
+ */
+const GO_OCTAL: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  test: /^0[0-7]+$/,
+  resolve: (s: string) => parseInt(s, 8),
+}
+const tags = (defaults: Tags): Tags => [GO_OCTAL, ...defaults]
+
 /** Parses one compose file's text; `file` names it in errors. An empty file is an empty mapping. */
 export function parseComposeYaml(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(text, {merge: true, uniqueKeys: true, prettyErrors: true, version: '1.2'})
+  const doc = parseDocument(text, {merge: true, uniqueKeys: true, prettyErrors: true, version: '1.2', customTags: tags})
   const err = doc.errors[0]
   if (err) {
     const pos = err.linePos?.[0]

@@ -177,6 +177,7 @@ export interface ServiceVolume {
   read_only: boolean
   consistency?: string
   bind?: {propagation?: string; create_host_path: boolean; selinux?: 'z' | 'Z'}
+  /** Only when nocopy or subpath is set. */
   volume?: {nocopy: boolean; subpath?: string}
   tmpfs?: {size?: number; mode?: number}
 }
