@@ -8,6 +8,7 @@
  * and nothing left after `down`.
  */
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {connect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -15,6 +16,7 @@ import {ctr, ctrSpawn, type CtrResult, tempRoot, type TempRoot} from '../harness
 import {testEnv} from '../harness/env.js'
 import {footprint} from '../harness/leaks.js'
 import {waitFor} from '../harness/proc.js'
+import {freePort} from '../harness/registry.js'
 
 let t: TempRoot
 let web: string
@@ -34,6 +36,22 @@ afterAll(async () => {
   await t?.cleanup()
   if (dirs) rmSync(dirs, {recursive: true, force: true})
 })
+
+function httpBody(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = connect({host: '127.0.0.1', port})
+    let data = ''
+    sock.setEncoding('utf8')
+    sock.setTimeout(5000, () => sock.destroy())
+    sock.on('connect', () => sock.write('GET / HTTP/1.0\r\nHost: x\r\n\r\n'))
+    sock.on('data', (d: string) => (data += d))
+    sock.on('close', () => {
+      const i = data.indexOf('\r\n\r\n')
+      resolve(i >= 0 ? data.slice(i + 4) : undefined)
+    })
+    sock.on('error', () => undefined)
+  })
+}
 
 /** A project directory named `name` (the project name) with these files. */
 function project(name: string, files: Record<string, string>): string {
@@ -165,7 +183,11 @@ networks:
     expect(code.exitCode).toBe(3)
     const one = await ok(dir, ['run', '--rm', '-T', '--no-deps', 'web', 'wget', '-q', '-O', '-', 'http://backend/'])
     expect(one.stdout).toBe('hello from ctr-ts\n')
-    // the one-off container is gone, and was no service container
+    // without --no-deps its dependencies are brought up (already running: kept) and waited for
+    const withDeps = await ok(dir, ['run', '--rm', '-T', '-e', 'X=1', 'web', 'sh', '-c', 'echo $X $GREETING'])
+    expect(withDeps.stdout).toBe('1 from-dotenv\n')
+    expect(withDeps.stderr).toMatch(/Container webstack-backend-1 {2}Healthy/)
+    // the one-off containers are gone, and were no service containers
     expect((await ids(dir)).length).toBe(2)
     const missing = await compose(dir, ['exec', '-T', 'nope', 'true'])
     expect(missing.exitCode).not.toBe(0)
@@ -352,12 +374,15 @@ services:
     expect((await ctr(['images', '--format', '{{.Repository}}'], {env: env()})).stdout).not.toMatch(/buildstack-app/)
   }, 300_000)
 
-  it('-f and -p before the subcommand, --wait returns once healthy, down -p needs no file', async () => {
+  it('-f and -p before the subcommand, --wait returns once healthy, ports published, down -p needs no file', async () => {
+    const port = await freePort()
     const dir = project('elsewhere', {
       'stack.yml': `
 services:
   svc:
     image: ${web}
+    ports: ["127.0.0.1:${port}:80"]
+    stop_grace_period: 1s
     healthcheck:
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"]
       interval: 500ms
@@ -369,6 +394,8 @@ services:
     expect(up.stderr).toMatch(/Container named-svc-1 {2}Healthy/)
     const health = await ctr(['inspect', '-f', '{{.State.Health.Status}}', 'named-svc-1'], {env: env()})
     expect(health.stdout).toBe('healthy\n')
+    expect(await httpBody(port)).toBe('hello from ctr-ts\n')
+    expect((await ctr(['compose', '-p', 'named', '-f', join(dir, 'stack.yml'), 'port', 'svc', '80'], {env: env()})).stdout).toBe(`127.0.0.1:${port}\n`)
     expect((await ctr(['compose', '-p', 'named', '-f', join(dir, 'stack.yml'), 'ps', '-q'], {env: env()})).stdout.trim()).toMatch(/^[0-9a-f]{12}$/)
     // no compose file where this runs: the labels say what belongs to the project
     const down = await ctr(['compose', '-p', 'named', 'down'], {env: env(), cwd: dirs})
