@@ -4,6 +4,7 @@
  * subcommand, where every `compose` subcommand declares them (compose/model/flags.ts).
  */
 const WITH_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--config'])
+const LONG: Record<string, string> = {'-f': '--file', '-p': '--project-name'}
 const PREFIXES = ['--file=', '--project-name=', '--project-directory=', '--env-file=', '--profile=', '--config=']
 
 export function hoistComposeFlags(argv: readonly string[]): string[] {
@@ -12,11 +13,15 @@ export function hoistComposeFlags(argv: readonly string[]): string[] {
   let i = 1
   while (i < argv.length) {
     const a = argv[i]!
+    // long forms after the subcommand: `logs -f` (follow) and `rm -f` (force) have their own -f
     if (WITH_VALUE.has(a) && i + 1 < argv.length) {
-      moved.push(a, argv[i + 1]!)
+      moved.push(LONG[a] ?? a, argv[i + 1]!)
       i += 2
-    } else if (PREFIXES.some((p) => a.startsWith(p)) || /^-[fp].+/.test(a)) {
+    } else if (PREFIXES.some((p) => a.startsWith(p))) {
       moved.push(a)
+      i++
+    } else if (/^-[fp].+/.test(a)) {
+      moved.push(`${LONG[a.slice(0, 2)]}=${a.slice(2).replace(/^=/, '')}`)
       i++
     } else break
   }

@@ -9,6 +9,16 @@ import {type Progress, streamProgress} from '../compose/project/progress.js'
 
 export {composeFlags}
 
+/**
+ * The project flags for subcommands whose own -f means something else (`logs -f` follows, `rm
+ * -f` forces, as in docker compose): --file has no short form there; `compose -f X logs -f`
+ * still works (the -f before the subcommand is moved after it as --file).
+ */
+export const composeFlagsLongFile = {
+  ...composeFlags,
+  file: Flags.string({description: 'compose configuration file (repeatable, merged in order; "-" reads stdin)', multiple: true, multipleNonGreedy: true}),
+}
+
 export type ComposeFlagValues = Parameters<typeof composeLoadOptions>[0]
 
 /** The resolved project (files found, interpolated, merged, validated) for the compose flags. */

@@ -443,3 +443,79 @@ secrets:
     await nothingRunning()
   }, 180_000)
 })
+
+describe('compose: lifecycle commands, external objects, orphans', () => {
+  it('stop, start, restart, kill, rm, top, images, pull, logs --tail -t; external network and volume kept; --remove-orphans', async () => {
+    expect((await ctr(['network', 'create', 'shared'], {env: env()})).exitCode).toBe(0)
+    expect((await ctr(['volume', 'create', 'keep'], {env: env()})).exitCode).toBe(0)
+    const file = (withExtra: boolean) => `
+services:
+  app:
+    image: ${busybox}
+    command: sh -c 'echo line1; echo line2; echo line3; exec sleep 1000'
+    stop_signal: SIGKILL
+    networks: [shared, own]
+    volumes: [keep:/keep]
+  side:
+    image: ${busybox}
+    command: ["sleep", "1000"]
+    stop_signal: SIGKILL
+    depends_on: [app]
+${withExtra ? `  extra:\n    image: ${busybox}\n    command: ["sleep", "1000"]\n    stop_signal: SIGKILL\n` : ''}
+networks:
+  shared: {external: true}
+  own: {internal: true}
+volumes:
+  keep: {external: true}
+`
+    const dir = project('life', {'compose.yaml': file(true)})
+    await ok(dir, ['up', '-d'])
+    expect(await waitFor(async () => (await compose(dir, ['logs', 'app'])).stdout.includes('line3'), 20_000)).toBe(true)
+    expect((await ok(dir, ['logs', '--tail', '1', 'app'])).stdout).toBe('app-1  | line3\n')
+    expect((await ok(dir, ['logs', '-t', '--no-log-prefix', '--tail', '1', 'app'])).stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z line3\n$/)
+    const internal = await ctr(['network', 'inspect', '-f', '{{.Internal}}', 'life_own'], {env: env()})
+    expect(internal.stdout).toBe('true\n')
+    const top = (await ok(dir, ['top', 'side'])).stdout
+    expect(top).toMatch(/^side-1\nUID\s+PID/)
+    expect(top).toMatch(/sleep 1000/)
+    const imgs = (await ok(dir, ['images'])).stdout
+    expect(imgs).toMatch(/^CONTAINER\s+REPOSITORY\s+TAG\s+IMAGE ID\s+SIZE\n/)
+    expect(imgs).toMatch(/^life-app-1\s/m)
+    expect((await ok(dir, ['pull', '-q'])).exitCode).toBe(0)
+
+    await ok(dir, ['stop', 'side'])
+    expect((await ok(dir, ['ps', '--services'])).stdout).toBe('app\nextra\n')
+    await ok(dir, ['start'])
+    expect((await ok(dir, ['ps', '--services'])).stdout).toBe('app\nextra\nside\n')
+    const before = (await inspect('life-side-1')).State.StartedAt
+    await ok(dir, ['restart', 'side'])
+    expect((await inspect('life-side-1')).State.StartedAt).not.toBe(before)
+    await ok(dir, ['kill', 'side'])
+    expect((await inspect('life-side-1')).State.Status).toBe('exited')
+    await ok(dir, ['rm', '-f', 'side'])
+    expect((await ok(dir, ['ps', '-a', '--services'])).stdout).toBe('app\nextra\n')
+
+    // extra leaves the file: an orphan, warned about, removed with --remove-orphans
+    writeFileSync(join(dir, 'compose.yaml'), file(false))
+    const warned = await ok(dir, ['up', '-d'])
+    expect(warned.stderr).toMatch(/Found orphan containers \(life-extra-1\)/)
+    const removed = await ok(dir, ['up', '-d', '--remove-orphans'])
+    expect(removed.stderr).toMatch(/Container life-extra-1 {2}Removed/)
+    await ok(dir, ['down', '-v'])
+    expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
+    // external objects are not the project's to remove
+    expect((await ctr(['network', 'ls', '--format', '{{.Name}}'], {env: env()})).stdout).toBe('shared\n')
+    expect((await ctr(['volume', 'ls', '-q'], {env: env()})).stdout).toBe('keep\n')
+    expect((await ctr(['network', 'rm', 'shared'], {env: env()})).exitCode).toBe(0)
+    expect((await ctr(['volume', 'rm', 'keep'], {env: env()})).exitCode).toBe(0)
+    await nothingRunning()
+  }, 240_000)
+
+  it('an external network that does not exist is an error before anything is created', async () => {
+    const dir = project('noext', {'compose.yaml': `services:\n  a:\n    image: ${busybox}\n    networks: [gone]\nnetworks:\n  gone: {external: true}\n`})
+    const r = await compose(dir, ['up', '-d'])
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toMatch(/network gone declared as external, but could not be found/)
+    expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
+  }, 60_000)
+})

@@ -180,7 +180,8 @@ describe('pieces', () => {
   })
 
   it('project flags before the subcommand move after it', () => {
-    expect(hoistComposeFlags(['compose', '-f', 'a.yml', '-p', 'x', 'up', '-d'])).toEqual(['compose', 'up', '-f', 'a.yml', '-p', 'x', '-d'])
+    expect(hoistComposeFlags(['compose', '-f', 'a.yml', '-p', 'x', 'up', '-d'])).toEqual(['compose', 'up', '--file', 'a.yml', '--project-name', 'x', '-d'])
+    expect(hoistComposeFlags(['compose', '-fa.yml', 'logs', '-f'])).toEqual(['compose', 'logs', '--file=a.yml', '-f'])
     expect(hoistComposeFlags(['compose', '--file=a.yml', '--env-file', 'e', 'exec', 'web', 'sh'])).toEqual(['compose', 'exec', '--file=a.yml', '--env-file', 'e', 'web', 'sh'])
     expect(hoistComposeFlags(['compose', 'up', '-d'])).toEqual(['compose', 'up', '-d'])
     expect(hoistComposeFlags(['run', '-p', '80', 'x'])).toEqual(['run', '-p', '80', 'x'])

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
-import {composeFlags, loadComposeProject, useColour} from '../../cli/compose.js'
+import {composeFlagsLongFile, loadComposeProject, useColour} from '../../cli/compose.js'
 import {multiplexLogs, shortName} from '../../compose/project/logs.js'
 import {serviceOrder} from '../../compose/project/order.js'
 import {projectContainers} from '../../compose/project/state.js'
@@ -12,7 +12,7 @@ export default class ComposeLogs extends CtrCommand {
   static override strict = false
   static override args = {services: Args.string({description: 'only these services'})}
   static override flags = {
-    ...composeFlags,
+    ...composeFlagsLongFile,
     follow: Flags.boolean({char: 'f', description: 'follow the output'}),
     tail: Flags.string({char: 'n', description: 'number of lines from the end of each log (or all)', default: 'all'}),
     timestamps: Flags.boolean({char: 't', description: 'show timestamps'}),

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {createInterface} from 'node:readline/promises'
 import {CtrCommand} from '../../base-command.js'
-import {composeFlags, composeProgress, loadComposeProject, timeoutFlag} from '../../cli/compose.js'
+import {composeFlagsLongFile, composeProgress, loadComposeProject, timeoutFlag} from '../../cli/compose.js'
 import {removableContainers, removeContainers} from '../../compose/project/lifecycle.js'
 
 export default class ComposeRm extends CtrCommand {
@@ -10,7 +10,7 @@ export default class ComposeRm extends CtrCommand {
   static override strict = false
   static override args = {services: Args.string({description: 'only these services (default: all)'})}
   static override flags = {
-    ...composeFlags,
+    ...composeFlagsLongFile,
     force: Flags.boolean({char: 'f', description: 'do not ask for confirmation'}),
     stop: Flags.boolean({char: 's', description: 'stop the containers first'}),
     volumes: Flags.boolean({char: 'v', description: 'remove their anonymous volumes too'}),
