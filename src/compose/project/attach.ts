@@ -62,6 +62,7 @@ export async function attachToProject(ctx: Context, project: ComposeProject, lis
       stopping = stopAll(false)
     } else void stopAll(true)
   }
+  if (sources.length > 0) out(`Attaching to ${sources.map((s) => s.label).join(', ')}\n`)
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
