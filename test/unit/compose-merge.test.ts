@@ -76,6 +76,13 @@ describe('merging compose files', () => {
     expect(p.services.web).toMatchObject({image: 'b', environment: {V: '1'}, volumes: [{type: 'bind', source: `${p.dir}/base/data`}]})
   })
 
+  it('merges the YAML documents of one file in order', async () => {
+    const p = await load({'compose.yaml': 'services:\n  web: {image: a, environment: {A: "1"}}\n---\nname: multi\nservices:\n  web: {environment: {B: "2"}}\n  db: {image: d}\n'})
+    expect(p.name).toBe('multi')
+    expect(p.services.web).toMatchObject({image: 'a', environment: {A: '1', B: '2'}})
+    expect(Object.keys(p.services)).toEqual(['web', 'db'])
+  })
+
   it('follows YAML anchors, aliases and merge keys', async () => {
     const p = await load({'compose.yaml': 'x-base: &base\n  image: busybox\n  environment: {A: "1"}\nservices:\n  a:\n    <<: *base\n    environment: {B: "2"}\n  b: *base\n'})
     expect(p.services.a).toMatchObject({image: 'busybox', environment: {B: '2'}})

@@ -39,8 +39,8 @@ export function scalarString(v: unknown): string {
 }
 
 /**
- * `[K=V, K]` or `{K: V}` → {K: "V"}; `K` alone (list) and `K:` (map, null) → null (the caller
- * decides what a value-less key means). `sep` is "=" except for extra_hosts.
+ * `[K=V, K]` or `{K: V}` → {K: "V"}; `K` alone (list) and `K:` (map, null) → null when
+ * `allowNull` (environment, build args: the caller decides what a value-less key means), else "".
  */
 export function listOrDict(v: unknown, ctx: CanonicalContext, path: string[], allowNull = true): Record<string, string | null> {
   const out: Record<string, string | null> = {}

@@ -14,7 +14,7 @@ import {readEnvFile} from './env-file.js'
 import {STDIN_FILE} from './find.js'
 import {interpolateDocument, type Lookup} from './interpolate.js'
 import {mergeDocuments, mergeService, untag} from './merge.js'
-import {parseComposeYaml} from './parse.js'
+import {parseComposeYamlDocuments} from './parse.js'
 import {validateComposeDocument} from './validate.js'
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -39,8 +39,8 @@ export function shownName(file: string, workingDir: string): string {
   return rel && !rel.startsWith('..') ? rel : file
 }
 
-/** Read, parse, interpolate, validate: the document as written (tags kept), with its shown name. */
-async function readValidated(file: string, r: DocumentReader): Promise<{doc: Raw; name: string}> {
+/** Read, parse, interpolate, validate each YAML document of a file (tags kept), with the file's shown name. */
+async function readValidated(file: string, r: DocumentReader): Promise<{docs: Raw[]; name: string}> {
   const name = shownName(file, r.workingDir)
   let text: string
   try {
@@ -49,27 +49,34 @@ async function readValidated(file: string, r: DocumentReader): Promise<{doc: Raw
     const code = (err as NodeJS.ErrnoException).code
     throw new ComposeFileError(name, [], code === 'ENOENT' ? 'no such file or directory' : (err as Error).message)
   }
-  let doc: Raw = parseComposeYaml(text, name)
-  if (r.interpolate) {
-    const onUnset = (v: string) => {
-      if (!r.unset.has(v)) r.warn(`The "${v}" variable is not set. Defaulting to a blank string.`)
-      r.unset.add(v)
+  const docs: Raw[] = []
+  for (let doc of parseComposeYamlDocuments(text, name)) {
+    if (r.interpolate) {
+      const onUnset = (v: string) => {
+        if (!r.unset.has(v)) r.warn(`The "${v}" variable is not set. Defaulting to a blank string.`)
+        r.unset.add(v)
+      }
+      doc = interpolateDocument(doc, {lookup: r.lookup, onUnset}, name) as Raw
     }
-    doc = interpolateDocument(doc, {lookup: r.lookup, onUnset}, name) as Raw
+    validateComposeDocument(untag(doc), name)
+    if (doc.version !== undefined) r.warn(`${name}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`)
+    docs.push(doc)
   }
-  validateComposeDocument(untag(doc), name)
-  if (doc.version !== undefined) r.warn(`${name}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`)
-  return {doc, name}
+  return {docs, name}
 }
 
 /** One file as a canonical document, its includes and extends resolved. `stack`: the files being read (cycles). */
 export async function readComposeDocument(file: string, projectDir: string, r: DocumentReader, stack: readonly string[] = []): Promise<Raw> {
-  const {doc, name} = await readValidated(file, r)
+  const {docs, name} = await readValidated(file, r)
   if (stack.includes(file)) throw new ComposeFileError(name, [], `include or extends cycle: ${[...stack, file].map((f) => shownName(f, r.workingDir)).join(' -> ')}`)
   const here = file === STDIN_FILE ? r.workingDir : dirname(file)
-  let canonical = canonicalDocument(doc, {projectDir, file: name, home: r.home})
+  // Several YAML documents in one file merge in order, as -f files do (their !reset/!override
+  // then apply within the file). One document keeps its tags for the merge with the previous files.
+  const canonicalDocs = docs.map((d) => canonicalDocument(d, {projectDir, file: name, home: r.home}))
+  let canonical = canonicalDocs.length === 1 ? canonicalDocs[0]! : mergeDocuments(canonicalDocs)
   await resolveExtends(canonical, file, name, here, r, [...stack, file])
-  if (Array.isArray(doc.include)) canonical = await applyIncludes(canonical, doc.include, name, here, r, [...stack, file])
+  const include = docs.flatMap((d) => (Array.isArray(d.include) ? d.include : []))
+  if (include.length > 0) canonical = await applyIncludes(canonical, include, name, here, r, [...stack, file])
   delete canonical.include
   return canonical
 }

@@ -14,7 +14,7 @@ import {readEnvFile} from './env-file.js'
 import {findComposeFiles, STDIN_FILE} from './find.js'
 import {interpolateString, TemplateProblem} from './interpolate.js'
 import {mergeDocuments} from './merge.js'
-import {parseComposeYaml} from './parse.js'
+import {parseComposeYamlDocuments} from './parse.js'
 import {Converter, normalizeFileObject, normalizeNetwork, normalizeService, normalizeVolume} from './normalize.js'
 import {checkProjectName, normalizeProjectName} from './project-name.js'
 import type {ComposeProject, LoadOptions, ServiceConfig} from './types.js'
@@ -192,9 +192,10 @@ async function projectName(opts: LoadOptions, vars: Record<string, string>, file
     } catch {
       continue // reported when the file is read for its document
     }
-    const doc = parseComposeYaml(text, shown)
-    if (typeof doc.name !== 'string' || doc.name === '') continue
-    let value = doc.name
+    const names = parseComposeYamlDocuments(text, shown).map((d) => d.name)
+    const last = names.filter((n) => typeof n === 'string' && n !== '').at(-1)
+    if (typeof last !== 'string') continue
+    let value = last
     if (opts.interpolate !== false) {
       try {
         value = interpolateString(value, {lookup: (k) => vars[k]})

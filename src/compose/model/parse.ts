@@ -4,7 +4,7 @@
  * value replaces the previous file's instead of merging with it). A syntax error is one line:
  * `FILE: line L, column C: PROBLEM`.
  */
-import {isNode, parseDocument, Scalar, visit, type ScalarTag, type Tags} from 'yaml'
+import {isNode, parseAllDocuments, Scalar, visit, type ScalarTag, type Tags} from 'yaml'
 import {ComposeFileError} from '../../errors.js'
 
 /** A value tagged `!reset` or `!override` in an override file; merge.ts applies and removes them. */
@@ -31,23 +31,41 @@ const tags = (defaults: Tags): Tags => [GO_OCTAL, ...defaults]
 
 /** Parses one compose file's text; `file` names it in errors. An empty file is an empty mapping. */
 export function parseComposeYaml(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(text, {merge: true, uniqueKeys: true, prettyErrors: true, version: '1.2', customTags: tags})
-  const err = doc.errors[0]
-  if (err) {
-    const pos = err.linePos?.[0]
-    const where = pos ? `line ${pos.line}, column ${pos.col}: ` : ''
-    throw new ComposeFileError(file, [], `${where}${firstLine(err.message)}`)
+  const docs = parseComposeYamlDocuments(text, file)
+  if (docs.length > 1) throw new ComposeFileError(file, [], 'holds several YAML documents where one is expected')
+  return docs[0] ?? {}
+}
+
+/**
+ * Every YAML document of a file (`---` separated; docker compose merges them in order, as -f
+ * files). An empty document is an empty mapping.
+ */
+export function parseComposeYamlDocuments(text: string, file: string): Array<Record<string, unknown>> {
+  const docs = parseAllDocuments(text, {merge: true, uniqueKeys: true, prettyErrors: true, version: '1.2', customTags: tags})
+  const list = Array.isArray(docs) ? docs : [docs]
+  const out: Array<Record<string, unknown>> = []
+  for (const doc of list) {
+    const err = doc.errors[0]
+    if (err) {
+      const pos = err.linePos?.[0]
+      const where = pos ? `line ${pos.line}, column ${pos.col}: ` : ''
+      throw new ComposeFileError(file, [], `${where}${firstLine(err.message)}`)
+    }
+    // `!reset` / `!override` nodes become Tagged values (their content as plain values).
+    visit(doc, (_key, node) => {
+      if (!isNode(node) || (node.tag !== '!reset' && node.tag !== '!override')) return undefined
+      const tag = node.tag === '!reset' ? 'reset' : 'override'
+      return new Scalar(new Tagged(tag, node.toJS(doc, {maxAliasCount: 1000})))
+    })
+    const value: unknown = doc.toJS({maxAliasCount: 1000})
+    if (value === null || value === undefined) {
+      out.push({})
+      continue
+    }
+    if (typeof value !== 'object' || Array.isArray(value) || value instanceof Tagged) throw new ComposeFileError(file, [], 'top-level object must be a mapping')
+    out.push(value as Record<string, unknown>)
   }
-  // `!reset` / `!override` nodes become Tagged values (their content as plain values).
-  visit(doc, (_key, node) => {
-    if (!isNode(node) || (node.tag !== '!reset' && node.tag !== '!override')) return undefined
-    const tag = node.tag === '!reset' ? 'reset' : 'override'
-    return new Scalar(new Tagged(tag, node.toJS(doc, {maxAliasCount: 1000})))
-  })
-  const value: unknown = doc.toJS({maxAliasCount: 1000})
-  if (value === null || value === undefined) return {}
-  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Tagged) throw new ComposeFileError(file, [], 'top-level object must be a mapping')
-  return value as Record<string, unknown>
+  return out
 }
 
 function firstLine(message: string): string {

@@ -17,11 +17,11 @@ export interface ComposeProject {
   workingDir: string
   /** The files read, absolute, in merge order (overrides last). */
   composeFiles: string[]
-  /** The variables interpolation used: the process environment over the .env/--env-file files. */
+  /** The variables interpolation used: the process environment over the .env/--env-file files, and COMPOSE_PROJECT_NAME (the name). */
   environment: Record<string, string>
   /** The environment files read for interpolation (absolute): --env-file, else PROJECT_DIR/.env when present. */
   envFiles: string[]
-  /** The profiles that were enabled (--profile, COMPOSE_PROFILES). */
+  /** The profiles that were enabled: --profile (else COMPOSE_PROFILES), and those of the services named in LoadOptions.services. */
   profiles: string[]
   /** The active services (no profile, or one of theirs enabled), keyed by service name, in file order. */
   services: Record<string, ServiceConfig>
@@ -68,8 +68,9 @@ export interface ServiceConfig {
   healthcheck?: Healthcheck
   /** docker's --restart value, from `restart:` or else `deploy.restart_policy`: no, always, on-failure[:N], unless-stopped. */
   restart?: string
+  /** Container labels: label_file entries, then `labels:` over them. */
   labels: Record<string, string>
-  /** Container labels only for this runner (`labels` too); annotations kept as read. */
+  /** OCI annotations, as read. */
   annotations: Record<string, string>
   user?: string
   working_dir?: string
