@@ -184,6 +184,8 @@ describe('pieces', () => {
     expect(hoistComposeFlags(['compose', '-fa.yml', 'logs', '-f'])).toEqual(['compose', 'logs', '--file=a.yml', '-f'])
     expect(hoistComposeFlags(['compose', '--file=a.yml', '--env-file', 'e', 'exec', 'web', 'sh'])).toEqual(['compose', 'exec', '--file=a.yml', '--env-file', 'e', 'web', 'sh'])
     expect(hoistComposeFlags(['compose', 'up', '-d'])).toEqual(['compose', 'up', '-d'])
+    expect(hoistComposeFlags(['compose', '--ansi', 'never', '--progress=plain', '-p', 'x', 'ps'])).toEqual(['compose', 'ps', '--project-name', 'x'])
+    expect(hoistComposeFlags(['compose', '--dry-run', 'up'])).toEqual(['compose', '--dry-run', 'up'])
     expect(hoistComposeFlags(['run', '-p', '80', 'x'])).toEqual(['run', '-p', '80', 'x'])
   })
 })

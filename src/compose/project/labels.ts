@@ -57,7 +57,6 @@ export function containerLabels(project: ComposeProject, service: ServiceConfig,
     [COMPOSE_LABELS.projectWorkingDir]: project.workingDir,
     [COMPOSE_LABELS.projectConfigFiles]: project.composeFiles.join(','),
     [COMPOSE_LABELS.dependsOn]: dependsOn.join(','),
-    [COMPOSE_LABELS.image]: serviceImage(project, service),
   }
 }
 
