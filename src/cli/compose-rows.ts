@@ -15,10 +15,13 @@ export class ComposePsRow {
   readonly #c: ProjectContainer
   readonly #project: string
   readonly #trunc: boolean
-  constructor(project: string, c: ProjectContainer, trunc: boolean) {
+  readonly #image?: string
+  /** `image`: the service's image as the file names it (docker compose shows that, not the normalized reference). */
+  constructor(project: string, c: ProjectContainer, trunc: boolean, image?: string) {
     this.#c = c
     this.#project = project
     this.#trunc = trunc
+    this.#image = image
   }
   get ID(): string {
     return this.#trunc ? this.#c.id.slice(0, 12) : this.#c.id
@@ -30,7 +33,7 @@ export class ComposePsRow {
     return this.#c.name
   }
   get Image(): string {
-    return this.#c.summary.record.imageRef
+    return this.#image ?? this.#c.summary.record.imageRef
   }
   get Command(): string {
     const cmd = containerCommand(this.#c.summary.record).join(' ')

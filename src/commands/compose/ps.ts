@@ -2,7 +2,9 @@ import {Args, Flags} from '@oclif/core'
 import {CtrCommand} from '../../base-command.js'
 import {composeFlags, loadComposeProject} from '../../cli/compose.js'
 import {COMPOSE_PS_FORMAT, ComposePsRow} from '../../cli/compose-rows.js'
+import {serviceImage} from '../../compose/project/labels.js'
 import {serviceOrder} from '../../compose/project/order.js'
+import type {ComposeProject} from '../../compose/model/types.js'
 import {projectContainers} from '../../compose/project/state.js'
 import {formatOutput} from '../../format/output.js'
 
@@ -37,6 +39,11 @@ export default class ComposePs extends CtrCommand {
       for (const c of list) this.log(flags['no-trunc'] ? c.id : c.id.slice(0, 12))
       return
     }
-    process.stdout.write(formatOutput(flags.format, list.map((c) => new ComposePsRow(project.name, c, !flags['no-trunc'])), COMPOSE_PS_FORMAT))
+    process.stdout.write(formatOutput(flags.format, list.map((c) => new ComposePsRow(project.name, c, !flags['no-trunc'], serviceImageName(project, c.service))), COMPOSE_PS_FORMAT))
   }
+}
+
+function serviceImageName(project: ComposeProject, service: string): string | undefined {
+  const svc = project.services[service]
+  return svc ? serviceImage(project, svc) : undefined
 }
