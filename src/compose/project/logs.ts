@@ -66,6 +66,9 @@ export interface MuxOptions {
   follow: boolean
   tail?: number
   timestamps: boolean
+  /** --since/--until (ms since the epoch). */
+  sinceMs?: number
+  untilMs?: number
   colour: boolean
   noPrefix?: boolean
   out: (text: string) => void
@@ -83,7 +86,15 @@ export async function multiplexLogs(ctx: Context, sources: readonly LogSource[],
     sources.map(async (s) => {
       const w = mux.writer(s.label)
       try {
-        await containers.logs(ctx, s.id, {follow: o.follow, tail: o.tail, timestamps: o.timestamps, ...(s.sinceMs !== undefined ? {sinceMs: s.sinceMs} : {}), write: (_stream, text) => w.write(text)})
+        const sinceMs = s.sinceMs ?? o.sinceMs
+        await containers.logs(ctx, s.id, {
+          follow: o.follow,
+          tail: o.tail,
+          timestamps: o.timestamps,
+          ...(sinceMs !== undefined ? {sinceMs} : {}),
+          ...(o.untilMs !== undefined ? {untilMs: o.untilMs} : {}),
+          write: (_stream, text) => w.write(text),
+        })
       } catch {
         // removed meanwhile: its log ends here
       }
