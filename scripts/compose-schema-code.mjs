@@ -19,6 +19,31 @@ export function generateValidator(root) {
     "import ajvEqualModule from 'ajv/dist/runtime/equal.js'",
     'const ajvEqual = ajvEqualModule.default ?? ajvEqualModule',
     code.replace(/^"use strict";?\s*/, ''),
+    '/** The attribute names of each closed mapping, by the schemaPath of its additionalProperties errors (for "did you mean"). */',
+    `export const closedProperties = ${JSON.stringify(closedProperties(schema))}`,
     '',
   ].join('\n')
+}
+
+/**
+ * For every object schema with `additionalProperties: false`: its property names, under the
+ * schemaPaths ajv may report for it (absolute, or relative to the definition compiled as a
+ * function of its own).
+ */
+function closedProperties(schema) {
+  const out = {}
+  const add = (key, names) => (out[key] = [...new Set([...(out[key] ?? []), ...names])].sort())
+  const walk = (node, pointer) => {
+    if (Array.isArray(node)) return node.forEach((v, i) => walk(v, `${pointer}/${i}`))
+    if (node === null || typeof node !== 'object') return
+    if (node.additionalProperties === false && node.properties) {
+      const names = Object.keys(node.properties)
+      add(`#${pointer}/additionalProperties`, names)
+      const def = /^\/definitions\/[^/]+/.exec(pointer)
+      if (def) add(`#${pointer.slice(def[0].length)}/additionalProperties`, names)
+    }
+    for (const [k, v] of Object.entries(node)) walk(v, `${pointer}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`)
+  }
+  walk(schema, '')
+  return out
 }

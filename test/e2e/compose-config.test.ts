@@ -92,6 +92,9 @@ describe('ctr-ts compose config (real binary)', () => {
     expect((await config(['--services'], dir)).stdout).toBe('web\ndb\n')
     expect((await config(['--volumes'], dir)).stdout).toBe('data\n')
     expect((await config(['--profiles'], dir)).stdout).toBe('debug\n')
+    const vars = await config(['--variables'], dir)
+    expect(vars.stdout).toMatch(/^NAME +REQUIRED +DEFAULT VALUE +ALTERNATE VALUE\nTAG +false +latest\nWEB_PORT +false\nGREETING +false +hello\n$/)
+    expect((await config(['--environment'], dir)).stdout).toContain('\nWEB_PORT=8080\n')
     const q = await config(['-q'], dir)
     expect(q).toMatchObject({exitCode: 0, stdout: '', stderr: ''})
   })
@@ -112,7 +115,7 @@ describe('ctr-ts compose config (real binary)', () => {
   it('gives an invalid file one line naming the file, the path and the problem, and exits 1', async () => {
     const cases: Array<[string, string]> = [
       ['services:\n  web:\n    image: busybox\n    ports: [true]\n', 'ctr-ts: compose.yaml: services.web.ports[0]: must be a number, a string or an object\n'],
-      ['services:\n  web:\n    image: busybox\n    restrat: always\n', 'ctr-ts: compose.yaml: services.web: additional property "restrat" is not allowed\n'],
+      ['services:\n  web:\n    image: busybox\n    restrat: always\n', 'ctr-ts: compose.yaml: services.web: additional property "restrat" is not allowed (did you mean "restart"?)\n'],
       ['services:\n  web:\n    image: "${IMAGE:?set IMAGE first}"\n', 'ctr-ts: compose.yaml: services.web.image: required variable IMAGE is missing a value: set IMAGE first\n'],
       ['services:\n  web:\n    image: busybox\n    depends_on: [db]\n', 'ctr-ts: compose.yaml: services.web.depends_on: depends on undefined service "db"\n'],
       ['services:\n  web:\n\timage: busybox\n', 'ctr-ts: compose.yaml: line 3, column 1: Tabs are not allowed as indentation\n'],

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {ComposeFileError} from '../../src/errors.js'
-import {interpolateDocument, interpolateString, TemplateProblem} from '../../src/compose/model/interpolate.js'
+import {interpolateDocument, interpolateString, templateVariables, TemplateProblem} from '../../src/compose/model/interpolate.js'
 import {parseEnvText} from '../../src/compose/model/env-file.js'
 
 const vars: Record<string, string> = {A: 'a', EMPTY: '', TAG: '1.36', PORT: '8080'}
@@ -74,6 +74,22 @@ describe('compose interpolation', () => {
     const bad = {services: {web: {ports: ['ok', '${X:?set X}']}}}
     expect(() => interpolateDocument(bad, {lookup}, 'compose.yaml')).toThrow(ComposeFileError)
     expect(() => interpolateDocument(bad, {lookup}, 'compose.yaml')).toThrow('compose.yaml: services.web.ports[1]: required variable X is missing a value: set X')
+  })
+})
+
+describe('the variables a template uses', () => {
+  it('lists each use with required, default and alternate values, nested ones too', () => {
+    expect(templateVariables('$A ${B} ${C:-def} ${D-x} ${E:?err} ${F+alt} $$G ${H:-${I}}')).toEqual([
+      {name: 'A', required: false},
+      {name: 'B', required: false},
+      {name: 'C', required: false, defaultValue: 'def'},
+      {name: 'D', required: false, defaultValue: 'x'},
+      {name: 'E', required: true},
+      {name: 'F', required: false, alternateValue: 'alt'},
+      {name: 'H', required: false, defaultValue: '${I}'},
+      {name: 'I', required: false},
+    ])
+    expect(templateVariables('no vars, 5$')).toEqual([])
   })
 })
 

@@ -34,8 +34,12 @@ describe('schema validation', () => {
     )
     expect(problem('services:\n  web: {image: [x]}\n')).toBe('compose.yaml: services.web.image: must be a string')
     expect(problem('services: [a]\n')).toBe('compose.yaml: services: must be an object')
-    expect(problem('servics: {}\n')).toBe('compose.yaml: additional property "servics" is not allowed')
+    expect(problem('servics: {}\n')).toBe('compose.yaml: additional property "servics" is not allowed (did you mean "services"?)')
     expect(problem('services:\n  web: {image: x, volumes: [{type: bind, target: /x, bogus: 1}]}\n')).toBe('compose.yaml: services.web.volumes[0]: additional property "bogus" is not allowed')
+    expect(problem('services:\n  web: {image: x, restrat: always}\n')).toBe('compose.yaml: services.web: additional property "restrat" is not allowed (did you mean "restart"?)')
+    expect(problem('services:\n  web: {image: x, healthcheck: {intervall: 1s}}\n')).toBe('compose.yaml: services.web.healthcheck: additional property "intervall" is not allowed (did you mean "interval"?)')
+    expect(problem('service:\n  web: {image: x}\n')).toBe('compose.yaml: additional property "service" is not allowed (did you mean "services"?)')
+    expect(problem('services:\n  web: {image: x, zzzzzz: 1}\n')).toBe('compose.yaml: services.web: additional property "zzzzzz" is not allowed')
     for (const msg of [problem('services:\n  web: {image: x, ports: [true]}\n'), problem('networks: {n: {driver: [a]}}\n')]) expect(msg).not.toContain('\n')
   })
 

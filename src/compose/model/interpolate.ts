@@ -149,3 +149,62 @@ export function interpolateDocument(doc: unknown, opts: InterpolateOptions, file
   }
   return walk(doc, [])
 }
+
+/** A variable a template uses, as `compose config --variables` lists it. */
+export interface VariableUse {
+  name: string
+  /** `${VAR?err}` / `${VAR:?err}` */
+  required: boolean
+  /** `${VAR-x}` / `${VAR:-x}`: x as written */
+  defaultValue?: string
+  /** `${VAR+x}` / `${VAR:+x}`: x as written */
+  alternateValue?: string
+}
+
+/** The variables a string uses, nested defaults included, without looking any up. Broken templates: what was found before. */
+export function templateVariables(text: string): VariableUse[] {
+  const out: VariableUse[] = []
+  let i = 0
+  while (i < text.length) {
+    if (text[i] !== '$') {
+      i++
+      continue
+    }
+    const next = text[i + 1]
+    if (next === '$') {
+      i += 2
+      continue
+    }
+    if (next !== '{') {
+      const m = NAME.exec(text.slice(i + 1))
+      if (m) out.push({name: m[0], required: false})
+      i += 1 + (m?.[0].length ?? 0)
+      continue
+    }
+    const m = NAME.exec(text.slice(i + 2))
+    if (!m) break
+    let j = i + 2 + m[0].length
+    const use: VariableUse = {name: m[0], required: false}
+    if (text[j] === '}') {
+      out.push(use)
+      i = j + 1
+      continue
+    }
+    if (text[j] === ':') j++
+    const op = text[j]
+    let close: number
+    try {
+      close = closingBrace(text, j + 1)
+    } catch {
+      break
+    }
+    const inner = text.slice(j + 1, close)
+    if (op === '?') use.required = true
+    else if (op === '-') use.defaultValue = inner
+    else if (op === '+') use.alternateValue = inner
+    else break
+    out.push(use, ...templateVariables(inner))
+    i = close + 1
+  }
+  return out
+}

@@ -12,8 +12,8 @@ import type {Raw} from './canonical.js'
 import {type DocumentReader, readComposeDocument, shownName} from './documents.js'
 import {readEnvFile} from './env-file.js'
 import {findComposeFiles, STDIN_FILE} from './find.js'
-import {interpolateString, TemplateProblem} from './interpolate.js'
-import {mergeDocuments} from './merge.js'
+import {interpolateString, TemplateProblem, templateVariables, type VariableUse} from './interpolate.js'
+import {mergeDocuments, untag} from './merge.js'
 import {parseComposeYamlDocuments} from './parse.js'
 import {Converter, normalizeFileObject, normalizeNetwork, normalizeService, normalizeVolume} from './normalize.js'
 import {checkProjectName, normalizeProjectName} from './project-name.js'
@@ -283,4 +283,37 @@ export function serviceDependencies(svc: ServiceConfig): string[] {
   }
   for (const link of svc.links) deps.add(link.split(':')[0]!)
   return [...deps]
+}
+
+/**
+ * The variables the compose files use (`compose config --variables`), by name, in first-use
+ * order, read from the files as written (no interpolation, no validation).
+ */
+export async function composeVariables(opts: LoadOptions = {}): Promise<VariableUse[]> {
+  const env = opts.env ?? process.env
+  const workingDir = resolve(opts.workingDir ?? process.cwd())
+  const early = await projectEnvironment({envFiles: opts.envFiles, projectDir: opts.projectDirectory ? resolve(workingDir, opts.projectDirectory) : workingDir, workingDir, env})
+  const found = findComposeFiles({files: opts.files, workingDir, env: early.vars})
+  const byName = new Map<string, VariableUse>()
+  const walk = (node: unknown): void => {
+    if (typeof node === 'string') {
+      for (const v of templateVariables(node)) {
+        const seen = byName.get(v.name)
+        if (!seen) byName.set(v.name, {...v})
+        else {
+          seen.required ||= v.required
+          seen.defaultValue ??= v.defaultValue
+          seen.alternateValue ??= v.alternateValue
+        }
+      }
+    } else if (Array.isArray(node)) node.forEach(walk)
+    else if (node !== null && typeof node === 'object') Object.values(node).forEach(walk)
+  }
+  const stdin = opts.stdin ?? readStdin
+  for (const file of found.files) {
+    const shown = shownName(file, workingDir)
+    const text = file === STDIN_FILE ? await stdin() : await readFile(file, 'utf8')
+    for (const doc of parseComposeYamlDocuments(text, shown)) walk(untag(doc))
+  }
+  return [...byName.values()]
 }
