@@ -25,7 +25,7 @@ export default class ComposeExec extends CtrCommand {
     workdir: Flags.string({char: 'w', description: 'working directory inside the container'}),
     env: Flags.string({char: 'e', description: 'set an environment variable (KEY=VALUE)', multiple: true, multipleNonGreedy: true}),
     index: Flags.integer({description: 'the container of the service with this number', default: 1}),
-    privileged: Flags.boolean({description: 'accepted for compatibility (the container keeps its capabilities)'}),
+    privileged: Flags.boolean({description: 'extended privileges for the command (not supported: refused)'}),
   }
 
   async run(): Promise<void> {
@@ -33,6 +33,7 @@ export default class ComposeExec extends CtrCommand {
     const {own, rest} = splitAtPositional(this.argv, shapes)
     const {flags, args} = await this.parse(ComposeExec, expandShortClusters(own, shapes))
     if (rest.length === 0) throw new UsageError('compose exec needs a command to run')
+    if (flags.privileged) throw new UsageError('compose exec --privileged is not supported: the command gets the container\'s own capabilities')
     const project = await loadComposeProject(flags)
     const ctx = await this.context(flags.config)
     const c = await serviceContainer(ctx, project, args.service, {index: flags.index, running: true})
