@@ -134,3 +134,7 @@ export class ComposeFileError extends ConfigError {
     super(where ? `${file}: ${where}: ${problem}` : `${file}: ${problem}`)
   }
 }
+/** compose: a dependency that never became healthy or did not complete, a service that cannot be run as asked. */
+export class ComposeRunError extends CtrError {
+  override readonly exitCode = 1
+}

@@ -5,6 +5,7 @@ import {readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {trace} from '../trace.js'
+import {hoistComposeFlags} from './compose-argv.js'
 
 /**
  * The id of the ctr-ts command `argv` names, when it is one of ours (`ids`, from the manifest):
@@ -62,7 +63,8 @@ function silentLogger(namespace = 'oclif'): Interfaces.Logger {
  *   anything else (`--help`, `help`, `autocomplete`, typos) loads all of them as usual;
  * - without DEBUG, a logger that prints nothing (oclif's default loads the `debug` package).
  */
-export async function launch(bin: string, argv: string[] = process.argv.slice(2)): Promise<unknown> {
+export async function launch(bin: string, given: string[] = process.argv.slice(2)): Promise<unknown> {
+  const argv = hoistComposeFlags(given)
   const root = dirname(dirname(fileURLToPath(bin)))
   const logger = process.env.DEBUG ? undefined : silentLogger()
   if (logger) setLogger({root, logger})

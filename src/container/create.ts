@@ -133,7 +133,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
   const image = await imageForRun(ctx, opts.image, opts.platform, events, parity.pull)
   const imageConfig: ImageConfig = await readImageConfig(ctx.store, image)
   if (network === 'container' && (opts.publish.length > 0 || opts.publishAll)) throw new UsageError('--network container: shares the other container\'s ports: publish them there')
-  const healthcheck = mergeHealth(healthFromFlags(opts.health ?? {}), imageConfig.config?.Healthcheck)
+  const healthcheck = mergeHealth(opts.healthConfig ?? healthFromFlags(opts.health ?? {}), imageConfig.config?.Healthcheck)
   healthRun(healthcheck) // refuses an unknown type before anything is written
   let publish = opts.publish
   let publishAll = opts.publishAll

@@ -1,4 +1,4 @@
-import type {HealthFlags} from './health.js'
+import type {HealthConfig, HealthFlags} from './health.js'
 import type {VolumeRequest} from '../volume/parse.js'
 
 /** Everything `create`/`run` accept, already parsed from flags. */
@@ -81,4 +81,6 @@ export interface CreateOptions {
   volumeMounts?: VolumeRequest[]
   /** --restart no|on-failure[:MAX]|always|unless-stopped. */
   restart?: string
+  /** A healthcheck already in docker's shape (compose's `healthcheck:`, CMD form included); wins over `health`. */
+  healthConfig?: HealthConfig
 }
