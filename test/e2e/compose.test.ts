@@ -220,7 +220,7 @@ networks:
     const down = await ok(dir, ['down', '-t', '1'])
     expect(down.stderr).toMatch(/Network webstack_back {2}Removed/)
     expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
-    expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '-q', '--filter', 'type=custom'], {env: env()})).stdout).toBe('')
     expect((await ok(dir, ['ls', '-a'])).stdout).not.toMatch(/webstack/)
     await nothingRunning()
   }, 120_000)
@@ -304,7 +304,7 @@ services:
     await ok(dir, ['down', '-v'])
     expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
     expect((await ctr(['volume', 'ls', '-q'], {env: env()})).stdout).toBe('')
-    expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '-q', '--filter', 'type=custom'], {env: env()})).stdout).toBe('')
     await nothingRunning()
   }, 180_000)
 })
@@ -401,7 +401,7 @@ services:
     const down = await ctr(['compose', '-p', 'named', 'down'], {env: env(), cwd: dirs})
     expect(down.exitCode, down.stderr).toBe(0)
     expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
-    expect((await ctr(['network', 'ls', '-q'], {env: env()})).stdout).toBe('')
+    expect((await ctr(['network', 'ls', '-q', '--filter', 'type=custom'], {env: env()})).stdout).toBe('')
   }, 180_000)
 
   it('an invalid file is one line naming the file and the place, and nothing is created', async () => {
@@ -504,7 +504,7 @@ volumes:
     await ok(dir, ['down', '-v'])
     expect((await ctr(['ps', '-a', '-q'], {env: env()})).stdout).toBe('')
     // external objects are not the project's to remove
-    expect((await ctr(['network', 'ls', '--format', '{{.Name}}'], {env: env()})).stdout).toBe('shared\n')
+    expect((await ctr(['network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}'], {env: env()})).stdout).toBe('shared\n')
     expect((await ctr(['volume', 'ls', '-q'], {env: env()})).stdout).toBe('keep\n')
     expect((await ctr(['network', 'rm', 'shared'], {env: env()})).exitCode).toBe(0)
     expect((await ctr(['volume', 'rm', 'keep'], {env: env()})).exitCode).toBe(0)
