@@ -1,0 +1,17 @@
+/**
+ * Every route module of the API service. A module exports `register(router, deps)`; add a new
+ * one to this list (one line) and it is served. Modules own disjoint paths.
+ */
+import type {Router} from '../router.js'
+import type {ApiDeps} from './deps.js'
+import * as system from './system.js'
+
+export interface RouteModule {
+  register(router: Router, deps: ApiDeps): void
+}
+
+export const ROUTE_MODULES: RouteModule[] = [system]
+
+export function registerAll(router: Router, deps: ApiDeps): void {
+  for (const m of ROUTE_MODULES) m.register(router, deps)
+}
