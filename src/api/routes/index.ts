@@ -5,12 +5,16 @@
 import type {Router} from '../router.js'
 import type {ApiDeps} from './deps.js'
 import * as system from './system.js'
+import * as images from './images.js'
+import * as build from './build.js'
+import * as networks from './networks.js'
+import * as volumes from './volumes.js'
 
 export interface RouteModule {
   register(router: Router, deps: ApiDeps): void
 }
 
-export const ROUTE_MODULES: RouteModule[] = [system]
+export const ROUTE_MODULES: RouteModule[] = [system, images, build, networks, volumes]
 
 export function registerAll(router: Router, deps: ApiDeps): void {
   for (const m of ROUTE_MODULES) m.register(router, deps)
