@@ -1,0 +1,257 @@
+/**
+ * The API service's image, build, network and volume endpoints end to end, as the unprivileged
+ * user: `ctr-ts system service` on a socket in a temporary directory, driven by Debian's docker
+ * client (/usr/bin/docker: only the client, no dockerd) and by raw HTTP for docker's error
+ * answers. The CLI and the service see the same store.
+ */
+import {type ChildProcess, execFile} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync, existsSync, statSync} from 'node:fs'
+import {request} from 'node:http'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {ctr, ctrSpawn, tempRoot, type TempRoot} from '../harness/cli.js'
+import {testEnv} from '../harness/env.js'
+
+const DOCKER = '/usr/bin/docker'
+
+let t: TempRoot
+let sockDir: string
+let sock: string
+let service: ChildProcess
+let busybox: string
+let registry: string
+
+interface Run {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+export function docker(args: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      DOCKER,
+      ['-H', `unix://${sock}`, ...args],
+      {env: {...t.env, PATH: process.env.PATH ?? '/usr/bin:/bin', DOCKER_CONFIG: join(t.home, '.docker'), DOCKER_BUILDKIT: '0'}, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20},
+      (err, stdout, stderr) => resolve({exitCode: err ? (typeof err.code === 'number' ? err.code : 124) : 0, stdout, stderr}),
+    )
+    child.stdin?.end(opts.input ?? '')
+  })
+}
+
+function api(method: string, path: string, body?: string): Promise<{status: number; body: string}> {
+  return new Promise((resolve, reject) => {
+    const req = request({socketPath: sock, method, path, headers: body !== undefined ? {'Content-Type': 'application/json'} : {}}, (res) => {
+      let data = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (data += d))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, body: data}))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+beforeAll(async () => {
+  t = tempRoot()
+  busybox = testEnv().fixtures.busybox!.ref
+  registry = testEnv().plainRegistry
+  sockDir = mkdtempSync('/tmp/ctrsock-')
+  sock = join(sockDir, 'docker.sock')
+  service = ctrSpawn(['system', 'service', '--time', '0', `unix://${sock}`], {env: t.env, stdio: ['ignore', 'ignore', 'pipe']})
+  let log = ''
+  service.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))
+  const deadline = Date.now() + 30_000
+  while (!existsSync(sock)) {
+    if (Date.now() > deadline || service.exitCode !== null) throw new Error(`the service did not start: ${log}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}, 60_000)
+
+afterAll(async () => {
+  service?.kill('SIGTERM')
+  await t?.cleanup()
+  if (sockDir) rmSync(sockDir, {recursive: true, force: true})
+})
+
+describe('images through the docker client', () => {
+  it('pull streams docker progress; images, inspect, history see it; the CLI sees it too', async () => {
+    const pulled = await docker(['pull', busybox])
+    expect(pulled.exitCode, pulled.stderr).toBe(0)
+    expect(pulled.stdout).toMatch(/Pulling from fixtures\/busybox/)
+    expect(pulled.stdout).toContain(`Status: Downloaded newer image for ${busybox}`)
+    expect(pulled.stdout).toMatch(/Digest: sha256:[0-9a-f]{64}/)
+
+    const again = await docker(['pull', busybox])
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(again.stdout).toContain(`Status: Image is up to date for ${busybox}`)
+
+    const images = await docker(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'])
+    expect(images.exitCode, images.stderr).toBe(0)
+    const configHex = testEnv().fixtures.busybox!.configDigest.slice(7, 19)
+    expect(images.stdout).toContain(`${busybox} ${configHex}`)
+    expect((await docker(['images', '-q'])).stdout.trim()).toBe(configHex)
+    expect((await docker(['images', '--digests', '--format', '{{.Digest}}'])).stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/)
+
+    const id = await docker(['image', 'inspect', '-f', '{{.Id}} {{index .RepoTags 0}}', busybox])
+    expect(id.stdout.trim()).toBe(`${testEnv().fixtures.busybox!.configDigest} ${busybox}`)
+    const history = await docker(['history', '--no-trunc', busybox])
+    expect(history.exitCode, history.stderr).toBe(0)
+    expect(history.stdout).toMatch(/^IMAGE\s+CREATED\s+CREATED BY/)
+
+    const cli = await ctr(['images', '--format', '{{.Repository}}:{{.Tag}}'], {env: t.env})
+    expect(cli.stdout).toContain(busybox)
+  })
+
+  it('tag, push (X-Registry-Auth), rmi, pull back; unknown images are docker\'s 404', async () => {
+    const target = `${registry}/api/pushed:1`
+    expect((await docker(['tag', busybox, target])).exitCode).toBe(0)
+    const pushed = await docker(['push', target])
+    expect(pushed.exitCode, pushed.stderr).toBe(0)
+    expect(pushed.stdout).toContain(`The push refers to repository [${registry}/api/pushed]`)
+    expect(pushed.stdout).toMatch(/1: digest: sha256:[0-9a-f]{64} size: \d+/)
+
+    const rmi = await docker(['rmi', target])
+    expect(rmi.exitCode, rmi.stderr).toBe(0)
+    expect(rmi.stdout).toContain(`Untagged: ${target}`)
+    const back = await docker(['pull', target])
+    expect(back.exitCode, back.stderr).toBe(0)
+    expect((await docker(['rmi', target])).exitCode).toBe(0)
+
+    const missing = await docker(['rmi', 'nope:1'])
+    expect(missing.exitCode).not.toBe(0)
+    expect(missing.stderr).toContain('No such image: nope:1')
+    const inspect = await api('GET', '/v1.41/images/nope:1/json')
+    expect(inspect.status).toBe(404)
+    expect(JSON.parse(inspect.body)).toEqual({message: 'No such image: nope:1'})
+    const badPull = await docker(['pull', `${registry}/fixtures/does-not-exist:1`])
+    expect(badPull.exitCode).not.toBe(0)
+    expect((await docker(['tag', 'nope:1', 'other:1'])).stderr).toContain('No such image: nope:1')
+    expect((await api('GET', '/images/search?term=x')).status).toBe(501)
+  })
+
+  it('save and load (docker-archive) through the socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-save-'))
+    const file = join(dir, 'img.tar')
+    try {
+      const saved = await docker(['save', '-o', file, busybox])
+      expect(saved.exitCode, saved.stderr).toBe(0)
+      expect(statSync(file).size).toBeGreaterThan(100_000)
+      expect((await docker(['rmi', busybox])).exitCode).toBe(0)
+      expect((await docker(['images', '-q'])).stdout.trim()).toBe('')
+      const loaded = await docker(['load', '-i', file])
+      expect(loaded.exitCode, loaded.stderr).toBe(0)
+      expect(loaded.stdout).toContain(`Loaded image: ${busybox}`)
+      expect((await docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout).toContain(busybox)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('build: a Dockerfile FROM the fixture image, tar context, build args, labels, -q', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-build-'))
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${busybox}\nARG WHO=nobody\nCOPY hello.txt /hello.txt\nRUN echo "built by $WHO" > /built.txt\nCMD ["cat", "/built.txt"]\n`)
+      writeFileSync(join(dir, 'hello.txt'), 'hello from the context\n')
+      const built = await docker(['build', '-t', 'api/built:1', '--build-arg', 'WHO=docker', '--label', 'made=api', dir], {timeoutMs: 240_000})
+      expect(built.exitCode, built.stderr).toBe(0)
+      expect(built.stdout).toMatch(/Successfully built [0-9a-f]{12}/)
+      expect(built.stdout).toContain('Successfully tagged api/built:1')
+      const label = await docker(['image', 'inspect', '-f', '{{index .Config.Labels "made"}}', 'api/built:1'])
+      expect(label.stdout.trim()).toBe('made=api'.split('=')[1])
+      const out = await ctr(['run', '--rm', 'api/built:1', 'cat', '/built.txt', '/hello.txt'], {env: t.env, timeoutMs: 60_000})
+      expect(out.exitCode, out.stderr).toBe(0)
+      expect(out.stdout).toBe('built by docker\nhello from the context\n')
+
+      const quiet = await docker(['build', '-q', dir], {timeoutMs: 240_000})
+      expect(quiet.exitCode, quiet.stderr).toBe(0)
+      expect(quiet.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/)
+
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${busybox}\nRUN exit 3\n`)
+      const failed = await docker(['build', dir], {timeoutMs: 240_000})
+      expect(failed.exitCode).not.toBe(0)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }, 600_000)
+
+  it('image prune answers docker\'s shape', async () => {
+    const r = await api('POST', '/v1.41/images/prune')
+    expect(r.status).toBe(200)
+    expect(JSON.parse(r.body)).toMatchObject({SpaceReclaimed: expect.any(Number)})
+  })
+})
+
+describe('networks and volumes through the docker client', () => {
+  it('network create, ls (with the built-ins), inspect, duplicates, rm', async () => {
+    const created = await docker(['network', 'create', '--subnet', '10.78.0.0/24', '--label', 'env=api', 'apinet'])
+    expect(created.exitCode, created.stderr).toBe(0)
+    expect(created.stdout.trim()).toMatch(/^[0-9a-f]{64}$/)
+    const ls = await docker(['network', 'ls', '--format', '{{.Name}} {{.Driver}}'])
+    expect(ls.exitCode, ls.stderr).toBe(0)
+    expect(ls.stdout.split('\n').filter(Boolean).sort()).toEqual(['apinet bridge', 'bridge bridge', 'host host', 'none null'])
+    const filtered = await docker(['network', 'ls', '-q', '--filter', 'label=env=api'])
+    expect(filtered.stdout.trim()).toBe(created.stdout.trim().slice(0, 12))
+    const inspect = await docker(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Internal}}', 'apinet'])
+    expect(inspect.stdout.trim()).toBe('10.78.0.0/24 10.78.0.1 false')
+
+    const dup = await docker(['network', 'create', 'apinet'])
+    expect(dup.exitCode).not.toBe(0)
+    expect(dup.stderr).toContain('network with name apinet already exists')
+    const raw = await api('POST', '/networks/create', JSON.stringify({Name: 'apinet'}))
+    expect(raw.status).toBe(409)
+    const bad = await api('POST', '/networks/create', '{"Name": ')
+    expect(bad.status).toBe(400)
+    expect(JSON.parse(bad.body).message).toMatch(/invalid JSON/)
+    expect((await api('GET', '/networks/nonet')).status).toBe(404)
+
+    const rmBridge = await docker(['network', 'rm', 'bridge'])
+    expect(rmBridge.exitCode).not.toBe(0)
+    expect(rmBridge.stderr).toContain('pre-defined network')
+    expect((await docker(['network', 'rm', 'apinet'])).exitCode).toBe(0)
+    expect((await docker(['network', 'ls', '-q', '--filter', 'name=apinet'])).stdout.trim()).toBe('')
+    expect((await ctr(['network', 'ls', '-q'], {env: t.env})).stdout.trim()).toBe('')
+  })
+
+  it('network prune', async () => {
+    expect((await docker(['network', 'create', 'prunable'])).exitCode).toBe(0)
+    const pruned = await docker(['network', 'prune', '-f'])
+    expect(pruned.exitCode, pruned.stderr).toBe(0)
+    expect(pruned.stdout).toContain('prunable')
+  })
+
+  it('volume create, ls, inspect, rm, prune; 404 and 409', async () => {
+    const created = await docker(['volume', 'create', '--label', 'k=v', 'apivol'])
+    expect(created.exitCode, created.stderr).toBe(0)
+    expect(created.stdout.trim()).toBe('apivol')
+    const ls = await docker(['volume', 'ls', '--format', '{{.Name}} {{.Driver}}'])
+    expect(ls.stdout).toContain('apivol local')
+    expect((await docker(['volume', 'ls', '-q', '--filter', 'label=k=v'])).stdout.trim()).toBe('apivol')
+    const inspect = await docker(['volume', 'inspect', '-f', '{{.Name}} {{.Labels.k}} {{.Scope}}', 'apivol'])
+    expect(inspect.stdout.trim()).toBe('apivol v local')
+    const raw = await api('GET', '/v1.41/volumes')
+    expect(JSON.parse(raw.body)).toMatchObject({Volumes: [expect.objectContaining({Name: 'apivol', Driver: 'local'})], Warnings: []})
+    expect((await ctr(['volume', 'ls', '-q'], {env: t.env})).stdout.trim()).toBe('apivol')
+
+    const missing = await docker(['volume', 'inspect', 'novol'])
+    expect(missing.exitCode).not.toBe(0)
+    expect(missing.stderr).toContain('no such volume')
+    expect((await api('DELETE', '/volumes/novol')).status).toBe(404)
+    expect((await api('POST', '/volumes/create', '[1]')).status).toBe(400)
+
+    // in use by a container (created through the CLI): docker's 409
+    const c = await ctr(['create', '-v', 'apivol:/data', busybox, 'true'], {env: t.env})
+    expect(c.exitCode, c.stderr).toBe(0)
+    const inUse = await api('DELETE', '/volumes/apivol')
+    expect(inUse.status).toBe(409)
+    expect(JSON.parse(inUse.body).message).toContain('volume is in use')
+    expect((await ctr(['rm', c.stdout.trim()], {env: t.env})).exitCode).toBe(0)
+
+    expect((await docker(['volume', 'rm', 'apivol'])).exitCode).toBe(0)
+    expect((await docker(['volume', 'create', 'unused'])).exitCode).toBe(0)
+    const pruned = await api('POST', '/volumes/prune')
+    expect(JSON.parse(pruned.body)).toMatchObject({VolumesDeleted: ['unused']})
+    expect((await docker(['volume', 'ls', '-q'])).stdout.trim()).toBe('')
+  })
+})
