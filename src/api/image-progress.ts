@@ -34,7 +34,7 @@ export class PullMessages {
     switch (e.type) {
       case 'resolving': {
         const r = parseReference(this.ref)
-        return [{status: `Pulling from ${r.familiarName}`, id: r.tag ?? r.digest ?? 'latest'}]
+        return [{status: `Pulling from ${r.repository}`, id: r.tag ?? r.digest ?? 'latest'}]
       }
       case 'layer': {
         const id = short(e.digest)

@@ -9,12 +9,13 @@ import * as images from './images.js'
 import * as build from './build.js'
 import * as networks from './networks.js'
 import * as volumes from './volumes.js'
+import * as objectsSystem from './objects-system.js'
 
 export interface RouteModule {
   register(router: Router, deps: ApiDeps): void
 }
 
-export const ROUTE_MODULES: RouteModule[] = [system, images, build, networks, volumes]
+export const ROUTE_MODULES: RouteModule[] = [system, images, build, networks, volumes, objectsSystem]
 
 export function registerAll(router: Router, deps: ApiDeps): void {
   for (const m of ROUTE_MODULES) m.register(router, deps)
