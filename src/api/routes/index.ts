@@ -4,6 +4,10 @@
  */
 import type {Router} from '../router.js'
 import type {ApiDeps} from './deps.js'
+import {AttachRegistry} from './attach-registry.js'
+import * as containers from './containers.js'
+import * as containersIo from './containers-io.js'
+import * as exec from './exec.js'
 import * as system from './system.js'
 import * as images from './images.js'
 import * as build from './build.js'
@@ -15,7 +19,21 @@ export interface RouteModule {
   register(router: Router, deps: ApiDeps): void
 }
 
-export const ROUTE_MODULES: RouteModule[] = [system, images, build, networks, volumes, objectsSystem]
+/** Containers' attach and start share the sessions waiting for a start. */
+const attaches = new AttachRegistry()
+
+export const ROUTE_MODULES: RouteModule[] = [
+  system,
+  {register: (r, d) => containers.register(r, d, attaches)},
+  {register: (r, d) => containersIo.register(r, d, attaches)},
+  exec,
+  // api-objects: images, networks, volumes, build
+  images,
+  build,
+  networks,
+  volumes,
+  objectsSystem,
+]
 
 export function registerAll(router: Router, deps: ApiDeps): void {
   for (const m of ROUTE_MODULES) m.register(router, deps)
