@@ -204,6 +204,70 @@ describe('images through the docker client', () => {
   })
 })
 
+describe('docker-compose 1.29 against the socket', () => {
+  it('up: two services on the project network (web reaches backend by name), a named volume; ps, logs, down -v', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-compose-'))
+    const web = testEnv().fixtures.web!.ref
+    writeFileSync(
+      join(dir, 'docker-compose.yml'),
+      [
+        'version: "3.7"',
+        'services:',
+        '  backend:',
+        `    image: ${web}`,
+        '  web:',
+        `    image: ${busybox}`,
+        '    depends_on: [backend]',
+        '    command: ["sh", "-c", "until timeout 5 wget -q -O /data/page.txt http://backend/; do sleep 1; done; echo fetched $$(cat /data/page.txt); sleep 600"]',
+        '    volumes:',
+        '      - data:/data',
+        'volumes:',
+        '  data: {}',
+        '',
+      ].join('\n'),
+    )
+    const compose = (args: string[], timeoutMs = 180_000) =>
+      new Promise<Run>((resolve) => {
+        execFile(
+          '/usr/bin/docker-compose',
+          ['-p', 'apitest', ...args],
+          {cwd: dir, env: {...t.env, PATH: process.env.PATH ?? '/usr/bin:/bin', DOCKER_HOST: `unix://${sock}`, COMPOSE_INTERACTIVE_NO_CLI: '1'}, timeout: timeoutMs},
+          (err, stdout, stderr) => resolve({exitCode: err ? (typeof err.code === 'number' ? err.code : 124) : 0, stdout, stderr}),
+        )
+      })
+    try {
+      const up = await compose(['up', '-d'])
+      expect(up.exitCode, up.stderr).toBe(0)
+      expect(up.stderr).toMatch(/Creating network "apitest_default"/)
+      expect(up.stderr).toMatch(/Creating volume "apitest_data"/)
+
+      let logs: Run = {exitCode: 1, stdout: '', stderr: ''}
+      for (let i = 0; i < 60; i++) {
+        logs = await compose(['logs', '--no-color', 'web'])
+        if (logs.stdout.includes('fetched hello from ctr-ts')) break
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+      expect(logs.stdout, logs.stderr).toContain('fetched hello from ctr-ts')
+
+      const ps = await compose(['ps'])
+      expect(ps.exitCode, ps.stderr).toBe(0)
+      expect(ps.stdout).toMatch(/apitest_backend_1\s.*Up/)
+      expect(ps.stdout).toMatch(/apitest_web_1\s.*Up/)
+      expect((await docker(['volume', 'ls', '-q'])).stdout).toContain('apitest_data')
+      expect((await docker(['network', 'ls', '--format', '{{.Name}}'])).stdout).toContain('apitest_default')
+
+      const down = await compose(['down', '-v'])
+      expect(down.exitCode, down.stderr).toBe(0)
+      expect((await docker(['ps', '-aq'])).stdout.trim()).toBe('')
+      expect((await docker(['volume', 'ls', '-q'])).stdout).not.toContain('apitest_data')
+      expect((await docker(['network', 'ls', '--format', '{{.Name}}'])).stdout).not.toContain('apitest_default')
+    } finally {
+      await compose(['down', '-v', '-t', '1'], 60_000)
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }, 600_000)
+})
+
 describe('networks and volumes through the docker client', () => {
   it('network create, ls (with the built-ins), inspect, duplicates, rm', async () => {
     const created = await docker(['network', 'create', '--subnet', '10.78.0.0/24', '--label', 'env=api', 'apinet'])
@@ -234,6 +298,37 @@ describe('networks and volumes through the docker client', () => {
     expect((await docker(['network', 'ls', '-q', '--filter', 'name=apinet'])).stdout.trim()).toBe('')
     expect((await ctr(['network', 'ls', '-q'], {env: t.env})).stdout.trim()).toBe('')
   })
+
+  it('run --network: containers reach each other by name and alias; connect/disconnect a stopped one', async () => {
+    const web = testEnv().fixtures.web!.ref
+    expect((await docker(['network', 'create', 'runnet'])).exitCode).toBe(0)
+    const server = await docker(['run', '-d', '--name', 'apiweb', '--network', 'runnet', '--network-alias', 'www', web])
+    expect(server.exitCode, server.stderr).toBe(0)
+    const fetch = async (host: string) => docker(['run', '--rm', '--network', 'runnet', busybox, 'sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do timeout 5 wget -q -O - http://${host}/ && exit 0; sleep 1; done; exit 1`], {timeoutMs: 90_000})
+    for (const host of ['apiweb', 'www']) {
+      const r = await fetch(host)
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stdout).toBe('hello from ctr-ts\n')
+    }
+    const members = await docker(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', 'runnet'])
+    expect(members.stdout.trim()).toBe('apiweb')
+    const busy = await docker(['network', 'rm', 'runnet'])
+    expect(busy.exitCode).not.toBe(0)
+
+    // a created (not started) container: connect with an alias, then disconnect
+    expect((await docker(['network', 'create', 'othernet'])).exitCode).toBe(0)
+    expect((await docker(['create', '--name', 'idle', '--network', 'runnet', busybox, 'true'])).exitCode).toBe(0)
+    const connected = await docker(['network', 'connect', '--alias', 'spare', 'othernet', 'idle'])
+    expect(connected.exitCode, connected.stderr).toBe(0)
+    const nets = await docker(['inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', 'idle'])
+    expect(nets.stdout.trim().split(' ').sort()).toEqual(['othernet', 'runnet'])
+    expect((await docker(['network', 'disconnect', 'othernet', 'idle'])).exitCode).toBe(0)
+    const running = await docker(['network', 'disconnect', 'runnet', 'apiweb'])
+    expect(running.exitCode).not.toBe(0)
+
+    expect((await docker(['rm', '-f', 'apiweb', 'idle'])).exitCode).toBe(0)
+    expect((await docker(['network', 'rm', 'runnet', 'othernet'])).exitCode).toBe(0)
+  }, 300_000)
 
   it('network prune', async () => {
     expect((await docker(['network', 'create', 'prunable'])).exitCode).toBe(0)
