@@ -4,7 +4,7 @@
  * client (/usr/bin/docker: only the client, no dockerd) and by raw HTTP for docker's error
  * answers. The CLI and the service see the same store.
  */
-import {type ChildProcess, execFile} from 'node:child_process'
+import {type ChildProcess, execFile, execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync, existsSync, statSync} from 'node:fs'
 import {request} from 'node:http'
 import {tmpdir} from 'node:os'
@@ -144,6 +144,22 @@ describe('images through the docker client', () => {
       expect(loaded.exitCode, loaded.stderr).toBe(0)
       expect(loaded.stdout).toContain(`Loaded image: ${busybox}`)
       expect((await docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout).toContain(busybox)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('import (fromSrc=-): a root filesystem tar as a one-layer image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-import-'))
+    try {
+      writeFileSync(join(dir, 'hello.txt'), 'imported\n')
+      execFileSync('tar', ['-C', dir, '-cf', join(dir, 'rootfs.tar'), 'hello.txt'])
+      const imported = await docker(['import', '-c', 'CMD ["/hello.txt"]', join(dir, 'rootfs.tar'), 'api/imported:1'])
+      expect(imported.exitCode, imported.stderr).toBe(0)
+      expect(imported.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/)
+      const cmd = await docker(['image', 'inspect', '-f', '{{json .Config.Cmd}} {{len .RootFS.Layers}}', 'api/imported:1'])
+      expect(cmd.stdout.trim()).toBe('["/hello.txt"] 1')
+      expect((await docker(['rmi', 'api/imported:1'])).exitCode).toBe(0)
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
@@ -359,6 +375,9 @@ describe('networks and volumes through the docker client', () => {
     // in use by a container (created through the CLI): docker's 409
     const c = await ctr(['create', '-v', 'apivol:/data', busybox, 'true'], {env: t.env})
     expect(c.exitCode, c.stderr).toBe(0)
+    const imageInUse = await api('DELETE', `/images/${busybox}`)
+    expect(imageInUse.status).toBe(409)
+    expect(JSON.parse(imageInUse.body).message).toMatch(/must be forced/)
     const inUse = await api('DELETE', '/volumes/apivol')
     expect(inUse.status).toBe(409)
     expect(JSON.parse(inUse.body).message).toContain('volume is in use')

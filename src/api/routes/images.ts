@@ -72,9 +72,7 @@ async function list(call: ApiCall, deps: ApiDeps): Promise<void> {
     const {images: docs} = await images.inspectImages(deps.ctx, ids)
     for (const d of docs) labels.set(d.Id, d.Config.Labels ?? {})
   }
-  const out = imageSummaries(rows, (id) => labels.get(id))
-  if (!queryBool(call.query, 'digests')) for (const s of out) if (s.RepoDigests.length === 0) s.RepoDigests = []
-  sendJson(call.res, 200, out)
+  sendJson(call.res, 200, imageSummaries(rows, (id) => labels.get(id)))
 }
 
 /** The reference `fromImage` + `tag` name (the tag may be a digest, as docker's client sends it). */
