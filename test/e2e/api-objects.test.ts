@@ -4,75 +4,44 @@
  * client (/usr/bin/docker: only the client, no dockerd) and by raw HTTP for docker's error
  * answers. The CLI and the service see the same store.
  */
-import {type ChildProcess, execFile, execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync, existsSync, statSync} from 'node:fs'
-import {request} from 'node:http'
+import {execFile, execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ctr, ctrSpawn, tempRoot, type TempRoot} from '../harness/cli.js'
+import {apiRequest, type ApiService, docker as runDocker, type DockerResult, startService} from '../harness/api-service.js'
+import {ctr, tempRoot, type TempRoot} from '../harness/cli.js'
 import {testEnv} from '../harness/env.js'
 
-const DOCKER = '/usr/bin/docker'
-
 let t: TempRoot
-let sockDir: string
+let svc: ApiService
 let sock: string
-let service: ChildProcess
 let busybox: string
 let registry: string
 
-interface Run {
-  exitCode: number
-  stdout: string
-  stderr: string
+type Run = DockerResult
+
+/** The docker client against the service (what a user types, no DOCKER_BUILDKIT or other switches). */
+function docker(args: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<Run> {
+  return runDocker(svc, args, {timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.input !== undefined ? {input: opts.input} : {})})
 }
 
-export function docker(args: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      DOCKER,
-      ['-H', `unix://${sock}`, ...args],
-      {env: {...t.env, PATH: process.env.PATH ?? '/usr/bin:/bin', DOCKER_CONFIG: join(t.home, '.docker'), DOCKER_BUILDKIT: '0'}, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20},
-      (err, stdout, stderr) => resolve({exitCode: err ? (typeof err.code === 'number' ? err.code : 124) : 0, stdout, stderr}),
-    )
-    child.stdin?.end(opts.input ?? '')
-  })
-}
-
-function api(method: string, path: string, body?: string): Promise<{status: number; body: string}> {
-  return new Promise((resolve, reject) => {
-    const req = request({socketPath: sock, method, path, headers: body !== undefined ? {'Content-Type': 'application/json'} : {}}, (res) => {
-      let data = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => (data += d))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, body: data}))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
+async function api(method: string, path: string, body?: string): Promise<{status: number; body: string}> {
+  const r = await apiRequest(svc, method, path, body)
+  return {status: r.status, body: r.body.toString('utf8')}
 }
 
 beforeAll(async () => {
   t = tempRoot()
   busybox = testEnv().fixtures.busybox!.ref
   registry = testEnv().plainRegistry
-  sockDir = mkdtempSync('/tmp/ctrsock-')
-  sock = join(sockDir, 'docker.sock')
-  service = ctrSpawn(['system', 'service', '--time', '0', `unix://${sock}`], {env: t.env, stdio: ['ignore', 'ignore', 'pipe']})
-  let log = ''
-  service.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))
-  const deadline = Date.now() + 30_000
-  while (!existsSync(sock)) {
-    if (Date.now() > deadline || service.exitCode !== null) throw new Error(`the service did not start: ${log}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  svc = await startService(t)
+  sock = svc.socket
 }, 60_000)
 
 afterAll(async () => {
-  service?.kill('SIGTERM')
+  await svc?.stop()
   await t?.cleanup()
-  if (sockDir) rmSync(sockDir, {recursive: true, force: true})
 })
 
 describe('images through the docker client', () => {
@@ -234,6 +203,7 @@ describe('docker-compose 1.29 against the socket', () => {
         '  web:',
         `    image: ${busybox}`,
         '    depends_on: [backend]',
+        '    stop_grace_period: 2s',
         '    command: ["sh", "-c", "until timeout 5 wget -q -O /data/page.txt http://backend/; do sleep 1; done; echo fetched $$(cat /data/page.txt); sleep 600"]',
         '    volumes:',
         '      - data:/data',
