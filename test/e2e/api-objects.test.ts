@@ -6,6 +6,7 @@
  */
 import {execFile, execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -160,6 +161,40 @@ describe('images through the docker client', () => {
       rmSync(dir, {recursive: true, force: true})
     }
   }, 600_000)
+
+  it('a client that goes away mid-stream (save download, build upload) leaves the service answering and no image behind', async () => {
+    // save: read the first bytes of the archive, then drop the connection
+    await new Promise<void>((resolve, reject) => {
+      const req = request({socketPath: svc.socket, method: 'GET', path: `/images/get?names=${encodeURIComponent(busybox)}`}, (res) => {
+        expect(res.statusCode).toBe(200)
+        res.once('data', () => {
+          req.destroy()
+          resolve()
+        })
+      })
+      req.on('error', () => resolve())
+      req.setTimeout(30_000, () => reject(new Error('no archive bytes')))
+      req.end()
+    })
+    // build: half a tar context, then the connection ends
+    await new Promise<void>((resolve) => {
+      const req = request({socketPath: svc.socket, method: 'POST', path: '/build?t=api/half:1', headers: {'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked'}})
+      req.on('error', () => resolve())
+      req.on('response', (res) => {
+        res.resume()
+        res.on('end', () => resolve())
+        res.on('error', () => resolve())
+      })
+      req.write(Buffer.alloc(700, 0x41))
+      setTimeout(() => req.destroy(), 300)
+      setTimeout(resolve, 3000)
+    })
+    expect((await api('GET', '/_ping')).body).toBe('OK')
+    expect((await api('GET', '/images/api/half:1/json')).status).toBe(404)
+    const again = await docker(['save', busybox], {timeoutMs: 60_000})
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(again.stdout.length).toBeGreaterThan(100_000)
+  })
 
   it('login checks the registry (/auth); the client\'s X-Registry-Auth pulls a private image', async () => {
     const authRegistry = testEnv().authRegistry
