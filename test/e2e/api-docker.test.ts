@@ -176,7 +176,7 @@ describe('errors', () => {
     const r = await apiRequest(svc, 'GET', '/v1.41/containers/nope/json')
     expect(r.status).toBe(404)
     expect(JSON.parse(r.body.toString())).toEqual({message: 'No such container: nope'})
-    const cli = await d(['inspect', 'nope'])
+    const cli = await d(['container', 'inspect', 'nope'])
     expect(cli.exitCode).toBe(1)
     expect(cli.stderr).toMatch(/No such (object|container): nope/)
   })

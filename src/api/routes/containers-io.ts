@@ -146,24 +146,23 @@ async function archiveWithStat(deps: ApiDeps, id: string, path: string, body: bo
   const first = await new Promise<Headers | undefined>((resolve, reject) => {
     const ex = tarExtract()
     let done = false
+    // every byte read goes to `buffered` until the first entry is known; then the reading stops
+    // (the rest is piped as it is, after what was buffered)
+    const onData = (chunk: Buffer) => {
+      buffered.push(chunk)
+      ex.write(chunk)
+    }
     ex.on('entry', (header, s, next) => {
       if (!done) {
         done = true
+        tar.off('data', onData)
+        tar.pause()
         resolve(header)
       }
       s.resume()
       next()
     })
     ex.on('error', () => undefined)
-    const onData = (chunk: Buffer) => {
-      buffered.push(chunk)
-      if (!done) ex.write(chunk)
-      if (done) {
-        tar.off('data', onData)
-        tar.pause()
-        ex.destroy()
-      }
-    }
     tar.on('data', onData)
     tar.on('end', () => {
       if (!done) resolve(undefined)
@@ -186,14 +185,20 @@ async function archiveWithStat(deps: ApiDeps, id: string, path: string, body: bo
   }
   res.writeHead(200, {'X-Docker-Container-Path-Stat': stat, 'Content-Type': 'application/x-tar'})
   for (const b of buffered) res.write(b)
-  tar.pipe(res, {end: false})
+  const sent = new Promise<void>((resolve) => {
+    tar.once('end', resolve)
+    res.once('close', resolve)
+  })
+  tar.pipe(res)
   tar.resume()
   res.on('close', () => tar.destroy())
   try {
     await copying
-  } finally {
-    tar.unpipe(res)
-    res.end()
+    tar.end()
+    await sent
+  } catch (err) {
+    res.destroy()
+    throw err
   }
 }
 

@@ -25,6 +25,8 @@ interface ExecInstance {
   started: boolean
   exitCode: number | null
   created: number
+  size?: {rows: number; cols: number}
+  resize?: (rows: number, cols: number) => void
 }
 
 /** Instances kept: docker forgets an exec's record some time after it ended; so do we (and bound the map). */
@@ -98,7 +100,8 @@ export function register(router: Router, deps: ApiDeps): void {
     const stdin = e.attachStdin ? h.input : 'ignore'
     e.running = true
     try {
-      e.exitCode = await engine.exec(deps.ctx, e.containerId, {args: e.args, tty, interactive: e.attachStdin, detach: false, env: e.env, workdir: e.workdir, user: e.user, hostEnv: {}, io: {stdin, stdout, stderr}})
+      const pty = tty ? {rows: e.size?.rows ?? 24, cols: e.size?.cols ?? 80, onResize: (fn: (rows: number, cols: number) => void) => (e.resize = fn)} : undefined
+      e.exitCode = await engine.exec(deps.ctx, e.containerId, {args: e.args, tty, interactive: e.attachStdin, detach: false, env: e.env, workdir: e.workdir, user: e.user, hostEnv: {}, io: {stdin, stdout, stderr, pty}})
     } catch (err) {
       // docker: a command that cannot run is exit code 126/127 and its message on the stream
       const msg = (err as Error).message
@@ -129,9 +132,13 @@ export function register(router: Router, deps: ApiDeps): void {
     })
   })
 
-  // the runtime relays an exec's terminal itself: its size follows the container's
   router.post('/exec/:id/resize', (call) => {
-    find(call)
+    const e = find(call)
+    const rows = Number(call.query.get('h'))
+    const cols = Number(call.query.get('w'))
+    if (!(rows > 0 && cols > 0)) throw new ApiError(400, 'resize needs h and w')
+    e.size = {rows, cols}
+    e.resize?.(rows, cols)
     call.res.writeHead(200, {'Content-Length': 0})
     call.res.end()
   })
