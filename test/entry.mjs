@@ -89,6 +89,8 @@ const REQUIRED = {
   tini: 'tini',
   catatonit: 'catatonit',
   'docker-registry': 'docker-registry',
+  // the API service's tests drive Debian's docker client (never dockerd) and docker-compose
+  'docker-compose': 'docker-compose',
   openssl: 'openssl',
   ip: 'iproute2',
   ps: 'procps',
@@ -121,6 +123,8 @@ function installPackages() {
   const missing = new Set()
   for (const [bin, pkg] of Object.entries(REQUIRED)) if (!which(bin)) missing.add(pkg)
   if (!existsSync('/bin/busybox') || !isStaticElf('/bin/busybox')) missing.add('busybox-static')
+  // Debian's docker client (the API service's tests; another `docker` on PATH does not count)
+  if (!existsSync('/usr/bin/docker')) missing.add('docker.io')
   // the default seccomp profile (podman's, which ctr-ts tightens to docker's rules)
   if (!existsSync('/usr/share/containers/seccomp.json')) missing.add('golang-github-containers-common')
   // user-defined networks: podman's bridge/firewall tool and DNS server, outside PATH

@@ -9,6 +9,11 @@ import * as containers from './containers.js'
 import * as containersIo from './containers-io.js'
 import * as exec from './exec.js'
 import * as system from './system.js'
+import * as images from './images.js'
+import * as build from './build.js'
+import * as networks from './networks.js'
+import * as volumes from './volumes.js'
+import * as objectsSystem from './objects-system.js'
 
 export interface RouteModule {
   register(router: Router, deps: ApiDeps): void
@@ -23,6 +28,11 @@ export const ROUTE_MODULES: RouteModule[] = [
   {register: (r, d) => containersIo.register(r, d, attaches)},
   exec,
   // api-objects: images, networks, volumes, build
+  images,
+  build,
+  networks,
+  volumes,
+  objectsSystem,
 ]
 
 export function registerAll(router: Router, deps: ApiDeps): void {
