@@ -57,7 +57,9 @@ export function publishFromBindings(v: unknown): string[] {
     const bindings = Array.isArray(list) && list.length > 0 ? list : [{}]
     for (const b of bindings) {
       const ip = str(obj(b).HostIp)
-      const hp = str(obj(b).HostPort) ?? ''
+      // "0" and "" both ask for a free host port (testcontainers sends "0")
+      const given = str(obj(b).HostPort) ?? ''
+      const hp = given === '0' ? '' : given
       const host = ip ? `${ip.includes(':') ? `[${ip}]` : ip}:${hp}:` : hp ? `${hp}:` : ''
       out.push(`${host}${cport}/${proto}`)
     }

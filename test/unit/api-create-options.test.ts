@@ -97,6 +97,7 @@ describe('ContainerCreate body → CreateOptions', () => {
 
   it('PortBindings with IPv6 and no host port', () => {
     expect(publishFromBindings({'80/tcp': [{HostIp: '::1', HostPort: '9000'}], '443/tcp': null})).toEqual(['[::1]:9000:80/tcp', '443/tcp'])
+    expect(publishFromBindings({'8080/tcp': [{HostPort: '0'}]})).toEqual(['8080/tcp'])
   })
 
   it('shell quoting for exec-form healthchecks', () => {
