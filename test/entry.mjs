@@ -91,6 +91,9 @@ const REQUIRED = {
   'docker-registry': 'docker-registry',
   // the API service's tests drive Debian's docker client (never dockerd) and docker-compose
   'docker-compose': 'docker-compose',
+  // the API service's socket activation test (LISTEN_FDS as systemd passes them)
+  'systemd-socket-activate': 'systemd',
+  script: 'util-linux',
   openssl: 'openssl',
   ip: 'iproute2',
   ps: 'procps',
