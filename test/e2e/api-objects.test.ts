@@ -64,6 +64,10 @@ describe('images through the docker client', () => {
     expect((await docker(['images', '-q'])).stdout.trim()).toBe(configHex)
     expect((await docker(['images', '--digests', '--format', '{{.Digest}}'])).stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/)
 
+    expect((await docker(['images', '-q', '--filter', `reference=${busybox}`])).stdout.trim()).toBe(configHex)
+    expect((await docker(['images', '-q', '--filter', 'reference=nothing-like-it'])).stdout.trim()).toBe('')
+    expect((await docker(['images', '-q', '--filter', 'dangling=true'])).stdout.trim()).toBe('')
+
     const id = await docker(['image', 'inspect', '-f', '{{.Id}} {{index .RepoTags 0}}', busybox])
     expect(id.stdout.trim()).toBe(`${testEnv().fixtures.busybox!.configDigest} ${busybox}`)
     const history = await docker(['history', '--no-trunc', busybox])
@@ -95,6 +99,9 @@ describe('images through the docker client', () => {
     const inspect = await api('GET', '/v1.41/images/nope:1/json')
     expect(inspect.status).toBe(404)
     expect(JSON.parse(inspect.body)).toEqual({message: 'No such image: nope:1'})
+    const pushMissing = await docker(['push', `${registry}/api/never:1`])
+    expect(pushMissing.exitCode).not.toBe(0)
+    expect(pushMissing.stderr).toContain(`No such image: ${registry}/api/never:1`)
     const badPull = await docker(['pull', `${registry}/fixtures/does-not-exist:1`])
     expect(badPull.exitCode).not.toBe(0)
     expect((await docker(['tag', 'nope:1', 'other:1'])).stderr).toContain('No such image: nope:1')
@@ -149,6 +156,14 @@ describe('images through the docker client', () => {
       const out = await ctr(['run', '--rm', 'api/built:1', 'cat', '/built.txt', '/hello.txt'], {env: t.env, timeoutMs: 60_000})
       expect(out.exitCode, out.stderr).toBe(0)
       expect(out.stdout).toBe('built by docker\nhello from the context\n')
+
+      // a Dockerfile outside the context: the client sends it inside the tar under another name
+      const outside = mkdtempSync(join(tmpdir(), 'api-build-file-'))
+      writeFileSync(join(outside, 'Other.dockerfile'), `FROM ${busybox}\nCOPY hello.txt /again.txt\n`)
+      const other = await docker(['build', '-f', join(outside, 'Other.dockerfile'), '-t', 'api/other:1', dir], {timeoutMs: 240_000})
+      rmSync(outside, {recursive: true, force: true})
+      expect(other.exitCode, other.stderr).toBe(0)
+      expect(other.stdout).toContain('Successfully tagged api/other:1')
 
       const quiet = await docker(['build', '-q', dir], {timeoutMs: 240_000})
       expect(quiet.exitCode, quiet.stderr).toBe(0)
@@ -393,5 +408,14 @@ describe('networks and volumes through the docker client', () => {
     const pruned = await api('POST', '/volumes/prune')
     expect(JSON.parse(pruned.body)).toMatchObject({VolumesDeleted: ['unused']})
     expect((await docker(['volume', 'ls', '-q'])).stdout.trim()).toBe('')
+  })
+
+  it('image prune -a removes every image no container uses', async () => {
+    expect((await docker(['images', '-q'])).stdout.trim()).not.toBe('')
+    const pruned = await docker(['image', 'prune', '-a', '-f'])
+    expect(pruned.exitCode, pruned.stderr).toBe(0)
+    expect(pruned.stdout).toMatch(/untagged: /i)
+    expect(pruned.stdout).toMatch(/Total reclaimed space: /)
+    expect((await docker(['images', '-q'])).stdout.trim()).toBe('')
   })
 })
