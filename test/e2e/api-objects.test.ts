@@ -5,7 +5,7 @@
  * answers. The CLI and the service see the same store.
  */
 import {execFile, execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -251,10 +251,10 @@ describe('docker-compose 1.29 against the socket', () => {
         '  backend:',
         `    image: ${web}`,
         '  web:',
-        `    image: ${busybox}`,
+        '    build: ./webimg',
         '    depends_on: [backend]',
         '    stop_grace_period: 2s',
-        '    command: ["sh", "-c", "until timeout 5 wget -q -O /data/page.txt http://backend/; do sleep 1; done; echo fetched $$(cat /data/page.txt); sleep 600"]',
+        '    command: ["sh", "-c", "until timeout 5 wget -q -O /data/page.txt http://backend/; do sleep 1; done; echo fetched $$(cat /data/page.txt) $$(cat /note.txt); sleep 600"]',
         '    volumes:',
         '      - data:/data',
         'volumes:',
@@ -262,6 +262,10 @@ describe('docker-compose 1.29 against the socket', () => {
         '',
       ].join('\n'),
     )
+    // the web service is built by compose (docker-py's tar context through POST /build)
+    mkdirSync(join(dir, 'webimg'))
+    writeFileSync(join(dir, 'webimg', 'Dockerfile'), `FROM ${busybox}\nCOPY note.txt /note.txt\n`)
+    writeFileSync(join(dir, 'webimg', 'note.txt'), 'built by compose\n')
     const compose = (args: string[], timeoutMs = 180_000) =>
       new Promise<Run>((resolve) => {
         execFile(
@@ -272,18 +276,19 @@ describe('docker-compose 1.29 against the socket', () => {
         )
       })
     try {
-      const up = await compose(['up', '-d'])
+      const up = await compose(['up', '-d'], 300_000)
       expect(up.exitCode, up.stderr).toBe(0)
+      expect(up.stderr).toMatch(/Building web/)
       expect(up.stderr).toMatch(/Creating network "apitest_default"/)
       expect(up.stderr).toMatch(/Creating volume "apitest_data"/)
 
       let logs: Run = {exitCode: 1, stdout: '', stderr: ''}
       for (let i = 0; i < 60; i++) {
         logs = await compose(['logs', '--no-color', 'web'])
-        if (logs.stdout.includes('fetched hello from ctr-ts')) break
+        if (logs.stdout.includes('fetched hello from ctr-ts built by compose')) break
         await new Promise((r) => setTimeout(r, 1000))
       }
-      expect(logs.stdout, logs.stderr).toContain('fetched hello from ctr-ts')
+      expect(logs.stdout, logs.stderr).toContain('fetched hello from ctr-ts built by compose')
 
       const ps = await compose(['ps'])
       expect(ps.exitCode, ps.stderr).toBe(0)
