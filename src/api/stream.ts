@@ -36,15 +36,31 @@ export function parseFrames(buf: Buffer): {frames: Array<{stream: number; payloa
   return {frames, rest: buf.subarray(off)}
 }
 
+/**
+ * What one client may leave unread before the service drops it: a container's output does not
+ * wait for a slow client (as with docker), so without a bound a client that stops reading would
+ * grow the service's memory without end.
+ */
+export const MAX_UNREAD = 8 * 1024 * 1024
+
+/** Writes `data` to a client's stream; a client more than MAX_UNREAD behind is disconnected. */
+export function writeBounded(out: NodeJS.WritableStream, data: Buffer): void {
+  const w = out as Writable
+  if (w.destroyed || w.writableEnded) return
+  if (w.writableLength > MAX_UNREAD) {
+    w.destroy()
+    return
+  }
+  w.write(data)
+}
+
 /** A Writable that writes each chunk to `out` as one frame of `stream` (or as it is when `raw`). */
 export function streamWriter(out: NodeJS.WritableStream, stream: number, raw: boolean): Writable {
   return new Writable({
+    highWaterMark: 64 * 1024,
     write(chunk: Buffer, _enc, cb) {
-      if (chunk.length === 0) return cb()
-      const data = raw ? chunk : frame(stream, chunk)
-      if ((out as Writable).destroyed || (out as Writable).writableEnded) return cb()
-      if (out.write(data)) cb()
-      else (out as Writable).once('drain', () => cb())
+      if (chunk.length > 0) writeBounded(out, raw ? chunk : frame(stream, chunk))
+      cb()
     },
   })
 }

@@ -156,7 +156,7 @@ describe('docker run', () => {
     expect(readFileSync(join(dir, 'got', 'f'), 'utf8')).toBe('out-file\n')
     const missing = await d(['cp', 'box:/nope', join(dir, 'x')])
     expect(missing.exitCode).not.toBe(0)
-    expect(missing.stderr).toMatch(/Could not find the file \/nope/)
+    expect(missing.stderr).toMatch(/No such container:path: box:\/nope/)
   })
 
   it('top, stats --no-stream, rename, kill, rm -f', async () => {

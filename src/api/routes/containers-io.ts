@@ -6,7 +6,7 @@ import * as engine from '../../engine/containers.js'
 import {copy} from '../../engine/copy.js'
 import {parseDockerTime} from '../../cli/docker-time.js'
 import {type ApiCall, ApiError, queryBool, queryInt, sendNoContent} from '../http.js'
-import {hijack, MULTIPLEXED_STREAM, RAW_STREAM, STDERR, STDOUT, frame, streamWriter} from '../stream.js'
+import {hijack, MULTIPLEXED_STREAM, RAW_STREAM, STDERR, STDOUT, frame, streamWriter, writeBounded} from '../stream.js'
 import type {Router} from '../router.js'
 import type {ApiDeps} from './deps.js'
 import type {AttachRegistry} from './attach-registry.js'
@@ -53,7 +53,7 @@ async function logs(call: ApiCall, deps: ApiDeps): Promise<void> {
     write: (stream, text) => {
       if ((stream === 'stdout' && !stdout) || (stream === 'stderr' && !stderr) || res.destroyed) return
       const b = Buffer.from(text, 'utf8')
-      res.write(raw ? b : frame(stream === 'stdout' ? STDOUT : STDERR, b))
+      writeBounded(res, raw ? b : frame(stream === 'stdout' ? STDOUT : STDERR, b))
     },
   })
   res.end()
@@ -89,7 +89,9 @@ async function attach(call: ApiCall, deps: ApiDeps, attaches: AttachRegistry): P
   const stderr = wantStderr ? streamWriter(out, STDERR, raw) : nowhere
   const input = wantStdin ? h.input : new PassThrough()
   const io = {stdin: input, stdout, stderr} as unknown as engine.SessionIO
-  const session: engine.SessionOptions = {tty: rec.tty, stdin: wantStdin, detachKeys, sigProxy: false, io}
+  const gone = new AbortController()
+  void h.closed.then(() => gone.abort())
+  const session: engine.SessionOptions = {tty: rec.tty, stdin: wantStdin, detachKeys, sigProxy: false, io, signal: gone.signal}
   const result = new Promise<engine.SessionResult>((resolve) => {
     if (engine.status(deps.ctx, rec).running) {
       engine.attach(deps.ctx, rec.id, session).then(resolve, () => resolve({detached: false, exitCode: 0}))

@@ -57,5 +57,8 @@ export default class SystemService extends CtrCommand {
         // already gone
       }
     }
+    // Streams still being read (a log file's watcher, a shim connection) end with the process;
+    // containers keep running under their shims.
+    process.exit(process.exitCode ?? 0)
   }
 }
