@@ -76,6 +76,16 @@ describe('images through the docker client', () => {
 
     const cli = await ctr(['images', '--format', '{{.Repository}}:{{.Tag}}'], {env: t.env})
     expect(cli.stdout).toContain(busybox)
+
+    // --platform picks an index's entry
+    const multi = testEnv().fixtures.index!.ref
+    const arm = await docker(['pull', '--platform', 'linux/arm64', multi])
+    expect(arm.exitCode, arm.stderr).toBe(0)
+    expect((await docker(['image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', multi])).stdout.trim()).toBe('linux/arm64')
+    const none = await docker(['pull', '--platform', 'linux/s390x', multi])
+    expect(none.exitCode).not.toBe(0)
+    expect(none.stderr + none.stdout).toMatch(/no matching manifest for linux\/s390x/)
+    expect((await docker(['rmi', multi])).exitCode).toBe(0)
   })
 
   it('tag, push (X-Registry-Auth), rmi, pull back; unknown images are docker\'s 404', async () => {
