@@ -381,11 +381,21 @@ describe('networks and volumes through the docker client', () => {
     expect((await docker(['network', 'rm', 'runnet', 'othernet'])).exitCode).toBe(0)
   }, 300_000)
 
-  it('network prune', async () => {
+  it('network and volume prune, also by label in docker\'s map form (what Testcontainers\' Ryuk sends)', async () => {
+    const label = {'org.testcontainers.session-id': 'abc'}
+    expect((await api('POST', '/networks/create', JSON.stringify({Name: 'labelled', CheckDuplicate: true, Driver: 'bridge', Labels: label}))).status).toBe(201)
     expect((await docker(['network', 'create', 'prunable'])).exitCode).toBe(0)
+    const byLabel = await api('POST', `/networks/prune?filters=${encodeURIComponent(JSON.stringify({label: {'org.testcontainers.session-id=abc': true}}))}`)
+    expect(JSON.parse(byLabel.body)).toEqual({NetworksDeleted: ['labelled']})
     const pruned = await docker(['network', 'prune', '-f'])
     expect(pruned.exitCode, pruned.stderr).toBe(0)
     expect(pruned.stdout).toContain('prunable')
+
+    expect((await api('POST', '/volumes/create', JSON.stringify({Name: 'tcvol', Labels: label}))).status).toBe(201)
+    expect((await api('POST', '/volumes/create', JSON.stringify({Name: 'keepvol'}))).status).toBe(201)
+    const volPrune = await api('POST', `/volumes/prune?filters=${encodeURIComponent(JSON.stringify({label: {'org.testcontainers.session-id=abc': true}}))}`)
+    expect(JSON.parse(volPrune.body)).toMatchObject({VolumesDeleted: ['tcvol']})
+    expect((await api('DELETE', '/volumes/keepvol')).status).toBe(204)
   })
 
   it('volume create, ls, inspect, rm, prune; 404 and 409', async () => {
