@@ -7,7 +7,7 @@ import {createWriteStream} from 'node:fs'
 import {lstat, mkdir, mkdtemp, rm, symlink} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join, posix} from 'node:path'
-import {PassThrough, type Readable} from 'node:stream'
+import {PassThrough, type Readable, Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {createGunzip} from 'node:zlib'
 import {extract, type Header} from 'tar-stream'
@@ -52,17 +52,42 @@ async function maybeGunzip(input: Readable): Promise<Readable> {
   })
   const out = new PassThrough()
   if (first) out.write(first)
-  input.pipe(out)
-  input.on('error', (err) => out.destroy(err))
-  if (first && first[0] === 0x1f && first[1] === 0x8b) return out.pipe(createGunzip())
-  return out
+  link(input, out)
+  return first && first[0] === 0x1f && first[1] === 0x8b ? link(out, createGunzip()) : out
+}
+
+/** `from.pipe(to)`, with `from`'s failure (a client gone mid-upload) failing `to` too. */
+function link<T extends NodeJS.WritableStream & Readable>(from: Readable, to: T): T {
+  from.on('error', (err) => to.destroy(err))
+  from.on('close', () => {
+    if (!from.readableEnded) to.destroy(new Error('the request body ended early'))
+  })
+  return from.pipe(to)
+}
+
+/**
+ * docker's client sends a Dockerfile from outside the context by rewriting the tar (Go's
+ * ReplaceFileTarWrapper) without its end: the last file's padding and the two zero blocks are
+ * missing, which docker's daemon accepts. A body that ends normally is padded to them.
+ */
+export function padTarEnd(): Transform {
+  let size = 0
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length
+      cb(null, chunk)
+    },
+    flush(cb) {
+      cb(null, Buffer.alloc(((512 - (size % 512)) % 512) + 1024))
+    },
+  })
 }
 
 /** Unpacks `input` into a new temporary directory and returns it (removed on failure). */
 export async function unpackContext(input: Readable): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ctr-ts-build-'))
   try {
-    await unpackInto(await maybeGunzip(input), dir)
+    await unpackInto(link(await maybeGunzip(input), padTarEnd()), dir)
     return dir
   } catch (err) {
     await rm(dir, {recursive: true, force: true})

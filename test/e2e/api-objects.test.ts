@@ -5,7 +5,7 @@
  * answers. The CLI and the service see the same store.
  */
 import {execFile, execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -64,6 +64,10 @@ describe('images through the docker client', () => {
     expect((await docker(['images', '-q'])).stdout.trim()).toBe(configHex)
     expect((await docker(['images', '--digests', '--format', '{{.Digest}}'])).stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/)
 
+    expect((await docker(['images', '-q', '--filter', `reference=${busybox}`])).stdout.trim()).toBe(configHex)
+    expect((await docker(['images', '-q', '--filter', 'reference=nothing-like-it'])).stdout.trim()).toBe('')
+    expect((await docker(['images', '-q', '--filter', 'dangling=true'])).stdout.trim()).toBe('')
+
     const id = await docker(['image', 'inspect', '-f', '{{.Id}} {{index .RepoTags 0}}', busybox])
     expect(id.stdout.trim()).toBe(`${testEnv().fixtures.busybox!.configDigest} ${busybox}`)
     const history = await docker(['history', '--no-trunc', busybox])
@@ -72,6 +76,16 @@ describe('images through the docker client', () => {
 
     const cli = await ctr(['images', '--format', '{{.Repository}}:{{.Tag}}'], {env: t.env})
     expect(cli.stdout).toContain(busybox)
+
+    // --platform picks an index's entry
+    const multi = testEnv().fixtures.index!.ref
+    const arm = await docker(['pull', '--platform', 'linux/arm64', multi])
+    expect(arm.exitCode, arm.stderr).toBe(0)
+    expect((await docker(['image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', multi])).stdout.trim()).toBe('linux/arm64')
+    const none = await docker(['pull', '--platform', 'linux/s390x', multi])
+    expect(none.exitCode).not.toBe(0)
+    expect(none.stderr + none.stdout).toMatch(/no matching manifest for linux\/s390x/)
+    expect((await docker(['rmi', multi])).exitCode).toBe(0)
   })
 
   it('tag, push (X-Registry-Auth), rmi, pull back; unknown images are docker\'s 404', async () => {
@@ -95,6 +109,9 @@ describe('images through the docker client', () => {
     const inspect = await api('GET', '/v1.41/images/nope:1/json')
     expect(inspect.status).toBe(404)
     expect(JSON.parse(inspect.body)).toEqual({message: 'No such image: nope:1'})
+    const pushMissing = await docker(['push', `${registry}/api/never:1`])
+    expect(pushMissing.exitCode).not.toBe(0)
+    expect(pushMissing.stderr).toContain(`No such image: ${registry}/api/never:1`)
     const badPull = await docker(['pull', `${registry}/fixtures/does-not-exist:1`])
     expect(badPull.exitCode).not.toBe(0)
     expect((await docker(['tag', 'nope:1', 'other:1'])).stderr).toContain('No such image: nope:1')
@@ -149,6 +166,14 @@ describe('images through the docker client', () => {
       const out = await ctr(['run', '--rm', 'api/built:1', 'cat', '/built.txt', '/hello.txt'], {env: t.env, timeoutMs: 60_000})
       expect(out.exitCode, out.stderr).toBe(0)
       expect(out.stdout).toBe('built by docker\nhello from the context\n')
+
+      // a Dockerfile outside the context: the client sends it inside the tar under another name
+      const outside = mkdtempSync(join(tmpdir(), 'api-build-file-'))
+      writeFileSync(join(outside, 'Other.dockerfile'), `FROM ${busybox}\nCOPY hello.txt /again.txt\n`)
+      const other = await docker(['build', '-f', join(outside, 'Other.dockerfile'), '-t', 'api/other:1', dir], {timeoutMs: 240_000})
+      rmSync(outside, {recursive: true, force: true})
+      expect(other.exitCode, other.stderr).toBe(0)
+      expect(other.stdout).toContain('Successfully tagged api/other:1')
 
       const quiet = await docker(['build', '-q', dir], {timeoutMs: 240_000})
       expect(quiet.exitCode, quiet.stderr).toBe(0)
@@ -236,10 +261,10 @@ describe('docker-compose 1.29 against the socket', () => {
         '  backend:',
         `    image: ${web}`,
         '  web:',
-        `    image: ${busybox}`,
+        '    build: ./webimg',
         '    depends_on: [backend]',
         '    stop_grace_period: 2s',
-        '    command: ["sh", "-c", "until timeout 5 wget -q -O /data/page.txt http://backend/; do sleep 1; done; echo fetched $$(cat /data/page.txt); sleep 600"]',
+        '    command: ["sh", "-c", "until timeout 5 wget -q -O /data/page.txt http://backend/; do sleep 1; done; echo fetched $$(cat /data/page.txt) $$(cat /note.txt); sleep 600"]',
         '    volumes:',
         '      - data:/data',
         'volumes:',
@@ -247,6 +272,10 @@ describe('docker-compose 1.29 against the socket', () => {
         '',
       ].join('\n'),
     )
+    // the web service is built by compose (docker-py's tar context through POST /build)
+    mkdirSync(join(dir, 'webimg'))
+    writeFileSync(join(dir, 'webimg', 'Dockerfile'), `FROM ${busybox}\nCOPY note.txt /note.txt\n`)
+    writeFileSync(join(dir, 'webimg', 'note.txt'), 'built by compose\n')
     const compose = (args: string[], timeoutMs = 180_000) =>
       new Promise<Run>((resolve) => {
         execFile(
@@ -257,18 +286,19 @@ describe('docker-compose 1.29 against the socket', () => {
         )
       })
     try {
-      const up = await compose(['up', '-d'])
+      const up = await compose(['up', '-d'], 300_000)
       expect(up.exitCode, up.stderr).toBe(0)
+      expect(up.stderr).toMatch(/Building web/)
       expect(up.stderr).toMatch(/Creating network "apitest_default"/)
       expect(up.stderr).toMatch(/Creating volume "apitest_data"/)
 
       let logs: Run = {exitCode: 1, stdout: '', stderr: ''}
       for (let i = 0; i < 60; i++) {
         logs = await compose(['logs', '--no-color', 'web'])
-        if (logs.stdout.includes('fetched hello from ctr-ts')) break
+        if (logs.stdout.includes('fetched hello from ctr-ts built by compose')) break
         await new Promise((r) => setTimeout(r, 1000))
       }
-      expect(logs.stdout, logs.stderr).toContain('fetched hello from ctr-ts')
+      expect(logs.stdout, logs.stderr).toContain('fetched hello from ctr-ts built by compose')
 
       const ps = await compose(['ps'])
       expect(ps.exitCode, ps.stderr).toBe(0)
@@ -351,11 +381,21 @@ describe('networks and volumes through the docker client', () => {
     expect((await docker(['network', 'rm', 'runnet', 'othernet'])).exitCode).toBe(0)
   }, 300_000)
 
-  it('network prune', async () => {
+  it('network and volume prune, also by label in docker\'s map form (what Testcontainers\' Ryuk sends)', async () => {
+    const label = {'org.testcontainers.session-id': 'abc'}
+    expect((await api('POST', '/networks/create', JSON.stringify({Name: 'labelled', CheckDuplicate: true, Driver: 'bridge', Labels: label}))).status).toBe(201)
     expect((await docker(['network', 'create', 'prunable'])).exitCode).toBe(0)
+    const byLabel = await api('POST', `/networks/prune?filters=${encodeURIComponent(JSON.stringify({label: {'org.testcontainers.session-id=abc': true}}))}`)
+    expect(JSON.parse(byLabel.body)).toEqual({NetworksDeleted: ['labelled']})
     const pruned = await docker(['network', 'prune', '-f'])
     expect(pruned.exitCode, pruned.stderr).toBe(0)
     expect(pruned.stdout).toContain('prunable')
+
+    expect((await api('POST', '/volumes/create', JSON.stringify({Name: 'tcvol', Labels: label}))).status).toBe(201)
+    expect((await api('POST', '/volumes/create', JSON.stringify({Name: 'keepvol'}))).status).toBe(201)
+    const volPrune = await api('POST', `/volumes/prune?filters=${encodeURIComponent(JSON.stringify({label: {'org.testcontainers.session-id=abc': true}}))}`)
+    expect(JSON.parse(volPrune.body)).toMatchObject({VolumesDeleted: ['tcvol']})
+    expect((await api('DELETE', '/volumes/keepvol')).status).toBe(204)
   })
 
   it('volume create, ls, inspect, rm, prune; 404 and 409', async () => {
@@ -393,5 +433,14 @@ describe('networks and volumes through the docker client', () => {
     const pruned = await api('POST', '/volumes/prune')
     expect(JSON.parse(pruned.body)).toMatchObject({VolumesDeleted: ['unused']})
     expect((await docker(['volume', 'ls', '-q'])).stdout.trim()).toBe('')
+  })
+
+  it('image prune -a removes every image no container uses', async () => {
+    expect((await docker(['images', '-q'])).stdout.trim()).not.toBe('')
+    const pruned = await docker(['image', 'prune', '-a', '-f'])
+    expect(pruned.exitCode, pruned.stderr).toBe(0)
+    expect(pruned.stdout).toMatch(/untagged: /i)
+    expect(pruned.stdout).toMatch(/Total reclaimed space: /)
+    expect((await docker(['images', '-q'])).stdout.trim()).toBe('')
   })
 })

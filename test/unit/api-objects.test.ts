@@ -134,6 +134,28 @@ describe('build context', () => {
     }
   })
 
+  it('accepts a tar without its end (docker\'s client rewriting it for a Dockerfile outside the context)', async () => {
+    const full = await tarOf([{name: 'hello.txt', content: 'hi\n'}, {name: '.dockerfile.abc', content: 'FROM x\n'}])
+    const chunks: Buffer[] = []
+    for await (const c of full as AsyncIterable<Buffer>) chunks.push(c)
+    // header + data of the last file, without its padding and without the two zero blocks
+    const cut = Buffer.concat(chunks).subarray(0, 512 + 512 + 512 + 'FROM x\n'.length)
+    const dir = await unpackContext(Readable.from([cut]))
+    try {
+      expect(readFileSync(join(dir, '.dockerfile.abc'), 'utf8')).toBe('FROM x\n')
+      expect(readFileSync(join(dir, 'hello.txt'), 'utf8')).toBe('hi\n')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('a body that fails mid-way fails the unpack and leaves nothing', async () => {
+    const body = new Readable({read() {}})
+    body.push(Buffer.alloc(700, 0x41))
+    setTimeout(() => body.destroy(new Error('aborted')), 20)
+    await expect(unpackContext(body)).rejects.toThrow()
+  })
+
   it('refuses an entry written through a symlink of the archive, and leaves nothing behind', async () => {
     const err = await unpackContext(await tarOf([{name: 'out', type: 'symlink', linkname: '/tmp'}, {name: 'out/pwned', content: 'x'}])).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiError)
