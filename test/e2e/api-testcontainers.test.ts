@@ -64,4 +64,37 @@ describe('testcontainers', () => {
     // stop removes the container (testcontainers' default)
     expect((await docker(svc, ['ps', '-aq'])).stdout.trim()).toBe('')
   }, 120_000)
+
+  it('Network: containers reach each other by name on a Testcontainers network; withReuse finds the running container again', async () => {
+    const {GenericContainer, Network} = await import('testcontainers')
+    const network = await new Network().start()
+    const server = await new GenericContainer(busybox)
+      .withCommand(['sh', '-c', 'echo from-server > /tmp/index.html; exec httpd -f -p 8080 -h /tmp'])
+      .withNetwork(network)
+      .withReuse()
+      .withLabels({role: 'server'})
+      .start()
+    const client = await new GenericContainer(busybox).withCommand(['sleep', '300']).withNetwork(network).start()
+    try {
+      const name = server.getName().replace(/^\//, '')
+      let got = ''
+      for (let i = 0; i < 20 && got !== 'from-server\n'; i++) {
+        got = (await client.exec(['wget', '-qO-', `http://${name}:8080/index.html`])).stdout
+        if (got !== 'from-server\n') await new Promise((r) => setTimeout(r, 250))
+      }
+      expect(got).toBe('from-server\n')
+      const again = await new GenericContainer(busybox)
+        .withCommand(['sh', '-c', 'echo from-server > /tmp/index.html; exec httpd -f -p 8080 -h /tmp'])
+        .withNetwork(network)
+        .withReuse()
+        .withLabels({role: 'server'})
+        .start()
+      expect(again.getId()).toBe(server.getId())
+    } finally {
+      await client.stop()
+      await server.stop()
+      await network.stop()
+    }
+    expect((await docker(svc, ['ps', '-aq'])).stdout.trim()).toBe('')
+  }, 120_000)
 })
