@@ -144,6 +144,43 @@ describe('docker run', () => {
     expect(await exited).toBe(3)
   })
 
+  it('run -it --rm under a terminal: the container gets the terminal size, input, and its exit code', async () => {
+    const quoted = ['run', '-it', '--rm', busybox, 'sh'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+    const envs = Object.entries(svc.dockerEnv).map(([k, v]) => `${k}=${v}`).join(' ')
+    const child = spawn('script', ['-qec', `stty rows 30 cols 100; env ${envs} ${DOCKER} ${quoted}`, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe']})
+    let out = ''
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()))
+    const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)))
+    try {
+      expect(await waitFor(() => /# /.test(out), 20_000), out).toBe(true)
+      // the client sends the terminal's size right after the start: give it a moment
+      await new Promise((r) => setTimeout(r, 1000))
+      child.stdin!.write('stty size; echo hi-$((40+2))\r')
+      expect(await waitFor(() => /hi-42/.test(out), 15_000), out).toBe(true)
+      expect(out, JSON.stringify(out)).toMatch(/30 100/)
+      child.stdin!.write('exit 3\r')
+      expect(await exited).toBe(3)
+    } finally {
+      child.kill('SIGKILL')
+      await waitFor(async () => (await d(['ps', '-aq'])).stdout.trim() === '', 15_000)
+    }
+  })
+
+  it('restart, and stats streamed', async () => {
+    await d(['run', '-d', '--name', 'again', busybox, 'sleep', '1000'])
+    const before = (await d(['inspect', '-f', '{{.State.StartedAt}}', 'again'])).stdout.trim()
+    expect((await d(['restart', '-t', '1', 'again'])).exitCode).toBe(0)
+    const after = await d(['inspect', '-f', '{{.State.Running}} {{.State.StartedAt}}', 'again'])
+    expect(after.stdout.trim()).toMatch(/^true /)
+    expect(after.stdout.trim()).not.toBe(`true ${before}`)
+    const stream = spawn(DOCKER, ['stats', '--format', '{{.Name}} {{.PIDs}}', 'again'], {env: {...svc.dockerEnv, PATH: process.env.PATH ?? ''}, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    stream.stdout!.on('data', (b: Buffer) => (out += b.toString()))
+    expect(await waitFor(() => (out.match(/again 1/g) ?? []).length >= 2, 20_000), out).toBe(true)
+    stream.kill('SIGTERM')
+    await d(['rm', '-f', 'again'])
+  })
+
   it('cp copies files in and out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'api-cp-'))
     writeFileSync(join(dir, 'in.txt'), 'into the box\n')
