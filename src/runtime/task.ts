@@ -482,14 +482,26 @@ function spawnInPty(cmd: string, args: string[], pty: NonNullable<ExecIO['pty']>
   const script = requireBinary('script', 'install util-linux')
   const size = (rows: number, cols: number) => `stty rows ${Math.max(1, Math.floor(rows))} cols ${Math.max(1, Math.floor(cols))} 2>/dev/null`
   const line = `${size(pty.rows, pty.cols)}; exec ${[cmd, ...args].map(shq).join(' ')}`
-  const child = spawn(script, ['-qefc', line, '/dev/null'], {stdio})
-  pty.onResize?.((rows, cols) => {
+  const child = spawn(script, ['-qefc', line, '/dev/null'], {stdio, env: {...process.env, SHELL: '/bin/sh'}})
+  /** Sets the size once the runtime runs on the pty (after `script`'s shell ran its own stty). */
+  const apply = (rows: number, cols: number, triesLeft: number): void => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    let runtimePid = 0
     try {
       const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
-      const runtimePid = Number(kids[0])
-      if (!runtimePid) return
+      const pid = Number(kids[0])
+      if (pid && !['sh', 'dash', 'bash', 'nsenter'].includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) runtimePid = pid
+    } catch {
+      // not there yet, or gone
+    }
+    if (!runtimePid) {
+      if (triesLeft > 0) setTimeout(() => apply(rows, cols, triesLeft - 1), 50).unref()
+      return
+    }
+    try {
       const tty = readlinkSync(`/proc/${runtimePid}/fd/0`)
       const stty = spawn('stty', ['-F', tty, 'rows', String(rows), 'cols', String(cols)], {stdio: 'ignore'})
+      stty.on('error', () => undefined)
       stty.on('close', () => {
         try {
           process.kill(runtimePid, 'SIGWINCH')
@@ -497,10 +509,10 @@ function spawnInPty(cmd: string, args: string[], pty: NonNullable<ExecIO['pty']>
           // it exited
         }
       })
-      stty.on('error', () => undefined)
     } catch {
       // the process is gone
     }
-  })
+  }
+  pty.onResize?.((rows, cols) => apply(rows, cols, 100))
   return child
 }

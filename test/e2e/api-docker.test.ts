@@ -131,7 +131,7 @@ describe('docker run', () => {
   })
 
   it('exec -it runs under a terminal (through a pty)', async () => {
-    const quoted = ['exec', '-it', 'box', 'sh', '-c', 'tty; read x; echo read:$x; exit 3'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+    const quoted = ['exec', '-it', 'box', 'sh', '-c', 'sleep 1; tty; stty size; read x; echo read:$x; exit 3'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
     const envs = Object.entries(svc.dockerEnv).map(([k, v]) => `${k}=${v}`).join(' ')
     const child = spawn('script', ['-qec', `stty rows 30 cols 100; env ${envs} ${DOCKER} ${quoted}`, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe']})
     let out = ''
@@ -141,6 +141,7 @@ describe('docker run', () => {
     expect(await waitFor(() => /\/dev\/pts\/\d+/.test(out), 15_000), out).toBe(true)
     child.stdin!.write('typed\r')
     expect(await waitFor(() => /read:typed/.test(out), 15_000), out).toBe(true)
+    expect(out, JSON.stringify(out)).toMatch(/30 100/)
     expect(await exited).toBe(3)
   })
 
@@ -154,10 +155,16 @@ describe('docker run', () => {
     try {
       expect(await waitFor(() => /# /.test(out), 20_000), out).toBe(true)
       // the client sends the terminal's size right after the start: give it a moment
-      await new Promise((r) => setTimeout(r, 1000))
-      child.stdin!.write('stty size; echo hi-$((40+2))\r')
+      child.stdin!.write('echo hi-$((40+2))\r')
       expect(await waitFor(() => /hi-42/.test(out), 15_000), out).toBe(true)
-      expect(out, JSON.stringify(out)).toMatch(/30 100/)
+      // the client sends the terminal's size right after the start (as with dockerd, the first
+      // prompt may come before it): the size arrives
+      const sized = await waitFor(async () => {
+        child.stdin!.write('stty size\r')
+        await new Promise((r) => setTimeout(r, 300))
+        return /30 100/.test(out)
+      }, 15_000)
+      expect(sized, JSON.stringify(out)).toBe(true)
       child.stdin!.write('exit 3\r')
       expect(await exited).toBe(3)
     } finally {

@@ -100,7 +100,18 @@ export function register(router: Router, deps: ApiDeps): void {
     const stdin = e.attachStdin ? h.input : 'ignore'
     e.running = true
     try {
-      const pty = tty ? {rows: e.size?.rows ?? 24, cols: e.size?.cols ?? 80, onResize: (fn: (rows: number, cols: number) => void) => (e.resize = fn)} : undefined
+      // read when the process is spawned: the client's first resize usually comes after the start request
+      const pty = tty
+        ? {
+            get rows() {
+              return e.size?.rows ?? 24
+            },
+            get cols() {
+              return e.size?.cols ?? 80
+            },
+            onResize: (fn: (rows: number, cols: number) => void) => (e.resize = fn),
+          }
+        : undefined
       e.exitCode = await engine.exec(deps.ctx, e.containerId, {args: e.args, tty, interactive: e.attachStdin, detach: false, env: e.env, workdir: e.workdir, user: e.user, hostEnv: {}, io: {stdin, stdout, stderr, pty}})
     } catch (err) {
       // docker: a command that cannot run is exit code 126/127 and its message on the stream
