@@ -108,17 +108,41 @@ async function wait(call: ApiCall, deps: ApiDeps): Promise<void> {
   const rec = await engine.record(deps.ctx, param(call))
   const condition = call.query.get('condition') || 'not-running'
   if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new ApiError(400, `invalid condition: "${condition}"`)
+  // next-exit: the state before the headers go out (the client starts the container as soon as
+  // it has them, and a short-lived one may have exited before a wait begun later looks)
+  const before = engine.status(deps.ctx, rec)
   call.res.writeHead(200, {'Content-Type': 'application/json'})
   call.res.flushHeaders()
+  let gone = false
+  call.res.on('close', () => (gone = true))
   let code: number
   let error: {Message: string} | null = null
   try {
-    code = await engine.wait(deps.ctx, rec.id, condition === 'not-running' ? undefined : condition)
+    if (condition === 'next-exit' && !before.running) code = await nextExit(deps, rec, before.exit?.finishedAt, () => gone)
+    else code = await engine.wait(deps.ctx, rec.id, condition === 'not-running' ? undefined : condition)
   } catch (err) {
     code = -1
     error = {Message: (err as Error).message}
   }
   call.res.end(JSON.stringify({StatusCode: code, Error: error}) + '\n')
+}
+
+/** The exit after `lastFinished` of a container that is not running now: it starts, then exits (polled). */
+async function nextExit(deps: ApiDeps, rec: engine.ContainerRecord, lastFinished: string | undefined, gone: () => boolean): Promise<number> {
+  for (;;) {
+    if (gone()) return -1
+    let current: engine.ContainerRecord
+    try {
+      current = await engine.record(deps.ctx, rec.id)
+    } catch (err) {
+      if (err instanceof NotFoundError) return 0
+      throw err
+    }
+    const s = engine.status(deps.ctx, current)
+    if (s.running) return engine.wait(deps.ctx, rec.id)
+    if (s.exit && s.exit.finishedAt !== lastFinished) return s.exit.exitCode
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }
 
 async function remove(call: ApiCall, deps: ApiDeps, attaches: AttachRegistry): Promise<void> {
