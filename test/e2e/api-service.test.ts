@@ -5,7 +5,7 @@
  */
 import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {connect, type Socket} from 'node:net'
+import {connect, createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {CLI, ctr, REPO_ROOT, tempRoot, type TempRoot} from '../harness/cli.js'
@@ -46,6 +46,32 @@ describe('lifetime', () => {
     } finally {
       await svc.stop()
     }
+  }, 40_000)
+
+  it('listens on tcp:// only when given, with a loud warning', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer()
+      srv.listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as {port: number}).port
+        srv.close(() => resolve(p))
+      })
+    })
+    const child = spawn(process.execPath, [CLI, 'system', 'service', '--time', '0', `tcp://127.0.0.1:${port}`], {cwd: REPO_ROOT, env: {...process.env, ...t.env}, stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()))
+    try {
+      expect(await waitFor(() => /listening on tcp/.test(err), 20_000), err).toBe(true)
+      expect(err).toMatch(/^WARNING: .*without TLS or authentication/m)
+      const res = await fetch(`http://127.0.0.1:${port}/_ping`)
+      expect(await res.text()).toBe('OK')
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('close', r))
+    }
+    // a bad address is one line and exit 1
+    const bad = await ctr(['system', 'service', 'http://x'], {env: t.env})
+    expect(bad.exitCode).toBe(1)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
   }, 40_000)
 
   it('works under systemd socket activation (LISTEN_FDS) and exits when idle', async () => {
