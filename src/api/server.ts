@@ -105,6 +105,8 @@ export function createApiServer(ctx: Context, deps: Omit<ApiDeps, 'ctx' | 'idle'
     const res = new ServerResponse(req)
     res.assignSocket(socket as Socket)
     res.shouldKeepAlive = false
+    // an error answered before the connection was taken over: the connection ends with it
+    res.on('finish', () => socket.end())
     res.setHeader('Api-Version', '1.41')
     void router.dispatch({req, res, upgrade: {socket, head}})
   })
