@@ -20,7 +20,7 @@ fi
 ME="$(id -un)"
 
 # --- system packages -------------------------------------------------------------------------
-PKGS=(runc crun fuse-overlayfs slirp4netns uidmap tini catatonit aardvark-dns iptables build-essential make docker-registry busybox-static openssl iproute2 procps util-linux attr golang-github-containers-common skopeo podman)
+PKGS=(runc crun fuse-overlayfs slirp4netns uidmap tini catatonit aardvark-dns iptables build-essential make docker-registry busybox-static openssl iproute2 procps util-linux attr golang-github-containers-common skopeo podman docker.io docker-compose systemd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

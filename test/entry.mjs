@@ -89,6 +89,11 @@ const REQUIRED = {
   tini: 'tini',
   catatonit: 'catatonit',
   'docker-registry': 'docker-registry',
+  // the API service's tests drive Debian's docker client (never dockerd) and docker-compose
+  'docker-compose': 'docker-compose',
+  // the API service's socket activation test (LISTEN_FDS as systemd passes them)
+  'systemd-socket-activate': 'systemd',
+  script: 'util-linux',
   openssl: 'openssl',
   ip: 'iproute2',
   ps: 'procps',
@@ -121,6 +126,8 @@ function installPackages() {
   const missing = new Set()
   for (const [bin, pkg] of Object.entries(REQUIRED)) if (!which(bin)) missing.add(pkg)
   if (!existsSync('/bin/busybox') || !isStaticElf('/bin/busybox')) missing.add('busybox-static')
+  // Debian's docker client (the API service's tests; another `docker` on PATH does not count)
+  if (!existsSync('/usr/bin/docker')) missing.add('docker.io')
   // the default seccomp profile (podman's, which ctr-ts tightens to docker's rules)
   if (!existsSync('/usr/share/containers/seccomp.json')) missing.add('golang-github-containers-common')
   // user-defined networks: podman's container DNS server, outside PATH

@@ -39,6 +39,7 @@ export async function podmanStore({driver = 'overlay'} = {}) {
     bin,
     driver,
     env,
+    globalArgs,
     run: (args, opts = {}) => timed(bin, [...globalArgs, ...args], {env, ...opts}),
     must: (args, opts = {}) => mustRun(bin, [...globalArgs, ...args], {env, ...opts}),
     /** Removes the images (podman rmi -af) so the next pull is cold; keeps the pause process. */

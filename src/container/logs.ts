@@ -45,6 +45,8 @@ export interface LogOptions {
   /** docker's --details: the log's extra attributes before each line (ctr-ts records none: an empty set, one space). */
   details?: boolean
   write: (stream: 'stdout' | 'stderr', text: string) => void
+  /** Stops following (a client that went away). */
+  signal?: AbortSignal
 }
 
 /** A record's time in ms since the epoch, with the nanoseconds of the RFC 3339 text kept as a fraction. */
@@ -165,6 +167,13 @@ export async function showLogs(ctx: Context, rec: ContainerRecord, opts: LogOpti
       // The directory watcher covers appends and rotations; the timer notices an exit that writes nothing.
       const watcher = watch(dirname(path), () => void pump())
       const timer = setInterval(() => void pump(), 500)
+      const onAbort = () => {
+        watcher.close()
+        clearInterval(timer)
+        resolve()
+      }
+      if (opts.signal?.aborted) return onAbort()
+      opts.signal?.addEventListener('abort', onAbort, {once: true})
       void pump()
     })
   } finally {

@@ -11,6 +11,8 @@ export interface SessionOptions {
   sigProxy: boolean
   /** The terminal (or streams) of the front end. */
   io: SessionIO
+  /** Ends the session as a detach (the API service: its client went away). */
+  signal?: AbortSignal
 }
 
 /** The front end's streams: a TTY stdin gets raw mode, a TTY stdout is followed for its size. */
@@ -97,6 +99,10 @@ export function relaySession(client: AttachClient, opts: SessionOptions): Promis
       stdout.write('', () => finish({detached: false, exitCode: code}))
     })
     client.on('close', () => finish({detached: false, exitCode: 125}))
+    if (opts.signal) {
+      if (opts.signal.aborted) finish({detached: true})
+      else opts.signal.addEventListener('abort', () => finish({detached: true}), {once: true})
+    }
 
     if (opts.sigProxy) for (const s of signals) process.on(s, onSignal)
     if (opts.tty) {

@@ -268,3 +268,36 @@ export async function exportContainer(ctx: Context, container: string, out: Node
   const writer = startDiffTar({mode: 'rootfs', dirs})
   await Promise.all([pipeline(writer.tar, out as import('node:stream').Writable), writer.done])
 }
+
+/**
+ * The API's attach-before-start: starts the container with `session` attached from its first
+ * byte; resolves once it runs, `done` gets the session's end (exit code or detach).
+ */
+export async function startWithSession(ctx: Context, container: string, session: SessionFor, done: (r: SessionResult) => void): Promise<void> {
+  const rec = await findContainer(ctx, container)
+  const opts = sessionFor(session, rec)
+  await startContainer(ctx, rec, {attach: true, beforeStart: (client) => void relaySession(client, opts).then(done)})
+}
+
+/** The TTY size of a running container's terminal (docker's resize). */
+export async function resize(ctx: Context, container: string, rows: number, cols: number): Promise<void> {
+  const rec = await findContainer(ctx, container)
+  if (!containerStatus(ctx, rec).running) throw new ConflictError(`container ${rec.name} is not running`)
+  const client = await containerTask(ctx, rec).attach()
+  try {
+    client.resize(rows, cols)
+    await client.drained()
+  } finally {
+    client.close()
+  }
+}
+
+/** A container's record by id, unique id prefix or name (NotFoundError otherwise). */
+export function record(ctx: Context, container: string): Promise<ContainerRecord> {
+  return findContainer(ctx, container)
+}
+
+/** Its status now (running, exit, health). */
+export function status(ctx: Context, rec: ContainerRecord): ContainerStatus {
+  return containerStatus(ctx, rec)
+}

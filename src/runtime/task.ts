@@ -87,6 +87,12 @@ export interface ExecIO {
   stdout: 'inherit' | Writable
   /** The process's stderr (the runtime's own error lines are taken out and classified). */
   stderr: Writable
+  /**
+   * A tty process for a front end without a terminal of its own (the API service): the runtime
+   * gets a pseudo-terminal from util-linux `script` (output, errors included, on stdout), of this
+   * size; `onResize` receives the function that resizes it later.
+   */
+  pty?: {rows: number; cols: number; onResize?: (resize: (rows: number, cols: number) => void) => void}
 }
 
 export interface ExecProcessOptions {
@@ -314,7 +320,8 @@ export class ShimTask implements Task {
 
     const {stdin, stdout} = opts.io
     const stdio: StdioOptions = [typeof stdin === 'string' ? stdin : 'pipe', typeof stdout === 'string' ? stdout : 'pipe', 'pipe']
-    const child = spawn(nsenter, args, {stdio})
+    const pty = opts.tty ? opts.io.pty : undefined
+    const child = pty ? spawnInPty(nsenter, args, pty, stdio) : spawn(nsenter, args, {stdio})
     if (typeof stdin !== 'string') stdin.pipe(child.stdin!)
     if (typeof stdout !== 'string') child.stdout!.pipe(stdout, {end: false})
     let failure: string | undefined
@@ -476,4 +483,50 @@ function userNsOf(pid: number): string | undefined {
   } catch {
     return undefined
   }
+}
+
+const shq = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`
+
+/**
+ * Runs `cmd args` on a pseudo-terminal of util-linux `script` (the runtime relays a tty process
+ * only from a terminal of its own). Resizing sets the pty's size (stty -F) and sends the runtime
+ * SIGWINCH, which copies it to the container's terminal.
+ */
+function spawnInPty(cmd: string, args: string[], pty: NonNullable<ExecIO['pty']>, stdio: StdioOptions) {
+  const script = requireBinary('script', 'install util-linux')
+  const size = (rows: number, cols: number) => `stty rows ${Math.max(1, Math.floor(rows))} cols ${Math.max(1, Math.floor(cols))} 2>/dev/null`
+  const line = `${size(pty.rows, pty.cols)}; exec ${[cmd, ...args].map(shq).join(' ')}`
+  const child = spawn(script, ['-qefc', line, '/dev/null'], {stdio, env: {...process.env, SHELL: '/bin/sh'}})
+  /** Sets the size once the runtime runs on the pty (after `script`'s shell ran its own stty). */
+  const apply = (rows: number, cols: number, triesLeft: number): void => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    let runtimePid = 0
+    try {
+      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+      const pid = Number(kids[0])
+      if (pid && !['sh', 'dash', 'bash', 'nsenter'].includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) runtimePid = pid
+    } catch {
+      // not there yet, or gone
+    }
+    if (!runtimePid) {
+      if (triesLeft > 0) setTimeout(() => apply(rows, cols, triesLeft - 1), 50).unref()
+      return
+    }
+    try {
+      const tty = readlinkSync(`/proc/${runtimePid}/fd/0`)
+      const stty = spawn('stty', ['-F', tty, 'rows', String(rows), 'cols', String(cols)], {stdio: 'ignore'})
+      stty.on('error', () => undefined)
+      stty.on('close', () => {
+        try {
+          process.kill(runtimePid, 'SIGWINCH')
+        } catch {
+          // it exited
+        }
+      })
+    } catch {
+      // the process is gone
+    }
+  }
+  pty.onResize?.((rows, cols) => apply(rows, cols, 100))
+  return child
 }
