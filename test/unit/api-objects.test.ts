@@ -11,7 +11,7 @@ import {PullMessages, pushMessages} from '../../src/api/image-progress.js'
 import {jsonMapParam, matchTable, type TableRoute} from '../../src/api/objects-http.js'
 import {contextWithCredentials, credentialsOf, decodeRegistryAuth} from '../../src/api/registry-auth.js'
 import {imageSummaries, pullReference, responseItems} from '../../src/api/routes/images.js'
-import {builtinId} from '../../src/api/routes/networks.js'
+import {findBuiltinNetwork} from '../../src/network/builtin.js'
 import type {Context} from '../../src/context.js'
 
 const row = (over: Record<string, string | number>) => ({Repository: 'busybox', Tag: 'latest', Id: 'sha256:aa', Digest: 'sha256:d1', Created: '2024-01-02T03:04:05Z', Size: 10, Ref: 'docker.io/library/busybox:latest', Platform: 'linux/amd64', ...over})
@@ -93,9 +93,10 @@ describe('route tables and parameters', () => {
     expect(() => jsonMapParam(new URLSearchParams({labels: '{'}), 'labels')).toThrow(ApiError)
   })
   it('built-in network ids are stable 64 hex digits', () => {
-    expect(builtinId('bridge')).toMatch(/^[0-9a-f]{64}$/)
-    expect(builtinId('bridge')).toBe(builtinId('bridge'))
-    expect(builtinId('host')).not.toBe(builtinId('bridge'))
+    const id = (name: string) => findBuiltinNetwork(name)!.id
+    expect(id('bridge')).toMatch(/^[0-9a-f]{64}$/)
+    expect(findBuiltinNetwork(id('bridge').slice(0, 12))!.name).toBe('bridge')
+    expect(id('host')).not.toBe(id('bridge'))
   })
 })
 
