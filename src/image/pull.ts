@@ -14,6 +14,7 @@ import {cleanStaleIngest, hasBlob, readBlob, removeBlob, writeBlob} from '../sto
 import {writeImageRecord} from '../store/images.js'
 import {hasLayer} from '../store/layers.js'
 import {createProcessLease, type ProcessLease} from '../store/leases.js'
+import {trace} from '../trace.js'
 import {formatPlatform, normalizePlatform, platformMatches, selectManifest, wantedPlatform} from './platform.js'
 
 export interface PullOptions {
@@ -134,11 +135,11 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
   let client: RegistryClient | undefined
   let lease: ProcessLease | undefined
   try {
-    const [{RegistryClient}, {downloadBlob}, {storedCredentials}] = await Promise.all([
+    const [{RegistryClient}, {downloadBlob}, {storedCredentials}] = await trace.phase('pull: load the registry client', () => Promise.all([
       import('../registry/client.js'),
       import('./download.js'),
       import('../auth/credentials.js'),
-    ])
+    ]))
     await cleanStaleIngest(ctx.store)
     const registry = new RegistryClient({
       config: ctx.config,
@@ -152,7 +153,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     client = registry
     lease = await createProcessLease(ctx.store)
     emit({type: 'resolving', ref: ref.toString()})
-    const resolved = await resolveManifest(ctx, registry, ref, want, emit)
+    const resolved = await trace.phase('pull: manifest', () => resolveManifest(ctx, registry, ref, want, emit))
     const {manifest} = resolved
 
     const configDesc = checkDescriptor(manifest.config, `manifest ${resolved.manifestDigest}`)
@@ -168,7 +169,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
 
     await lease.add({content: [resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : []), configDesc.digest, ...layerDescs.map((l) => l.digest)]})
     const configWasStored = await hasBlob(ctx.store, configDesc.digest, configDesc.size)
-    if (!configWasStored) await downloadBlob(ctx.store, registry, configDesc, limits)
+    if (!configWasStored) await trace.phase('pull: config', () => downloadBlob(ctx.store, registry, configDesc, limits))
     let config: ImageConfig
     try {
       const what = `image config ${configDesc.digest}`
@@ -204,7 +205,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     const startUnpacking = (digest: string) => {
       for (const l of toUnpack.get(digest) ?? []) {
         if (unpacks.length === 0) emit({type: 'unpacking'})
-        const p = unpacker.unpack(l)
+        const p = trace.phase(`pull: unpack ${l.digest.slice(7, 19)}`, () => unpacker.unpack(l))
         p.catch(() => {}) // awaited below; a failure also stops the session
         unpacks.push(p)
       }
@@ -216,14 +217,14 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
         emit({type: 'layer', phase: 'exists', digest: l.digest, size: l.size})
       } else {
         emit({type: 'layer', phase: 'downloading', digest: l.digest, size: l.size})
-        await downloadBlob(ctx.store, registry, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size}))
+        await trace.phase(`pull: download ${l.digest.slice(7, 19)}`, () => downloadBlob(ctx.store, registry, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size})))
         emit({type: 'layer', phase: 'done', digest: l.digest, size: l.size})
       }
       startUnpacking(l.digest)
     })
 
     await Promise.all(unpacks)
-    await unpacker.finish()
+    await trace.phase('pull: unpacker exit', () => unpacker.finish())
     unpackerDone = true
     if (unpacks.length > 0) emit({type: 'unpacked'})
 

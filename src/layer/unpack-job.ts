@@ -25,6 +25,7 @@ export interface UnpackJob {
 }
 
 export type UnpackEvent =
+  | {type: 'ready'}
   | {type: 'unpacking'; digest: string}
   | {type: 'warning'; digest: string; message: string}
   | {type: 'unpacked'; digest: string; diffId: string; entries: number; bytes: number}

@@ -13,6 +13,7 @@ import {lastLine, userNsArgv} from '../userns/exec.js'
 import {packageRoot} from '../userns/helpers.js'
 import {currentMapping, type UserNsMapping} from '../userns/idmap.js'
 import {removeTree} from '../userns/remove.js'
+import {trace} from '../trace.js'
 import type {UnpackEvent} from './unpack-job.js'
 import {shortDigest} from './unpack-job.js'
 
@@ -70,6 +71,7 @@ export class UnpackSession {
   private failure: Error | undefined
   private warned = false
   private ended = false
+  private spawnedAt = 0
 
   private constructor(
     private readonly store: StoreLayout,
@@ -78,6 +80,7 @@ export class UnpackSession {
     concurrency: number,
   ) {
     const {file, args} = userNsArgv(mapping, [process.execPath, unpackMainPath()])
+    this.spawnedAt = performance.now()
     this.child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe']})
     let stderr = ''
     this.child.stderr.setEncoding('utf8')
@@ -178,6 +181,7 @@ export class UnpackSession {
       const Cls = event.kind === 'IntegrityError' ? IntegrityError : LayerError
       this.fail(new Cls(event.message))
     } else if (event.type === 'warning') this.onEvent({type: 'warning', digest: event.digest, message: event.message})
+    else if (event.type === 'ready') trace.record('pull: unpacker start-up (user namespace + node)', this.spawnedAt, performance.now())
     else if (event.type === 'unpacking') this.onEvent({type: 'unpacking', digest: event.digest})
     else if (event.type === 'unpacked') {
       const renaming = this.done(event.digest, event.diffId).finally(() => this.renames.delete(renaming))

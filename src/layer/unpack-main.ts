@@ -12,6 +12,7 @@
  * into its `dest` (an existing empty directory the caller chose), the diffId is verified, and
  * JSON lines go to stdout:
  *
+ *   {"type":"ready"}  (the job header was read)
  *   {"type":"unpacking","digest":D}   {"type":"warning","digest":D,"message":M}
  *   {"type":"unpacked","digest":D,"diffId":..,"entries":N,"bytes":N}
  *   {"type":"error","digest":D,"kind":"LayerError"|"IntegrityError"|...,"message":M}
@@ -62,11 +63,13 @@ function fail(err: unknown): never {
 }
 
 async function main(): Promise<void> {
-  process.umask(0o022)
+  // No umask: files are created with their modes from the layer (no fchmod needed after).
+  process.umask(0)
   const lines = stdinLines()
   const first = await lines.next()
   if (first.done) throw new Error('no job on stdin')
   const job = parseJob(first.value)
+  emit({type: 'ready'})
   const queue = new LayerQueue()
   const running = runQueue(queue, job, emit)
   running.catch(fail)
