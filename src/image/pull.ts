@@ -1,6 +1,6 @@
 import type {Context} from '../context.js'
 import {IntegrityError, UnsupportedMediaTypeError} from '../errors.js'
-import {UnpackSession} from '../layer/unpack-layers.js'
+import {UnpackSession, type StreamedUnpack} from '../layer/unpack-layers.js'
 import {isDigest} from '../oci/digest.js'
 import {MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type ImageRecord, type LayerRecord, type Platform} from '../oci/types.js'
 import {ensureDir} from '../paths.js'
@@ -125,9 +125,14 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
   // handed to it as soon as its blob is verified and in the store, so unpacking overlaps the
   // other downloads. It is stopped (and its temporary directories removed) on any failure.
   const layerSizes = new Map<string, number>()
+  // A layer unpacks while it downloads: its 'unpacking' is shown once the download is done.
+  const downloading = new Set<string>()
+  const deferred = new Set<string>()
   const unpacker = UnpackSession.start(ctx.store, {
+    concurrency: limits.concurrentDownloads,
     onEvent: (e) => {
       if (e.type === 'warning') emit({type: 'notice', message: `warning: ${e.message ?? ''}`})
+      else if (e.type === 'unpacking' && downloading.has(e.digest)) deferred.add(e.digest)
       else emit({type: 'layer', phase: e.type, digest: e.digest, size: layerSizes.get(e.digest) ?? 0})
     },
   })
@@ -215,12 +220,51 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     await mapLimit(unique, limits.concurrentDownloads, async (l) => {
       if (await hasBlob(ctx.store, l.digest, l.size)) {
         emit({type: 'layer', phase: 'exists', digest: l.digest, size: l.size})
-      } else {
-        emit({type: 'layer', phase: 'downloading', digest: l.digest, size: l.size})
-        await trace.phase(`pull: download ${l.digest.slice(7, 19)}`, () => downloadBlob(ctx.store, registry, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size})))
-        emit({type: 'layer', phase: 'done', digest: l.digest, size: l.size})
+        startUnpacking(l.digest)
+        return
       }
-      startUnpacking(l.digest)
+      emit({type: 'layer', phase: 'downloading', digest: l.digest, size: l.size})
+      // The layer unpacks from its ingest file as the first attempt writes it; a failed attempt
+      // drops that unpack, and the layer is then unpacked from the verified blob.
+      const wanted = toUnpack.get(l.digest)
+      let streamed: StreamedUnpack | undefined
+      let attempts = 0
+      const follower = wanted?.length === 1 ? {
+        begin: (path: string) => {
+          if (attempts++ > 0) return
+          downloading.add(l.digest)
+          const started = performance.now()
+          streamed = unpacker.stream(wanted[0]!, path)
+          const traced = () => trace.record(`pull: unpack ${l.digest.slice(7, 19)} (while downloading)`, started, performance.now())
+          streamed.done.then(traced, () => {}) // awaited below
+        },
+        grew: (bytes: number) => streamed?.grew(bytes),
+        failed: () => {
+          streamed?.cancel()
+          streamed = undefined
+        },
+      } : undefined
+      try {
+        await trace.phase(`pull: download ${l.digest.slice(7, 19)}`, () =>
+          downloadBlob(ctx.store, registry, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size}), follower),
+        )
+      } finally {
+        downloading.delete(l.digest)
+      }
+      emit({type: 'layer', phase: 'done', digest: l.digest, size: l.size})
+      const s = streamed
+      if (!s) {
+        startUnpacking(l.digest)
+        return
+      }
+      if (unpacks.length === 0) emit({type: 'unpacking'})
+      if (deferred.delete(l.digest)) emit({type: 'layer', phase: 'unpacking', digest: l.digest, size: l.size})
+      s.verified()
+      const p = s.done.then(async (committed) => {
+        if (!committed) await unpacker.unpack(wanted![0]!)
+      })
+      p.catch(() => {})
+      unpacks.push(p)
     })
 
     await Promise.all(unpacks)

@@ -6,6 +6,8 @@
  *
  *   {"stream": true, "canChown": true, "concurrency"?: 2}
  *   {"blob": PATH, "mediaType": MT, "diffId": "sha256:..", "dest": DIR, "digest"?: D}   (any number)
+ *   {"blob": .., "ingest": PATH, "digest": D, ...}   a layer still downloading into PATH, read as it grows:
+ *   {"grow": D, "bytes": N}  {"complete": D, "size"?: N}  {"cancel": D}   (see growing-blob.ts)
  *   {"end": true}
  *
  * End of input before `{"end":true}` means the caller died: exit 1 at once. Each blob is unpacked
@@ -16,6 +18,7 @@
  *   {"type":"unpacking","digest":D}   {"type":"warning","digest":D,"message":M}
  *   {"type":"unpacked","digest":D,"diffId":..,"entries":N,"bytes":N}
  *   {"type":"error","digest":D,"kind":"LayerError"|"IntegrityError"|...,"message":M}
+ *   {"type":"cancelled","digest":D}   (a streamed layer whose download failed: the others go on)
  *
  * On failure it exits 1 with one line on stderr (no stack trace); the caller removes the dests.
  */
@@ -25,6 +28,7 @@ import module from 'node:module'
 module.enableCompileCache?.()
 const {describeError} = await import('../errors.js')
 const {LayerQueue, parseJob, parseStreamLine, runQueue} = await import('./unpack-job.js')
+const {GrowingBlob} = await import('./growing-blob.js')
 type UnpackEvent = import('./unpack-job.js').UnpackEvent
 
 const MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -74,13 +78,21 @@ async function main(): Promise<void> {
   const running = runQueue(queue, job, emit)
   running.catch(fail)
   let ended = false
+  const growing = new Map<string, InstanceType<typeof GrowingBlob>>()
   for await (const line of lines) {
     const item = parseStreamLine(line)
     if (item === 'end') {
       ended = true
       break
     }
-    queue.push(item)
+    if ('grow' in item) growing.get(item.grow)?.grow(item.bytes)
+    else if ('complete' in item) growing.get(item.complete)?.finish(item.size)
+    else if ('cancel' in item) growing.get(item.cancel)?.cancel()
+    else if (item.ingest !== undefined && item.digest !== undefined) {
+      const g = new GrowingBlob(item.digest, item.ingest, item.blob)
+      growing.set(item.digest, g)
+      queue.push({...item, growing: g})
+    } else queue.push(item)
   }
   if (!ended) throw new Error('input ended before the job did (caller gone)')
   queue.end()
