@@ -1,3 +1,4 @@
+import {statfs} from 'node:fs/promises'
 import type {Context} from '../context.js'
 import {IntegrityError, UnsupportedMediaTypeError} from '../errors.js'
 import {UnpackSession, type StreamedUnpack} from '../layer/unpack-layers.js'
@@ -45,6 +46,21 @@ function checkDescriptor(d: unknown, what: string): Descriptor {
   }
   if (!isDigest(x.digest)) throw new UnsupportedMediaTypeError(`${what}: unsupported digest ${x.digest}`)
   return x as Descriptor
+}
+
+/**
+ * Whether layers may unpack while they download: only with room to spare on the store's
+ * filesystem (twice the bytes to download, and 256 MiB). When space is short the blobs come
+ * first, so that a full disk fails the unpack, not the download, and the verified blobs are kept
+ * for the next attempt (as without streaming).
+ */
+async function roomToStream(dir: string, downloadBytes: number): Promise<boolean> {
+  try {
+    const st = await statfs(dir)
+    return st.bavail * st.bsize >= 2 * downloadBytes + 256 * 1024 * 1024
+  } catch {
+    return false
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` running at once; the first failure is thrown after all settle. */
@@ -217,6 +233,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     }
 
     for (const l of unique) emit({type: 'layer', phase: 'waiting', digest: l.digest, size: l.size})
+    const streaming = await roomToStream(ctx.store.blobs, unique.reduce((n, l) => n + l.size, 0))
     await mapLimit(unique, limits.concurrentDownloads, async (l) => {
       if (await hasBlob(ctx.store, l.digest, l.size)) {
         emit({type: 'layer', phase: 'exists', digest: l.digest, size: l.size})
@@ -229,7 +246,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
       const wanted = toUnpack.get(l.digest)
       let streamed: StreamedUnpack | undefined
       let attempts = 0
-      const follower = wanted?.length === 1 ? {
+      const follower = streaming && wanted?.length === 1 ? {
         begin: (path: string) => {
           if (attempts++ > 0) return
           downloading.add(l.digest)

@@ -1,5 +1,6 @@
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {existsSync} from 'node:fs'
+import module from 'node:module'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
@@ -109,7 +110,9 @@ export class UnpackSession {
   ) {
     const {file, args} = userNsArgv(mapping, [process.execPath, unpackMainPath()])
     this.spawnedAt = performance.now()
-    this.child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe']})
+    // The CLI's compile cache (a per-user directory: see bin/run.js) serves the child too.
+    const cacheDir = module.getCompileCacheDir?.()
+    this.child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe'], env: cacheDir ? {...process.env, NODE_COMPILE_CACHE: cacheDir} : process.env})
     let stderr = ''
     this.child.stderr.setEncoding('utf8')
     this.child.stderr.on('data', (d: string) => {
