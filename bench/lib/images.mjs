@@ -77,6 +77,37 @@ export async function buildSyntheticLayers(large) {
 }
 
 /**
+ * Entries of a source-tree-like layer of `files` regular files (issue 12's "20 000-file layer"):
+ * 100 files per directory in a two-level tree, sizes 0.1-4 KiB of text (a third of them a bit of
+ * random data, like small binaries), some owned by uid 1000, one symlink every 50 files.
+ */
+function manyFilesEntries(files) {
+  const entries = [{name: 'src', type: 'directory'}]
+  for (let n = 0; n < files; n++) {
+    const d = Math.floor(n / 100)
+    const dir = `src/p${Math.floor(d / 20)}/m${d}`
+    if (n % 100 === 0) {
+      if (d % 20 === 0) entries.push({name: `src/p${Math.floor(d / 20)}`, type: 'directory'})
+      entries.push({name: dir, type: 'directory', uid: d % 3 === 0 ? 1000 : 0, gid: d % 3 === 0 ? 1000 : 0})
+    }
+    const size = 100 + ((n * 7919) % 4000)
+    const content = n % 3 === 0 ? randomish(`f${n}`, size) : Buffer.alloc(size, TEXT.subarray(n % 40))
+    entries.push({name: `${dir}/file${n}.c`, type: 'file', mode: n % 10 === 0 ? 0o755 : 0o644, uid: d % 3 === 0 ? 1000 : 0, gid: d % 3 === 0 ? 1000 : 0, content})
+    if (n % 50 === 49) entries.push({name: `${dir}/link${n}`, type: 'symlink', linkname: `file${n}.c`})
+  }
+  return entries
+}
+
+/** One gzip layer of `files` small files (see manyFilesEntries), in buildSyntheticLayers' shape. */
+export async function buildManyFilesLayer(files = 20_000) {
+  const h = await loadHarness()
+  const tar = await h.tar.buildTar(manyFilesEntries(files))
+  const data = h.tar.compress(tar, 'gzip')
+  const blob = {data, digest: h.push.sha256(data), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip'}
+  return {tar, diffId: h.push.sha256(tar), createdBy: `ADD ${files} files`, entries: files, blobs: {gzip: blob, zstd: blob, none: blob}}
+}
+
+/**
  * Starts a registry and pushes the fixtures. `large` = {layers, mb} adds fixtures/large:gzip.
  * Returns {host, refs: {busybox, multilayer, web, large?}, sizes, stop()}.
  */

@@ -1,6 +1,7 @@
 // Formatting of bench results shared by the table printed at the end of a run, bench/results/LATEST.md
 // and the README's performance table (bench/readme-table.mjs). No imports: readme-table.mjs uses
 // it without loading the harness.
+import {formatGoal, withGoals} from './goals.mjs'
 
 /** A value in its unit, as people read it: `652 ms`, `1.7 MiB`, `1535 MiB/s`. */
 export function formatValue(v, unit) {
@@ -50,12 +51,12 @@ export function describeTools(m) {
     .join(', ')
 }
 
-/** A Markdown table of result rows: what, ctr-ts, peer, ratio ctr-ts / peer. */
+/** A Markdown table of result rows: what, ctr-ts, peer, ratio ctr-ts / peer, the issue's goal for it. */
 export function markdownTable(rows) {
-  const lines = ['| bench | what | ctr-ts | peer | ratio ctr-ts/peer |', '| --- | --- | --- | --- | --- |']
-  for (const r of rows) {
+  const lines = ['| bench | what | ctr-ts | peer | ratio ctr-ts/peer | goal |', '| --- | --- | --- | --- | --- | --- |']
+  for (const r of withGoals(rows)) {
     const peer = r.peerName ? `${r.peerName} ${formatValue(r.peer, r.unit)}` : ''
-    lines.push(`| ${r.bench} | ${r.metric} | ${formatValue(r.ctrTs, r.unit)} | ${peer} | ${formatRatio(r)} |`)
+    lines.push(`| ${r.bench} | ${r.metric} | ${formatValue(r.ctrTs, r.unit)} | ${peer} | ${formatRatio(r)} | ${formatGoal(r)} |`)
   }
   return lines.join('\n')
 }

@@ -5,6 +5,7 @@ import {cpus, loadavg, release, tmpdir, totalmem} from 'node:os'
 import {join} from 'node:path'
 import {BENCH, REPO} from './harness.mjs'
 import {which} from './exec.mjs'
+import {formatGoal, withGoals} from './goals.mjs'
 import {formatValue, latestMarkdown} from './markdown.mjs'
 
 export function median(values) {
@@ -36,13 +37,14 @@ export function row(bench, metric, unit, ctr, peer, peerName, better = 'lower') 
 }
 
 export function formatTable(rows) {
-  const head = ['bench', 'metric', 'ctr-ts', 'peer', 'ratio ctr-ts/peer']
-  const body = rows.map((r) => [
+  const head = ['bench', 'metric', 'ctr-ts', 'peer', 'ratio ctr-ts/peer', 'goal']
+  const body = withGoals(rows).map((r) => [
     r.bench,
     r.metric,
     formatValue(r.ctrTs, r.unit),
     r.peerName ? `${formatValue(r.peer, r.unit)} (${r.peerName})` : '',
     r.ratio === null ? '' : `${r.ratio.toFixed(2)}x (${r.better} is better)`,
+    formatGoal(r),
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
   const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()

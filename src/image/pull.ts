@@ -1,6 +1,7 @@
+import {statfs} from 'node:fs/promises'
 import type {Context} from '../context.js'
 import {IntegrityError, UnsupportedMediaTypeError} from '../errors.js'
-import {UnpackSession} from '../layer/unpack-layers.js'
+import {UnpackSession, type StreamedUnpack} from '../layer/unpack-layers.js'
 import {isDigest} from '../oci/digest.js'
 import {MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type ImageRecord, type LayerRecord, type Platform} from '../oci/types.js'
 import {ensureDir} from '../paths.js'
@@ -14,6 +15,7 @@ import {cleanStaleIngest, hasBlob, readBlob, removeBlob, writeBlob} from '../sto
 import {writeImageRecord} from '../store/images.js'
 import {hasLayer} from '../store/layers.js'
 import {createProcessLease, type ProcessLease} from '../store/leases.js'
+import {trace} from '../trace.js'
 import {formatPlatform, normalizePlatform, platformMatches, selectManifest, wantedPlatform} from './platform.js'
 
 export interface PullOptions {
@@ -44,6 +46,21 @@ function checkDescriptor(d: unknown, what: string): Descriptor {
   }
   if (!isDigest(x.digest)) throw new UnsupportedMediaTypeError(`${what}: unsupported digest ${x.digest}`)
   return x as Descriptor
+}
+
+/**
+ * Whether layers may unpack while they download: only with room to spare on the store's
+ * filesystem (twice the bytes to download, and 256 MiB). When space is short the blobs come
+ * first, so that a full disk fails the unpack, not the download, and the verified blobs are kept
+ * for the next attempt (as without streaming).
+ */
+async function roomToStream(dir: string, downloadBytes: number): Promise<boolean> {
+  try {
+    const st = await statfs(dir)
+    return st.bavail * st.bsize >= 2 * downloadBytes + 256 * 1024 * 1024
+  } catch {
+    return false
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` running at once; the first failure is thrown after all settle. */
@@ -124,9 +141,14 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
   // handed to it as soon as its blob is verified and in the store, so unpacking overlaps the
   // other downloads. It is stopped (and its temporary directories removed) on any failure.
   const layerSizes = new Map<string, number>()
+  // A layer unpacks while it downloads: its 'unpacking' is shown once the download is done.
+  const downloading = new Set<string>()
+  const deferred = new Set<string>()
   const unpacker = UnpackSession.start(ctx.store, {
+    concurrency: limits.concurrentDownloads,
     onEvent: (e) => {
       if (e.type === 'warning') emit({type: 'notice', message: `warning: ${e.message ?? ''}`})
+      else if (e.type === 'unpacking' && downloading.has(e.digest)) deferred.add(e.digest)
       else emit({type: 'layer', phase: e.type, digest: e.digest, size: layerSizes.get(e.digest) ?? 0})
     },
   })
@@ -134,11 +156,11 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
   let client: RegistryClient | undefined
   let lease: ProcessLease | undefined
   try {
-    const [{RegistryClient}, {downloadBlob}, {storedCredentials}] = await Promise.all([
+    const [{RegistryClient}, {downloadBlob}, {storedCredentials}] = await trace.phase('pull: load the registry client', () => Promise.all([
       import('../registry/client.js'),
       import('./download.js'),
       import('../auth/credentials.js'),
-    ])
+    ]))
     await cleanStaleIngest(ctx.store)
     const registry = new RegistryClient({
       config: ctx.config,
@@ -152,7 +174,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     client = registry
     lease = await createProcessLease(ctx.store)
     emit({type: 'resolving', ref: ref.toString()})
-    const resolved = await resolveManifest(ctx, registry, ref, want, emit)
+    const resolved = await trace.phase('pull: manifest', () => resolveManifest(ctx, registry, ref, want, emit))
     const {manifest} = resolved
 
     const configDesc = checkDescriptor(manifest.config, `manifest ${resolved.manifestDigest}`)
@@ -168,7 +190,7 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
 
     await lease.add({content: [resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : []), configDesc.digest, ...layerDescs.map((l) => l.digest)]})
     const configWasStored = await hasBlob(ctx.store, configDesc.digest, configDesc.size)
-    if (!configWasStored) await downloadBlob(ctx.store, registry, configDesc, limits)
+    if (!configWasStored) await trace.phase('pull: config', () => downloadBlob(ctx.store, registry, configDesc, limits))
     let config: ImageConfig
     try {
       const what = `image config ${configDesc.digest}`
@@ -204,26 +226,66 @@ export async function pullImage(ctx: Context, refInput: string | Reference, opts
     const startUnpacking = (digest: string) => {
       for (const l of toUnpack.get(digest) ?? []) {
         if (unpacks.length === 0) emit({type: 'unpacking'})
-        const p = unpacker.unpack(l)
+        const p = trace.phase(`pull: unpack ${l.digest.slice(7, 19)}`, () => unpacker.unpack(l))
         p.catch(() => {}) // awaited below; a failure also stops the session
         unpacks.push(p)
       }
     }
 
     for (const l of unique) emit({type: 'layer', phase: 'waiting', digest: l.digest, size: l.size})
+    const streaming = await roomToStream(ctx.store.blobs, unique.reduce((n, l) => n + l.size, 0))
     await mapLimit(unique, limits.concurrentDownloads, async (l) => {
       if (await hasBlob(ctx.store, l.digest, l.size)) {
         emit({type: 'layer', phase: 'exists', digest: l.digest, size: l.size})
-      } else {
-        emit({type: 'layer', phase: 'downloading', digest: l.digest, size: l.size})
-        await downloadBlob(ctx.store, registry, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size}))
-        emit({type: 'layer', phase: 'done', digest: l.digest, size: l.size})
+        startUnpacking(l.digest)
+        return
       }
-      startUnpacking(l.digest)
+      emit({type: 'layer', phase: 'downloading', digest: l.digest, size: l.size})
+      // The layer unpacks from its ingest file as the first attempt writes it; a failed attempt
+      // drops that unpack, and the layer is then unpacked from the verified blob.
+      const wanted = toUnpack.get(l.digest)
+      let streamed: StreamedUnpack | undefined
+      let attempts = 0
+      const follower = streaming && wanted?.length === 1 ? {
+        begin: (path: string) => {
+          if (attempts++ > 0) return
+          downloading.add(l.digest)
+          const started = performance.now()
+          streamed = unpacker.stream(wanted[0]!, path)
+          const traced = () => trace.record(`pull: unpack ${l.digest.slice(7, 19)} (while downloading)`, started, performance.now())
+          streamed.done.then(traced, () => {}) // awaited below
+        },
+        grew: (bytes: number) => streamed?.grew(bytes),
+        failed: () => {
+          streamed?.cancel()
+          streamed = undefined
+        },
+      } : undefined
+      try {
+        await trace.phase(`pull: download ${l.digest.slice(7, 19)}`, () =>
+          downloadBlob(ctx.store, registry, l, limits, (current) => emit({type: 'progress', digest: l.digest, current, total: l.size}), follower),
+        )
+      } finally {
+        downloading.delete(l.digest)
+      }
+      emit({type: 'layer', phase: 'done', digest: l.digest, size: l.size})
+      const s = streamed
+      if (!s) {
+        startUnpacking(l.digest)
+        return
+      }
+      if (unpacks.length === 0) emit({type: 'unpacking'})
+      if (deferred.delete(l.digest)) emit({type: 'layer', phase: 'unpacking', digest: l.digest, size: l.size})
+      s.verified()
+      const p = s.done.then(async (committed) => {
+        if (!committed) await unpacker.unpack(wanted![0]!)
+      })
+      p.catch(() => {})
+      unpacks.push(p)
     })
 
     await Promise.all(unpacks)
-    await unpacker.finish()
+    await trace.phase('pull: unpacker exit', () => unpacker.finish())
     unpackerDone = true
     if (unpacks.length > 0) emit({type: 'unpacked'})
 

@@ -69,9 +69,9 @@ export function decompressStreams(mediaType: string, layerName: string): Transfo
   const check = new MagicCheck(compression, layerName)
   switch (compression) {
     case 'gzip':
-      return [check, createGunzip()]
+      return [check, createGunzip({chunkSize: 128 * 1024})]
     case 'zstd':
-      return [check, createZstdDecompress()]
+      return [check, createZstdDecompress({chunkSize: 128 * 1024})]
     case 'none':
       return [check]
   }

@@ -1,5 +1,6 @@
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
 import {existsSync} from 'node:fs'
+import module from 'node:module'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
@@ -13,6 +14,7 @@ import {lastLine, userNsArgv} from '../userns/exec.js'
 import {packageRoot} from '../userns/helpers.js'
 import {currentMapping, type UserNsMapping} from '../userns/idmap.js'
 import {removeTree} from '../userns/remove.js'
+import {trace} from '../trace.js'
 import type {UnpackEvent} from './unpack-job.js'
 import {shortDigest} from './unpack-job.js'
 
@@ -41,7 +43,35 @@ interface Pending {
   dest: string
   resolve: () => void
   reject: (err: Error) => void
+  /** Set for a layer unpacked while it downloads (see stream()). */
+  stream?: StreamState
 }
+
+interface StreamState {
+  /** Bytes in the ingest file, and the last count sent to the child. */
+  bytes: number
+  sentBytes: number
+  sent: boolean
+  verified: boolean
+  cancelled: boolean
+  /** Resolves true once committed, false when cancelled. */
+  settle: (committed: boolean) => void
+}
+
+/** A layer unpacked while its blob downloads (UnpackSession.stream). */
+export interface StreamedUnpack {
+  /** The ingest file now holds `bytes` bytes. */
+  grew(bytes: number): void
+  /** The blob is complete, verified and in the store: the layer may be committed once unpacked. */
+  verified(): void
+  /** The download failed: the unpack is dropped and `done` resolves false. */
+  cancel(): void
+  /** true once the layer is committed (or already was); false when cancelled (unpack it from the blob then). */
+  readonly done: Promise<boolean>
+}
+
+/** Bytes between two `grow` lines to the child. */
+const GROW_STEP = 128 * 1024
 
 /**
  * ONE unpacking child inside the user namespace (unpack-main.js, a streamed job), started at
@@ -70,6 +100,7 @@ export class UnpackSession {
   private failure: Error | undefined
   private warned = false
   private ended = false
+  private spawnedAt = 0
 
   private constructor(
     private readonly store: StoreLayout,
@@ -78,7 +109,10 @@ export class UnpackSession {
     concurrency: number,
   ) {
     const {file, args} = userNsArgv(mapping, [process.execPath, unpackMainPath()])
-    this.child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe']})
+    this.spawnedAt = performance.now()
+    // The CLI's compile cache (a per-user directory: see bin/run.js) serves the child too.
+    const cacheDir = module.getCompileCacheDir?.()
+    this.child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe'], env: cacheDir ? {...process.env, NODE_COMPILE_CACHE: cacheDir} : process.env})
     let stderr = ''
     this.child.stderr.setEncoding('utf8')
     this.child.stderr.on('data', (d: string) => {
@@ -141,6 +175,67 @@ export class UnpackSession {
     })
   }
 
+  /**
+   * Unpacks one layer while its blob downloads into `ingest` (an ingest file of the content
+   * store): the child reads the file as it grows, as far as `grew` says, and the layer is
+   * committed only once the child verified its diffId AND `verified()` said the blob's digest
+   * is right. Until both, it stays in its temporary directory (path-safe like any unpack).
+   */
+  stream(layer: LayerRecord, ingest: string): StreamedUnpack {
+    let settle: (committed: boolean) => void = () => {}
+    let reject: (err: unknown) => void = () => {}
+    const done = new Promise<boolean>((resolve, rej) => {
+      settle = resolve
+      reject = rej
+    })
+    const state: StreamState = {bytes: 0, sentBytes: 0, sent: false, verified: false, cancelled: false, settle}
+    const handle: StreamedUnpack = {
+      done,
+      grew: (bytes) => {
+        state.bytes = bytes
+        if (state.sent && !state.cancelled && bytes - state.sentBytes >= GROW_STEP) {
+          state.sentBytes = bytes
+          this.send({grow: layer.digest, bytes})
+        }
+      },
+      verified: () => {
+        state.verified = true
+        if (state.sent && !state.cancelled) this.send({complete: layer.digest, size: layer.size})
+      },
+      cancel: () => {
+        if (state.cancelled) return
+        state.cancelled = true
+        if (state.sent) this.send({cancel: layer.digest})
+        else settle(false)
+      },
+    }
+    const begin = async (): Promise<void> => {
+      parseDigest(layer.digest, 'layer digest')
+      parseDigest(layer.diffId, 'diff id')
+      if (this.failure) throw this.failure
+      if (this.ended) throw new Error('UnpackSession: stream() after finish()')
+      if (this.queued.has(layer.diffId) || this.pending.has(layer.diffId) || hasLayer(this.store, layer.diffId)) {
+        settle(true)
+        return
+      }
+      const dest = await createLayerTemp(this.store)
+      this.temps.add(dest)
+      if (this.failure) throw this.failure
+      if (state.cancelled) return settle(false)
+      await new Promise<void>((resolve, reject) => {
+        this.pending.set(layer.diffId, {layer, dest, resolve, reject, stream: state})
+        state.sent = true
+        state.sentBytes = state.bytes
+        this.send({blob: blobPath(this.store, layer.digest), ingest, mediaType: layer.mediaType, diffId: layer.diffId, dest, digest: layer.digest})
+        if (state.bytes > 0) this.send({grow: layer.digest, bytes: state.bytes})
+        if (state.verified) this.send({complete: layer.digest, size: layer.size})
+      })
+      settle(true)
+    }
+    begin().catch(reject) // the caller awaits `done`
+    return handle
+  }
+
   /** No more layers: waits for those in flight and for the child to exit; throws the first failure. */
   async finish(): Promise<void> {
     if (!this.ended) {
@@ -178,7 +273,16 @@ export class UnpackSession {
       const Cls = event.kind === 'IntegrityError' ? IntegrityError : LayerError
       this.fail(new Cls(event.message))
     } else if (event.type === 'warning') this.onEvent({type: 'warning', digest: event.digest, message: event.message})
+    else if (event.type === 'ready') trace.record('pull: unpacker start-up (user namespace + node)', this.spawnedAt, performance.now())
     else if (event.type === 'unpacking') this.onEvent({type: 'unpacking', digest: event.digest})
+    else if (event.type === 'cancelled') {
+      for (const [diffId, p] of this.pending) {
+        if (p.layer.digest !== event.digest || !p.stream?.cancelled) continue
+        this.pending.delete(diffId) // its temporary directory is removed at the end
+        p.stream.settle(false)
+        p.resolve()
+      }
+    }
     else if (event.type === 'unpacked') {
       const renaming = this.done(event.digest, event.diffId).finally(() => this.renames.delete(renaming))
       this.renames.add(renaming)
@@ -190,6 +294,10 @@ export class UnpackSession {
     const p = this.pending.get(diffId)
     if (!p || p.layer.digest !== digest) {
       this.fail(new IntegrityError(`layer ${shortDigest(digest)} was not unpacked and verified`))
+      return
+    }
+    if (p.stream && (!p.stream.verified || p.stream.cancelled)) {
+      this.fail(new IntegrityError(`layer ${shortDigest(digest)} was unpacked before its blob was verified`))
       return
     }
     this.pending.delete(diffId)

@@ -6,15 +6,19 @@
  *
  *   {"stream": true, "canChown": true, "concurrency"?: 2}
  *   {"blob": PATH, "mediaType": MT, "diffId": "sha256:..", "dest": DIR, "digest"?: D}   (any number)
+ *   {"blob": .., "ingest": PATH, "digest": D, ...}   a layer still downloading into PATH, read as it grows:
+ *   {"grow": D, "bytes": N}  {"complete": D, "size"?: N}  {"cancel": D}   (see growing-blob.ts)
  *   {"end": true}
  *
  * End of input before `{"end":true}` means the caller died: exit 1 at once. Each blob is unpacked
  * into its `dest` (an existing empty directory the caller chose), the diffId is verified, and
  * JSON lines go to stdout:
  *
+ *   {"type":"ready"}  (the job header was read)
  *   {"type":"unpacking","digest":D}   {"type":"warning","digest":D,"message":M}
  *   {"type":"unpacked","digest":D,"diffId":..,"entries":N,"bytes":N}
  *   {"type":"error","digest":D,"kind":"LayerError"|"IntegrityError"|...,"message":M}
+ *   {"type":"cancelled","digest":D}   (a streamed layer whose download failed: the others go on)
  *
  * On failure it exits 1 with one line on stderr (no stack trace); the caller removes the dests.
  */
@@ -24,6 +28,7 @@ import module from 'node:module'
 module.enableCompileCache?.()
 const {describeError} = await import('../errors.js')
 const {LayerQueue, parseJob, parseStreamLine, runQueue} = await import('./unpack-job.js')
+const {GrowingBlob} = await import('./growing-blob.js')
 type UnpackEvent = import('./unpack-job.js').UnpackEvent
 
 const MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -62,22 +67,32 @@ function fail(err: unknown): never {
 }
 
 async function main(): Promise<void> {
-  process.umask(0o022)
+  // No umask: files are created with their modes from the layer (no fchmod needed after).
+  process.umask(0)
   const lines = stdinLines()
   const first = await lines.next()
   if (first.done) throw new Error('no job on stdin')
   const job = parseJob(first.value)
+  emit({type: 'ready'})
   const queue = new LayerQueue()
   const running = runQueue(queue, job, emit)
   running.catch(fail)
   let ended = false
+  const growing = new Map<string, InstanceType<typeof GrowingBlob>>()
   for await (const line of lines) {
     const item = parseStreamLine(line)
     if (item === 'end') {
       ended = true
       break
     }
-    queue.push(item)
+    if ('grow' in item) growing.get(item.grow)?.grow(item.bytes)
+    else if ('complete' in item) growing.get(item.complete)?.finish(item.size)
+    else if ('cancel' in item) growing.get(item.cancel)?.cancel()
+    else if (item.ingest !== undefined && item.digest !== undefined) {
+      const g = new GrowingBlob(item.digest, item.ingest, item.blob)
+      growing.set(item.digest, g)
+      queue.push({...item, growing: g})
+    } else queue.push(item)
   }
   if (!ended) throw new Error('input ended before the job did (caller gone)')
   queue.end()

@@ -4,6 +4,7 @@ import {
   closeSync,
   constants as fsc,
   fchmodSync,
+  fchownSync,
   futimesSync,
   lchownSync,
   linkSync,
@@ -186,6 +187,8 @@ async function drain(data: EntryData): Promise<void> {
   }
 }
 
+const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
+
 function writeAll(fd: number, chunk: Buffer): void {
   let off = 0
   while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off)
@@ -224,12 +227,19 @@ class Unpacker {
   private readonly xattrSkipped = new Set<string>()
   private xattrBytes = 0
 
+  /** Whether the layer directory is setgid (then every entry is chowned: see needsChown). */
+  private readonly rootSetgid: boolean
+  /** The process's umask: a file whose mode it would change gets an fchmod. */
+  private readonly umask: number
+
   constructor(
     dest: string,
     private readonly opts: UnpackOptions,
     private readonly limits: LayerLimits,
   ) {
     this.root = new LayerRoot(dest)
+    this.rootSetgid = (lstatSync(dest).mode & 0o2000) !== 0
+    this.umask = process.umask()
   }
 
   private warnOnce(key: string, message: string): void {
@@ -356,17 +366,21 @@ class Unpacker {
   }
 
   /**
-   * Prepares `parts` for a new entry: parents checked/created, and whatever is there removed
-   * unless both it and the new entry are directories (a directory over a directory merges).
-   * Returns whether an existing directory is being merged into.
+   * Creates a new non-directory entry at `parts`: parents checked/created, then `create()`, which
+   * must fail with EEXIST when something is already there (O_CREAT|O_EXCL, symlink(2), link(2),
+   * mkfifo: none of them follows a symlink in the last component); then whatever is there is
+   * removed and `create()` runs again. Trying first saves an lstat per entry: into a fresh layer
+   * directory, nearly every entry is new.
    */
-  private async prepare(parts: string[], newIsDir: boolean): Promise<boolean> {
+  private async createFresh<T>(parts: string[], create: () => T | Promise<T>): Promise<T> {
     await this.root.ensureParents(parts)
-    const st = lstatSync(this.root.abs(parts), {throwIfNoEntry: false}) // no exception per new entry: they are the common case
-    if (!st) return false
-    if (newIsDir && st.isDirectory()) return true
+    try {
+      return await create()
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
     await this.remove(parts)
-    return false
+    return create()
   }
 
   private async remove(parts: string[]): Promise<void> {
@@ -390,8 +404,8 @@ class Unpacker {
   }
 
   private async writeMarker(parts: string[]): Promise<void> {
-    await this.prepare(parts, false)
-    closeSync(openSync(this.root.abs(parts), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600))
+    const abs = this.root.abs(parts)
+    closeSync(await this.createFresh(parts, () => openSync(abs, CREATE_FLAGS, 0o600)))
   }
 
   private async whiteout(dir: string[], target: string): Promise<void> {
@@ -410,15 +424,27 @@ class Unpacker {
     await this.writeMarker([...dir, OPAQUE_MARKER])
   }
 
-  private chown(path: string, owner: {uid: number; gid: number}): void {
-    if (!this.opts.canChown) return
+  /**
+   * Whether an entry just created needs a chown to get `owner`: not for 0:0, which is what we
+   * create as (root of the user namespace; no directory is setgid while the layer is written:
+   * they are created 0700 and get their modes at the end), unless the layer directory itself is
+   * setgid (its new entries would take its group).
+   */
+  private needsChown(owner: {uid: number; gid: number}): boolean {
+    return this.opts.canChown && (owner.uid !== 0 || owner.gid !== 0 || this.rootSetgid)
+  }
+
+  /** chown of `path` (lchown), or of the open file `fd`. */
+  private chown(path: string, owner: {uid: number; gid: number}, fd?: number): void {
+    if (!this.needsChown(owner)) return
     const {uid, gid} = owner
     if (!validId(uid) || !validId(gid)) {
       this.warnOnce('id', `layer ${this.opts.layerName}: invalid owner ${uid}:${gid} kept as root`)
       return
     }
     try {
-      lchownSync(path, uid, gid)
+      if (fd === undefined) lchownSync(path, uid, gid)
+      else fchownSync(fd, uid, gid)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code !== 'EPERM' && code !== 'EINVAL') throw err
@@ -430,8 +456,17 @@ class Unpacker {
     const rel = parts.join('/')
     const abs = this.root.abs(parts)
     if (parts.length > 0) {
-      const merge = await this.prepare(parts, true)
-      if (!merge) mkdirSync(abs, {mode: 0o700})
+      await this.root.ensureParents(parts)
+      try {
+        mkdirSync(abs, {mode: 0o700})
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        // a directory over a directory merges; anything else there is replaced
+        if (!lstatSync(abs).isDirectory()) {
+          await this.remove(parts)
+          mkdirSync(abs, {mode: 0o700})
+        }
+      }
       this.root.markDir(rel)
     }
     this.chown(abs, owner)
@@ -441,13 +476,15 @@ class Unpacker {
 
   private async file(parts: string[], data: EntryData, mode: number, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
     if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
-    await this.prepare(parts, false)
     const abs = this.root.abs(parts)
-    const fd = openSync(abs, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)
+    // Created with its permission bits (the umask permitting); the file is private to the layer
+    // directory until the layer is committed.
+    const fd = await this.createFresh(parts, () => openSync(abs, CREATE_FLAGS, mode & 0o777))
     try {
       for await (const chunk of data) writeAll(fd, chunk)
-      if (this.opts.canChown) this.chown(abs, owner) // before chmod: chown clears setuid/setgid
-      fchmodSync(fd, mode)
+      const chowned = this.needsChown(owner)
+      if (chowned) this.chown(abs, owner, fd) // before chmod: chown clears setuid/setgid
+      if ((mode & 0o7000) !== 0 || (mode & this.umask) !== 0) fchmodSync(fd, mode)
       futimesSync(fd, mtime, mtime)
     } finally {
       closeSync(fd)
@@ -460,9 +497,8 @@ class Unpacker {
     if (target === '') throw new UnsafePathError('symlink with an empty target')
     if (Buffer.byteLength(target) > MAX_NAME_BYTES) throw new UnsafePathError(`symlink target is longer than ${MAX_NAME_BYTES} bytes`)
     if (target.includes('\0')) throw new UnsafePathError('symlink target contains a NUL byte')
-    await this.prepare(parts, false)
     const abs = this.root.abs(parts)
-    symlinkSync(target, abs) // stored as-is: resolved in the container's root, never by us
+    await this.createFresh(parts, () => symlinkSync(target, abs)) // stored as-is: resolved in the container's root, never by us
     this.chown(abs, owner)
     lutimesSync(abs, mtime, mtime)
     await this.replacesWhiteout(parts, false)
@@ -483,15 +519,16 @@ class Unpacker {
       throw new UnsafePathError(`hardlink target ${quote(linkname)} is not an earlier entry of this layer`)
     }
     if (st.isDirectory()) throw new UnsafePathError(`hardlink target ${quote(linkname)} is a directory`)
-    await this.prepare(parts, false)
-    linkSync(targetAbs, this.root.abs(parts)) // link(2) does not follow a symlink target
+    const abs = this.root.abs(parts)
+    await this.createFresh(parts, () => linkSync(targetAbs, abs)) // link(2) does not follow a symlink target
     await this.replacesWhiteout(parts, false)
   }
 
   private async fifo(parts: string[], mode: number, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
     if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
-    await this.prepare(parts, false)
     const abs = this.root.abs(parts)
+    await this.root.ensureParents(parts)
+    if (lstatSync(abs, {throwIfNoEntry: false})) await this.remove(parts) // rare: checked first
     await execFileP('mkfifo', ['-m', '600', '--', abs]) // Node has no mkfifo(); coreutils does
     const st = lstatSync(abs)
     if (!st.isFIFO()) throw new UnsafePathError('mkfifo did not create a fifo')

@@ -44,6 +44,6 @@ export function transferLimits(env: NodeJS.ProcessEnv = process.env): TransferLi
     maxTries: Math.floor(num(env, 'CTR_TS_MAX_TRIES', 4, 1)),
     retryBaseMs: num(env, 'CTR_TS_RETRY_BASE_MS', 500),
     retryMaxMs: num(env, 'CTR_TS_RETRY_MAX_MS', 10_000),
-    concurrentDownloads: Math.floor(num(env, 'CTR_TS_CONCURRENT_DOWNLOADS', 3, 1)),
+    concurrentDownloads: Math.floor(num(env, 'CTR_TS_CONCURRENT_DOWNLOADS', 6, 1)),
   }
 }

@@ -5,6 +5,8 @@ import {describe, expect, it} from 'vitest'
 import {readmeBlock, rewrite} from '../../bench/readme-table.mjs'
 // @ts-expect-error: plain ESM scripts of bench/, without type declarations
 import {latestMarkdown, markdownTable} from '../../bench/lib/markdown.mjs'
+// @ts-expect-error plain JavaScript module
+import {formatGoal, goalMet, withGoals} from '../../bench/lib/goals.mjs'
 import {REPO_ROOT} from '../harness/cli.js'
 
 const doc = {
@@ -22,12 +24,24 @@ const doc = {
 describe('bench results → Markdown', () => {
   it('a table row per result, units readable, the direction said for throughputs', () => {
     expect(markdownTable(doc.rows).split('\n')).toEqual([
-      '| bench | what | ctr-ts | peer | ratio ctr-ts/peer |',
-      '| --- | --- | --- | --- | --- |',
-      '| run | run --rm IMAGE true | 309 ms | podman 208 ms | 1.49x |',
-      '| net | throughput | 1535 MiB/s | podman 1235 MiB/s | 1.24x (higher is better) |',
-      '| run | shim RSS | 1680 KiB |  |  |',
+      '| bench | what | ctr-ts | peer | ratio ctr-ts/peer | goal |',
+      '| --- | --- | --- | --- | --- | --- |',
+      '| run | run --rm IMAGE true | 309 ms | podman 208 ms | 1.49x | ≤ 0.80x: NOT met |',
+      '| net | throughput | 1535 MiB/s | podman 1235 MiB/s | 1.24x (higher is better) |  |',
+      '| run | shim RSS | 1680 KiB |  |  |  |',
     ])
+  })
+
+  it('issue 12\'s goals are matched to the rows any bench reports; a row\'s own goal wins', () => {
+    const rows = withGoals([
+      {bench: 'pull', metric: 'cold pull, 3-layer fixture', unit: 'ms', ctrTs: 600, peer: 1000, peerName: 'podman', ratio: 0.6, better: 'lower'},
+      {bench: 'pull', metric: 'cold pull, 3-layer fixture', unit: 'ms', ctrTs: 600, peer: 100, peerName: 'skopeo', ratio: 6, better: 'lower'},
+      {bench: 'net', metric: 'port-forward throughput vs host loopback', unit: 'MiB/s', ctrTs: 50, peer: 100, peerName: 'host', ratio: 0.5, better: 'higher'},
+      {bench: 'run', metric: 'ps -a with 50 containers', unit: 'ms', ctrTs: 90, peer: 100, peerName: 'podman', ratio: 0.9, better: 'lower', goal: 0.5},
+    ])
+    expect(rows.map((r: {goal?: number}) => r.goal)).toEqual([0.7, undefined, 0.6, 0.5])
+    expect(rows.map(goalMet)).toEqual([true, null, false, false])
+    expect(formatGoal(rows[2])).toBe('≥ 0.60x: NOT met')
   })
 
   it('LATEST.md describes the machine, the load, the tools and the commit', () => {
