@@ -2,10 +2,13 @@
 #define _GNU_SOURCE
 #include "common.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,4 +48,43 @@ void trace_phase(const char *name, long long start_us)
 		/* best effort: a lost trace line changes nothing */
 	}
 	close(fd);
+}
+
+int aardvark_drop_lines(const char *path, const char *id, const char **failed)
+{
+	FILE *in = fopen(path, "re");
+	if (!in)
+		return errno == ENOENT ? 0 : (*failed = "open", -1);
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+		fclose(in);
+		errno = ENAMETOOLONG;
+		*failed = "name";
+		return -1;
+	}
+	FILE *out = fopen(tmp, "we");
+	if (!out) {
+		fclose(in);
+		*failed = "open";
+		return -1;
+	}
+	char line[8192];
+	size_t idlen = strlen(id);
+	int first = 1, rc = 0;
+	while (fgets(line, sizeof line, in)) {
+		int mine = !first && strncmp(line, id, idlen) == 0 && line[idlen] == ' ';
+		first = 0;
+		if (!mine && fputs(line, out) == EOF) {
+			*failed = "write";
+			rc = -1;
+		}
+	}
+	fclose(in);
+	if (fclose(out) != 0 || (rc == 0 && rename(tmp, path) < 0)) {
+		*failed = "rewrite";
+		rc = -1;
+	}
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
 }

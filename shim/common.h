@@ -28,4 +28,11 @@ _Noreturn void die_exit(const char *msg);
 long long trace_now(void);
 void trace_phase(const char *name, long long start_us);
 
+/*
+ * Rewrites an aardvark-dns network file (atomically, through PATH.tmp) without the lines of
+ * container ID; the first line, the network's header, is kept. 0 when done or when the file does
+ * not exist; -1 with errno set and *failed naming the step that failed ("open", "write", ...).
+ */
+int aardvark_drop_lines(const char *path, const char *id, const char **failed);
+
 #endif

@@ -361,29 +361,12 @@ static void reload_dns(void)
 	run(argv, NULL);
 }
 
-/* Copies the network's file without the lines of container_id (the header line is kept). */
+/* Removes the lines of container_id from the network's aardvark-dns file. */
 static void drop_lines(const char *path)
 {
-	FILE *in = fopen(path, "re");
-	if (!in)
-		return;
-	char tmp[PATH_MAX];
-	path_of(tmp, path, ".tmp", "");
-	FILE *out = fopen(tmp, "we");
-	if (!out)
-		die("open %s: %s", tmp, strerror(errno));
-	char line[8192];
-	size_t idlen = strlen(container_id);
-	int first = 1;
-	while (fgets(line, sizeof line, in)) {
-		int mine = !first && strncmp(line, container_id, idlen) == 0 && line[idlen] == ' ';
-		first = 0;
-		if (!mine && fputs(line, out) == EOF)
-			die("write %s: %s", tmp, strerror(errno));
-	}
-	fclose(in);
-	if (fclose(out) != 0 || rename(tmp, path) < 0)
-		die("rewrite %s: %s", path, strerror(errno));
+	const char *failed = "";
+	if (aardvark_drop_lines(path, container_id, &failed) < 0)
+		die("%s %s: %s", failed, path, strerror(errno));
 }
 
 static int bridge_exists(const char *name)

@@ -179,30 +179,9 @@ static pid_t aardvark_pid(void)
 /* Removes the lines of container ID from one aardvark-dns network file. */
 static void drop_lines(const char *path, const char *id)
 {
-	FILE *in = fopen(path, "re");
-	if (!in)
-		return;
-	char tmp[PATH_MAX];
-	if (!fit(tmp, sizeof tmp, path, ".tmp"))
-		return;
-	FILE *out = fopen(tmp, "we");
-	if (!out) {
-		warnx("open %s: %s", tmp, strerror(errno));
-		fclose(in);
-		return;
-	}
-	char line[8192];
-	size_t idlen = strlen(id);
-	int first = 1;
-	while (fgets(line, sizeof line, in)) {
-		int mine = !first && strncmp(line, id, idlen) == 0 && line[idlen] == ' ';
-		first = 0;
-		if (!mine && fputs(line, out) == EOF)
-			warnx("write %s: %s", tmp, strerror(errno));
-	}
-	fclose(in);
-	if (fclose(out) != 0 || rename(tmp, path) < 0)
-		warnx("rewrite %s: %s", path, strerror(errno));
+	const char *failed = "";
+	if (aardvark_drop_lines(path, id, &failed) < 0)
+		warnx("%s %s: %s", failed, path, strerror(errno));
 }
 
 /* A container is gone: forget its names. */
