@@ -347,7 +347,7 @@ export class ShimTask implements Task {
 
   async delete(): Promise<void> {
     await this.stopUnstarted()
-    const rec = this.readRecord()
+    const rec = this.recordOrShimPidFile()
     // Wait for the shim itself to be gone: it unmounts the rootfs and deletes the runtime's container.
     for (let i = 0; i < 100 && isAlive(rec.shimPid, rec.shimStartTime); i++) await sleep(50)
     if (isAlive(rec.shimPid, rec.shimStartTime)) throw new RuntimeError(`the shim of container ${this.id.slice(0, 12)} does not exit`)
@@ -363,12 +363,32 @@ export class ShimTask implements Task {
   }
 
   /**
+   * The task's record; when it names no shim (the CLI was killed between spawning the shim and
+   * recording it), the shim's own pid file in the run directory, if that process is this task's
+   * shim (its command line names this id: a reused pid is never taken for it).
+   */
+  private recordOrShimPidFile(): TaskRecord {
+    const rec = this.readRecord()
+    if (rec.shimPid !== undefined) return rec
+    let pid: number
+    let cmdline: string
+    try {
+      pid = Number(readFileSync(join(this.files.runDir, 'shim.pid'), 'utf8').trim())
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    } catch {
+      return rec
+    }
+    if (!Number.isInteger(pid) || pid <= 0 || !cmdline.split('\0').some((arg, i, all) => arg === this.id && all[i - 1] === '--id')) return rec
+    return {...rec, shimPid: pid, shimStartTime: processStartTime(pid)}
+  }
+
+  /**
    * A shim that was spawned but whose container never started (the CLI was killed between the
    * two) waits for START until its start timeout. SIGTERM makes it delete the container, unmount
    * and exit at once; SIGKILL if it does not within 10 s.
    */
   private async stopUnstarted(): Promise<void> {
-    const rec = this.readRecord()
+    const rec = this.recordOrShimPidFile()
     if (rec.startedAt || !isAlive(rec.shimPid, rec.shimStartTime)) return
     const signal = (sig: NodeJS.Signals) => {
       try {

@@ -131,7 +131,7 @@ describe('docker run', () => {
   })
 
   it('exec -it runs under a terminal (through a pty)', async () => {
-    const quoted = ['exec', '-it', 'box', 'sh', '-c', 'sleep 1; tty; stty size; read x; echo read:$x; exit 3'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+    const quoted = ['exec', '-it', 'box', 'sh', '-c', 'tty; read x; stty size; echo read:$x; exit 3'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
     const envs = Object.entries(svc.dockerEnv).map(([k, v]) => `${k}=${v}`).join(' ')
     const child = spawn('script', ['-qec', `stty rows 30 cols 100; env ${envs} ${DOCKER} ${quoted}`, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe']})
     let out = ''
