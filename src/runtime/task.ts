@@ -536,12 +536,18 @@ function spawnInPty(cmd: string, args: string[], pty: NonNullable<ExecIO['pty']>
       const tty = readlinkSync(`/proc/${runtimePid}/fd/0`)
       const stty = spawn('stty', ['-F', tty, 'rows', String(rows), 'cols', String(cols)], {stdio: 'ignore'})
       stty.on('error', () => undefined)
-      stty.on('close', () => {
+      // again a little later: a runtime that is still starting reads the size before the stty
+      // and installs its SIGWINCH handler after the first signal
+      const winch = () => {
         try {
           process.kill(runtimePid, 'SIGWINCH')
         } catch {
           // it exited
         }
+      }
+      stty.on('close', () => {
+        winch()
+        for (const ms of [250, 1000]) setTimeout(winch, ms).unref()
       })
     } catch {
       // the process is gone

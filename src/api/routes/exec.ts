@@ -27,7 +27,16 @@ interface ExecInstance {
   created: number
   size?: {rows: number; cols: number}
   resize?: (rows: number, cols: number) => void
+  /** Wakes a start waiting for the client's first size. */
+  sized?: () => void
 }
+
+/**
+ * How long a tty exec's start waits for the client's first size: docker's client (API < 1.42)
+ * sends it only after the start's connection is hijacked, and a process that asks for its terminal
+ * size at once must already see it.
+ */
+const FIRST_SIZE_WAIT_MS = 500
 
 /** Instances kept: docker forgets an exec's record some time after it ended; so do we (and bound the map). */
 const MAX_EXECS = 1000
@@ -93,7 +102,18 @@ export function register(router: Router, deps: ApiDeps): void {
       call.res.end()
       return
     }
+    const size = body.ConsoleSize
+    if (Array.isArray(size) && Number(size[0]) > 0 && Number(size[1]) > 0) e.size = {rows: Number(size[0]), cols: Number(size[1])}
     const h = hijack(call, tty ? RAW_STREAM : MULTIPLEXED_STREAM)
+    if (tty && !e.size) {
+      let timer: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve) => {
+        e.sized = resolve
+        timer = setTimeout(resolve, FIRST_SIZE_WAIT_MS)
+      })
+      clearTimeout(timer)
+      e.sized = undefined
+    }
     const sink = new PassThrough().resume()
     const stdout = e.attachStdout ? streamWriter(h.output, STDOUT, tty) : sink
     const stderr = e.attachStderr ? streamWriter(h.output, tty ? STDOUT : STDERR, tty) : sink
@@ -149,6 +169,7 @@ export function register(router: Router, deps: ApiDeps): void {
     const cols = Number(call.query.get('w'))
     if (!(rows > 0 && cols > 0)) throw new ApiError(400, 'resize needs h and w')
     e.size = {rows, cols}
+    e.sized?.()
     e.resize?.(rows, cols)
     call.res.writeHead(200, {'Content-Length': 0})
     call.res.end()
