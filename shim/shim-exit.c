@@ -136,10 +136,11 @@ void finish(void)
 	trace_phase("shim: unmount", t);
 	delete_container_start();
 	t = trace_now();
-	write_exit_file(code, signo);
+	/* the die event first: a CLI woken by the exit file journals its own `stop` after it */
 	if (opt_events_file && events_append_die(opt_events_file, opt_id, code, event_attrs) < 0)
 		warnx("events journal %s: %s", opt_events_file, strerror(errno));
-	trace_phase("shim: exit file, die event", t);
+	write_exit_file(code, signo);
+	trace_phase("shim: die event, exit file", t);
 	t = trace_now();
 	run_exit_command();
 	if (opt_exit_command != NULL)

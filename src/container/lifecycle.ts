@@ -20,8 +20,9 @@ export async function signalContainer(ctx: Context, rec: ContainerRecord, signal
   // docker: SIGKILL or the stop signal is the user stopping it: the restart policy ends
   const ends = signo === 9 || signo === parseSignal(rec.stopSignal)
   if (status.restarting && !ends) throw new ConflictError(`container ${rec.name} is restarting, wait until the container is running`)
-  await containerTask(ctx, rec).kill(signo, {endRestartPolicy: ends && rec.restartPolicy !== undefined})
+  // journaled before the signal, as docker does: the shim's `die` may follow at once
   recordContainerEvent(ctx.store, rec, 'kill', {signal: String(signo)})
+  await containerTask(ctx, rec).kill(signo, {endRestartPolicy: ends && rec.restartPolicy !== undefined})
 }
 
 /**
