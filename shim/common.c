@@ -88,3 +88,18 @@ int aardvark_drop_lines(const char *path, const char *id, const char **failed)
 		unlink(tmp);
 	return rc;
 }
+
+pid_t aardvark_read_pid(const char *config_dir)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof path, "%s/aardvark-dns/aardvark.pid", config_dir) >= (int)sizeof path)
+		return 0;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	long pid = 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid > 1 ? (pid_t)pid : 0;
+}

@@ -11,6 +11,7 @@
 #define CTR_TS_COMMON_H
 
 #include <err.h>
+#include <sys/types.h>
 
 /* Prints "PROGRAM: message" and calls die_exit(message). Never returns. */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -34,5 +35,8 @@ void trace_phase(const char *name, long long start_us);
  * not exist; -1 with errno set and *failed naming the step that failed ("open", "write", ...).
  */
 int aardvark_drop_lines(const char *path, const char *id, const char **failed);
+
+/* The pid aardvark-dns wrote under CONFIG_DIR/aardvark-dns (0 when there is none or it is not a pid). */
+pid_t aardvark_read_pid(const char *config_dir);
 
 #endif

@@ -334,16 +334,8 @@ static void firewall(const struct net *n)
 
 static pid_t aardvark_pid(void)
 {
-	char path[PATH_MAX];
-	path_of(path, config_dir, "/aardvark-dns/aardvark.pid", "");
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	long pid = 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid > 1 && kill((pid_t)pid, 0) == 0 ? (pid_t)pid : 0;
+	pid_t pid = aardvark_read_pid(config_dir);
+	return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
 }
 
 /* aardvark-dns reads its files again, or starts (its first process exits once it serves). */
@@ -570,8 +562,11 @@ int main(int argc, char **argv)
 	}
 	if (!detach)
 		reload_dns();
-	else if (aardvark_pid() > 0 && kill(aardvark_pid(), SIGHUP) < 0)
-		warnx("SIGHUP aardvark-dns: %s", strerror(errno));
+	else {
+		pid_t dns = aardvark_pid();
+		if (dns > 0 && kill(dns, SIGHUP) < 0)
+			warnx("SIGHUP aardvark-dns: %s", strerror(errno));
+	}
 	if (close(lock) < 0)
 		die("close lock: %s", strerror(errno));
 	return 0;

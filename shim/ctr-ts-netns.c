@@ -161,21 +161,6 @@ static void write_pid_file(void)
 		die("write %s: %s", path, strerror(errno));
 }
 
-static pid_t aardvark_pid(void)
-{
-	char path[PATH_MAX];
-	if (!fit(path, sizeof path, config_dir, "/aardvark-dns/aardvark.pid"))
-		return 0;
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	long pid = 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return (pid_t)pid;
-}
-
 /* Removes the lines of container ID from one aardvark-dns network file. */
 static void drop_lines(const char *path, const char *id)
 {
@@ -211,7 +196,7 @@ static void forget(const char *id)
 		}
 		closedir(d);
 	}
-	pid_t pid = aardvark_pid();
+	pid_t pid = aardvark_read_pid(config_dir);
 	if (pid > 0 && kill(pid, SIGHUP) < 0 && errno != ESRCH)
 		warnx("SIGHUP aardvark-dns: %s", strerror(errno));
 	close(lfd); /* unlocks */
@@ -418,7 +403,7 @@ int main(int argc, char **argv)
 	if (unlink(socket_path) < 0 && errno != ENOENT)
 		warnx("unlink %s: %s", socket_path, strerror(errno));
 	close(lfd);
-	pid_t pid = aardvark_pid();
+	pid_t pid = aardvark_read_pid(config_dir);
 	if (pid > 0 && kill(pid, SIGTERM) < 0 && errno != ESRCH)
 		warnx("stop aardvark-dns: %s", strerror(errno));
 	if (nftw(config_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
