@@ -1,10 +1,11 @@
 import {randomInt} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
-import {mkdir, open, readdir, readFile, unlink} from 'node:fs/promises'
+import {mkdir, readdir, readFile, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Context} from '../context.js'
 import {ConflictError, UsageError} from '../errors.js'
 import {isAlive} from '../runtime/process.js'
+import {createExclusive, isHiddenTemp, isStaleEmpty} from '../store/exclusive-file.js'
 
 const adjectives = ['brave', 'calm', 'eager', 'fervent', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'proud', 'sharp', 'swift', 'tender', 'upbeat', 'vivid', 'witty', 'zealous']
 const nouns = ['turing', 'hopper', 'lovelace', 'ritchie', 'thompson', 'torvalds', 'knuth', 'liskov', 'dijkstra', 'hamilton', 'shannon', 'noether', 'curie', 'babbage', 'lamport', 'goldberg', 'kay', 'pike', 'wirth', 'backus']
@@ -24,15 +25,14 @@ export async function reserveName(ctx: Context, name: string | undefined, id: st
   for (let attempt = 0; ; attempt++) {
     const candidate = name ?? randomName()
     try {
-      const fh = await open(join(ctx.store.names, candidate), 'wx', 0o600)
-      await fh.writeFile(id)
-      await fh.close()
+      await createExclusive(join(ctx.store.names, candidate), id)
       return candidate
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       if (name !== undefined) {
         const owner = (await readFile(join(ctx.store.names, candidate), 'utf8').catch(() => '')).trim()
-        if (attempt === 0 && owner && !ownerExists(ctx, owner)) {
+        const stale = owner === '' ? await isStaleEmpty(join(ctx.store.names, candidate)) : !ownerExists(ctx, owner)
+        if (attempt === 0 && stale) {
           // reserved by a create that was killed before it wrote its directory or record
           await unlink(join(ctx.store.names, candidate)).catch(() => undefined)
           continue
@@ -74,9 +74,10 @@ export async function releaseName(ctx: Context, name: string, id: string): Promi
 export async function releaseOrphanNames(ctx: Context): Promise<string[]> {
   const released: string[] = []
   for (const name of await readdir(ctx.store.names).catch(() => [] as string[])) {
+    if (isHiddenTemp(name)) continue
     const file = join(ctx.store.names, name)
     const owner = (await readFile(file, 'utf8').catch(() => '')).trim()
-    if (owner === '' || ownerExists(ctx, owner)) continue // empty: a reservation being written
+    if (owner === '' ? !(await isStaleEmpty(file)) : ownerExists(ctx, owner)) continue
     await unlink(file).catch(() => undefined)
     released.push(name)
   }

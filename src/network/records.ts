@@ -1,8 +1,9 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdir, open, readdir, readFile, rm, unlink} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import {ConflictError, NotFoundError, UsageError} from '../errors.js'
 import {writeJsonAtomic} from '../runtime/json-file.js'
+import {createExclusive, isHiddenTemp, isStaleEmpty} from '../store/exclusive-file.js'
 import {formatIpv4, parseCidr, parseIpv4, type Subnet} from './ipv4.js'
 
 /**
@@ -170,6 +171,7 @@ export async function networkHolders(s: NetworkStore, name: string): Promise<Arr
   }
   const out: Array<{ip: string; id: string}> = []
   for (const ip of ips) {
+    if (isHiddenTemp(ip)) continue
     const id = (await readFile(join(ipsDir(s, name), ip), 'utf8').catch(() => '')).trim()
     if (id) out.push({ip, id})
   }
@@ -201,14 +203,13 @@ export async function reserveIp(s: NetworkStore, net: NetworkRecord, id: string,
     const file = ipReservationFile(s, net.name, text)
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const fh = await open(file, 'wx', 0o600)
-        await fh.writeFile(id)
-        await fh.close()
+        await createExclusive(file, id)
         return text
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
         const owner = (await readFile(file, 'utf8').catch(() => '')).trim()
-        if (attempt === 0 && owner && owner !== id && !exists(owner)) {
+        const stale = owner === '' ? await isStaleEmpty(file) : owner !== id && !exists(owner)
+        if (attempt === 0 && stale) {
           await unlink(file).catch(() => undefined)
           continue
         }

@@ -1,9 +1,10 @@
 import {randomBytes} from 'node:crypto'
-import {readdir, readFile, rename, unlink, writeFile} from 'node:fs/promises'
+import {readFile, rename, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {CtrError} from '../errors.js'
 import {ensureDir, type StoreLayout} from '../paths.js'
+import {createExclusive, isStaleEmpty} from './exclusive-file.js'
 
 /**
  * Coordination between ctr-ts processes sharing a store. Pulls never block each other (blobs are
@@ -24,7 +25,10 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Runs `fn` holding `locks/<name>.lock` (created with O_EXCL; a lock left by a dead process is broken). */
+/**
+ * Runs `fn` holding `locks/<name>.lock` (created exclusively, with its owner's pid already in it:
+ * a lock left by a dead process is broken, and so is an empty one that older versions could leave).
+ */
 export async function withStoreLock<T>(store: StoreLayout, name: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   ensureDir(store.locks)
   const path = join(store.locks, `${name}.lock`)
@@ -32,7 +36,7 @@ export async function withStoreLock<T>(store: StoreLayout, name: string, fn: () 
   const token = `${process.pid} ${randomBytes(6).toString('hex')}`
   for (;;) {
     try {
-      await writeFile(path, token, {flag: 'wx', mode: 0o600})
+      await createExclusive(path, token)
       break
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
@@ -44,7 +48,7 @@ export async function withStoreLock<T>(store: StoreLayout, name: string, fn: () 
       continue // released meanwhile
     }
     const pid = Number(owner.split(' ')[0])
-    if (owner !== '' && !isAlive(pid)) {
+    if (owner === '' ? await isStaleEmpty(path) : !isAlive(pid)) {
       // Break a dead owner's lock: move it aside first so only one breaker wins.
       const aside = `${path}.stale.${randomBytes(4).toString('hex')}`
       try {

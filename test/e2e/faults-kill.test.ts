@@ -8,6 +8,8 @@
  * no process, mount, fd, directory entry or name of this store.
  */
 import {type ChildProcess} from 'node:child_process'
+import {mkdirSync, readdirSync, utimesSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ctr, ctrSpawn, tempRoot, type TempRoot} from '../harness/cli.js'
 import {testEnv} from '../harness/env.js'
@@ -211,4 +213,22 @@ describe('SIGKILL of the CLI at 20 random points', () => {
     expect(after.fds).toEqual([])
     for (const [dir, names] of Object.entries(after.dirs)) expect(names, dir).toEqual(before.dirs[dir] ?? [])
   }, 600_000)
+
+  it('an empty lock or name file (a CLI killed between creating it and writing its owner) blocks nothing', async () => {
+    // Older versions created these with open(O_EXCL) then write; a kill between the two left
+    // them empty, and the next pull waited for the lock until it timed out.
+    mkdirSync(join(t.root, 'locks'), {recursive: true})
+    mkdirSync(join(t.root, 'names'), {recursive: true})
+    const old = new Date(Date.now() - 60_000)
+    for (const file of [join(t.root, 'locks', 'gc.lock'), join(t.root, 'names', 'stuck')]) {
+      writeFileSync(file, '')
+      utimesSync(file, old, old)
+    }
+    const start = Date.now()
+    await ctr(['rmi', '-f', image], {env: env()})
+    await ok(['pull', '-q', image])
+    expect(await ok(['run', '--rm', '--name', 'stuck', image, 'echo', 'free'])).toBe('free\n')
+    expect(Date.now() - start).toBeLessThan(30_000)
+    expect(readdirSync(join(t.root, 'locks')).filter((n) => n.startsWith('.'))).toEqual([])
+  }, 120_000)
 })

@@ -12,6 +12,7 @@ import {garbageCollect} from '../../src/store/gc.js'
 import {layerDir} from '../../src/store/layers.js'
 import {imageRecordPath, listImages, readImageConfig, removeImage, resolveImage, writeImageRecord} from '../../src/store/images.js'
 import {withStoreLock} from '../../src/store/lock.js'
+import {createExclusive} from '../../src/store/exclusive-file.js'
 import {acquireLease, createProcessLease, leasedImages, readLeases, releaseLease} from '../../src/store/leases.js'
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
@@ -186,6 +187,43 @@ describe('store lock', () => {
     mkdirSync(store.locks, {recursive: true})
     writeFileSync(join(store.locks, 'dead.lock'), '999999999 x')
     expect(await withStoreLock(store, 'dead', async () => 42, 2000)).toBe(42)
+  })
+
+  it('never shows an empty lock, and breaks an empty one left by a process killed while creating it', async () => {
+    const store = newStore()
+    mkdirSync(store.locks, {recursive: true})
+    // what open(O_EXCL) + write left when the process died between the two
+    const empty = join(store.locks, 'gc.lock')
+    writeFileSync(empty, '')
+    const old = new Date(Date.now() - 10_000)
+    utimesSync(empty, old, old)
+    const seen: string[] = []
+    expect(await withStoreLock(store, 'gc', async () => {
+      seen.push(readFileSync(empty, 'utf8'))
+      return 7
+    }, 3000)).toBe(7)
+    expect(seen[0]).toMatch(new RegExp(`^${process.pid} [0-9a-f]+$`))
+    // no temporary file is left beside the lock, and the lock is gone
+    expect(readdirSync(store.locks)).toEqual([])
+  })
+
+  it('waits for an empty lock that is being written (younger than the grace time)', async () => {
+    const store = newStore()
+    mkdirSync(store.locks, {recursive: true})
+    const young = join(store.locks, 'gc.lock')
+    writeFileSync(young, '')
+    await expect(withStoreLock(store, 'gc', async () => 1, 300)).rejects.toThrow(/timed out waiting for the store lock/)
+  })
+})
+
+describe('createExclusive', () => {
+  it('fails with EEXIST when the file exists and leaves no temporary file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctr-excl-'))
+    const path = join(dir, 'name')
+    await createExclusive(path, 'first')
+    await expect(createExclusive(path, 'second')).rejects.toMatchObject({code: 'EEXIST'})
+    expect(readFileSync(path, 'utf8')).toBe('first')
+    expect(readdirSync(dir)).toEqual(['name'])
   })
 })
 
