@@ -86,6 +86,32 @@ static void backlog_append(struct client *c, const void *data, size_t len)
 }
 
 /* Queue one frame to a client without ever blocking. */
+static void client_input(struct client *c, const uint8_t *p, size_t len);
+
+/*
+ * Drops a client whose peer is gone (writing to it failed), after reading and acting on what it
+ * sent before it closed: a client that sends a resize or a signal and closes at once must not
+ * lose it because container output to it failed first. Reads into its own buffer: the caller
+ * may be broadcasting from iobuf.
+ */
+static void drop_client_after_input(struct client *c)
+{
+	if (!c->closing) {
+		c->closing = true;
+		uint8_t buf[4096];
+		for (int i = 0; i < 64 && c->fd >= 0; i++) {
+			ssize_t n;
+			do
+				n = read(c->fd, buf, sizeof buf);
+			while (n < 0 && errno == EINTR);
+			if (n <= 0)
+				break;
+			client_input(c, buf, (size_t)n);
+		}
+	}
+	drop_client(c);
+}
+
 void client_send(struct client *c, uint8_t type, const void *data, size_t len)
 {
 	uint8_t hdr[5] = {type, (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
@@ -103,7 +129,7 @@ void client_send(struct client *c, uint8_t type, const void *data, size_t len)
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			drop_client(c);
+			drop_client_after_input(c);
 			return;
 		}
 		n = 0;
@@ -125,7 +151,7 @@ void client_flush(struct client *c)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				drop_client(c);
+				drop_client_after_input(c);
 			return;
 		}
 		memmove(c->backlog, c->backlog + n, c->backlog_len - (size_t)n);

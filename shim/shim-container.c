@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "shim-events.h"
 
 int out_fd = -1;
 int err_fd = -1;
@@ -168,6 +169,13 @@ void create_container(void)
 	reap_children(); /* in case the container already died */
 }
 
+/* The run's `start` in the events journal, before anything can journal its `die`. */
+void record_start_event(void)
+{
+	if (opt_events_file && events_append_start(opt_events_file, opt_id, event_attrs) < 0)
+		warnx("events journal %s: %s", opt_events_file, strerror(errno));
+}
+
 /* `RUNTIME start` of the created container; false with the runtime's message in err. */
 bool start_created(char *err, size_t errlen)
 {
@@ -258,6 +266,7 @@ void do_start(struct client *c)
 	trace_phase("shim: runtime start", t);
 	started_at_us = trace_now();
 	if (ok) {
+		record_start_event();
 		restart_run_started();
 		health_start(); /* "starting" is on disk before anyone hears STARTED */
 		broadcast(F_STARTED, NULL, 0);

@@ -165,6 +165,11 @@ int events_append_die(const char *path, const char *id, int exit_code, const cha
 	return append_kv(path, "die", id, "exitCode", code, kv_attrs);
 }
 
+int events_append_start(const char *path, const char *id, const char *const *kv_attrs)
+{
+	return append_kv(path, "start", id, NULL, NULL, kv_attrs);
+}
+
 int events_append_health(const char *path, const char *id, const char *status, const char *const *kv_attrs)
 {
 	char action[64];

@@ -15,6 +15,12 @@ int events_append(const char *path, const char *type, const char *action, const 
 /* The container's `die` event, with exitCode first, then `attrs` (K=V strings, NULL-terminated). */
 int events_append_die(const char *path, const char *id, int exit_code, const char *const *kv_attrs);
 
+/*
+ * The container's `start` (attrs as for die): written by the shim right after the runtime started
+ * the process, so it always comes before that run's `die`.
+ */
+int events_append_start(const char *path, const char *id, const char *const *kv_attrs);
+
 /* docker's `health_status: STATUS` event of the container (attrs as for die). */
 int events_append_health(const char *path, const char *id, const char *status, const char *const *kv_attrs);
 

@@ -202,9 +202,12 @@ bool restart_next(void)
 	container_exited = false;
 	container_status = 0;
 	create_container(); /* exits the shim (with the exit file of the last run) when it fails */
-	if (!container_exited && !start_created(err, sizeof err)) {
-		warnx("%s start failed: %s", opt_runtime, err);
-		cleanup_and_exit(1);
+	if (!container_exited) {
+		if (!start_created(err, sizeof err)) {
+			warnx("%s start failed: %s", opt_runtime, err);
+			cleanup_and_exit(1);
+		}
+		record_start_event(); /* docker journals each restart's start */
 	}
 	restart_run_started();
 	restart_write_state(false, code, ts);

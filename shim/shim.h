@@ -103,6 +103,7 @@ int wait_child(pid_t pid, int console_listen, int *console_master);
 size_t read_tail(int fd, char *raw, size_t size);
 const char **runtime_argv(const char **argv, const char *const sub[]);
 int run_runtime(const char *const sub[], char *errbuf, size_t errlen);
+void record_start_event(void);
 bool status_ok(int status);
 void reap_all_children(void);
 
@@ -141,6 +142,7 @@ struct client {
 	size_t backlog_len, backlog_cap;
 	int64_t stalled_since; /* when the backlog reached CLIENT_BACKLOG_MAX (0: it has not) */
 	bool wants_health;     /* sent HEALTHCHECK, waits for the result */
+	bool closing;          /* its peer is gone: what it sent is being read before it is dropped */
 };
 extern struct client clients[MAX_CLIENTS];
 extern int n_clients;

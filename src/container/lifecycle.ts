@@ -10,7 +10,7 @@ import {releaseLease} from '../store/leases.js'
 import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 import {detachMounts} from '../volume/mounts.js'
-import {recordContainerEvent} from '../events/journal.js'
+import {lastDieExitCode, recordContainerEvent} from '../events/journal.js'
 
 /** Sends a signal to the container's init process (the Task's kill). */
 export async function signalContainer(ctx: Context, rec: ContainerRecord, signal: string | number): Promise<void> {
@@ -29,8 +29,11 @@ export async function signalContainer(ctx: Context, rec: ContainerRecord, signal
  * Waits until the container has exited and its shim is gone (the exit file is written before the
  * shim exits), or until `timeoutMs` passes (then undefined).
  */
-export function waitForExit(ctx: Context, rec: ContainerRecord, timeoutMs = Infinity): Promise<ExitInfo | undefined> {
-  return containerTask(ctx, rec).wait(timeoutMs)
+export async function waitForExit(ctx: Context, rec: ContainerRecord, timeoutMs = Infinity): Promise<ExitInfo | undefined> {
+  const exit = await containerTask(ctx, rec).wait(timeoutMs)
+  if (exit || containerExists(ctx, rec.id)) return exit
+  // Removed meanwhile (--rm removes it as soon as it exits): its exit code is in the shim's `die` event.
+  return {exitCode: lastDieExitCode(ctx.store, rec.id) ?? 0, signal: null, finishedAt: new Date().toISOString()}
 }
 
 /** docker stop: the stop signal, then SIGKILL after `timeoutSec`. */

@@ -17,7 +17,7 @@ import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 import {refreshJoinedNamespaces} from './run-flags.js'
 import {seedVolumes} from '../volume/seed.js'
-import {dieEventOptions, recordContainerEvent} from '../events/journal.js'
+import {dieEventOptions} from '../events/journal.js'
 
 export interface StartOptions {
   /** Keep the attach connection and return it. */
@@ -153,8 +153,8 @@ async function createAndStart(
     const net = await (early ??
       trace.phase('network setup', () => setupNetwork(netInput(created.shimPid, rec.shimNetns ? created.shimPid : created.pid))))
     await task.record({helperPids: net.helperPids, ports: net.ports})
+    // the shim journals `start` itself, so it always comes before the run's `die`
     await trace.phase('task start', () => task.start(client))
-    recordContainerEvent(ctx.store, rec, 'start')
   } catch (err) {
     // Killing the created container's init makes the shim clean up and exit.
     client.signal(9)

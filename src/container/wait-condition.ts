@@ -4,7 +4,7 @@ import {ConflictError, NotFoundError, UsageError} from '../errors.js'
 import {healthRun} from './health.js'
 import {type ContainerRecord, findContainer} from './record.js'
 import {containerStatus} from './status.js'
-import {containerTask} from './task.js'
+import {waitForExit} from './lifecycle.js'
 
 /** docker's wait conditions plus podman's health ones. */
 export const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed', 'healthy', 'unhealthy'] as const
@@ -27,8 +27,7 @@ const POLL_MS = 200
  * - healthy/unhealthy: that health status; an error when it stops first or has no healthcheck.
  */
 export async function waitForCondition(ctx: Context, rec: ContainerRecord, condition: WaitCondition): Promise<number> {
-  const task = containerTask(ctx, rec)
-  const exitCode = async () => (await task.wait())?.exitCode ?? 0
+  const exitCode = async () => (await waitForExit(ctx, rec))?.exitCode ?? 0
   switch (condition) {
     case 'not-running':
       return exitCode()

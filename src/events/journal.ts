@@ -159,3 +159,35 @@ export function parseEvents(text: string): EventMessage[] {
   }
   return out
 }
+
+/**
+ * The exit code the shim recorded in `die` for container `id`, looked up in the newest `tailBytes`
+ * of the journal: how a waiter learns the exit of a container removed (`--rm`) before it read the
+ * exit file. undefined when no such event is there.
+ */
+export function lastDieExitCode(store: StoreLayout, id: string, tailBytes = 1 << 20): number | undefined {
+  let text: string
+  try {
+    const size = statSync(store.events).size
+    const fd = openSync(store.events, 'r')
+    try {
+      const want = Math.min(size, tailBytes)
+      const buf = Buffer.alloc(want)
+      const n = readSync(fd, buf, 0, want, size - want)
+      text = buf.subarray(0, n).toString('utf8')
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return undefined
+  }
+  const events = parseEvents(text)
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!
+    if (e.Type !== 'container' || e.Action !== 'die' || e.Actor.ID !== id) continue
+    const code = Number(e.Actor.Attributes.exitCode)
+    return Number.isInteger(code) ? code : undefined
+  }
+  return undefined
+}
+

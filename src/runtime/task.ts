@@ -1,6 +1,6 @@
 import {spawn, type StdioOptions} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {readdirSync, readFileSync, readlinkSync, rmSync, watch} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync, rmSync, watch} from 'node:fs'
 import {mkdir, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Readable, Writable} from 'node:stream'
@@ -126,7 +126,7 @@ export interface Task {
   kill(signal: number, opts?: {endRestartPolicy?: boolean}): Promise<void>
   /** Ends the restart policy (a waiting restart is cancelled and the shim exits). */
   endRestartPolicy(): Promise<void>
-  /** Until the process has exited and the shim is gone (undefined after `timeoutMs`). */
+  /** Until the process has exited and the shim is gone (undefined after `timeoutMs`, or once the task's files were removed). */
   wait(timeoutMs?: number): Promise<ExitInfo | undefined>
   /** Runs another process in the container (`runtime exec`); resolves with its exit code. */
   exec(opts: ExecProcessOptions): Promise<number>
@@ -267,8 +267,9 @@ export class ShimTask implements Task {
     }
     let watcher: ReturnType<typeof watch> | undefined
     let wake: () => void = () => undefined
+    const dir = join(this.files.exitFile, '..')
     try {
-      watcher = watch(join(this.files.exitFile, '..'), () => wake())
+      watcher = watch(dir, () => wake())
     } catch {
       // directory vanished (removed under --rm): fall back to polling
     }
@@ -276,6 +277,8 @@ export class ShimTask implements Task {
       for (;;) {
         const exit = done()
         if (exit) return exit
+        // Removed (e.g. by --rm right after the exit, before we read the exit file): no exit to wait for.
+        if (!existsSync(dir)) return undefined
         const left = deadline - Date.now()
         if (left <= 0) return undefined
         // The watcher wakes us at once when the exit file lands; the short timer covers a shim

@@ -215,6 +215,24 @@ describe('docker run', () => {
   })
 })
 
+describe('resize', () => {
+  it('a resize from a client that closes at once is applied while the container prints (no lost frame)', async () => {
+    // The shim used to drop such a client when output to it failed before it read the frame.
+    const r = await d(['run', '-d', '-t', '--name', 'ticker', busybox, 'sh', '-c', 'while :; do echo tick; usleep 2000; done'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    try {
+      for (let i = 0; i < 10; i++) {
+        const res = await apiRequest(svc, 'POST', `/v1.41/containers/ticker/resize?h=${20 + i}&w=${60 + i}`)
+        expect(res.status).toBe(200)
+        const size = await ctr(['exec', 'ticker', 'sh', '-c', 'stty size </proc/1/fd/0'], {env: t.env})
+        expect(size.stdout.trim(), size.stderr).toBe(`${20 + i} ${60 + i}`)
+      }
+    } finally {
+      await d(['rm', '-f', 'ticker'])
+    }
+  })
+})
+
 describe('errors', () => {
   it('an unknown container is a 404 with docker message', async () => {
     const r = await apiRequest(svc, 'GET', '/v1.41/containers/nope/json')
