@@ -16,10 +16,17 @@ import {writeLayerMarker} from './layer-marker.js'
  *                             the rename: what `system check --store` verifies
  *     layers/.tmp-PID-XXXXXX/ an unpack in progress (or left by a killed one: see staleLayerTemps)
  *     layers/.empty/          the lower directory of a container whose image has no layers
+ *     layers/<hex>.kernel/    the layer's kernel overlayfs form (rootfs driver `overlay`), made
+ *                             lazily the first time a container of the kernel driver uses the
+ *                             layer: `above/` and `below/`, thin layers stacked around the
+ *                             untouched layer that turn its `.wh.` marker files into the kernel's
+ *                             whiteouts (see shim/ctr-ts-overlay.c); empty when it has none.
+ *                             Removed with the layer (gc), or alone when its layer is gone.
  */
 
 const TEMP_PREFIX = '.tmp-'
 const EMPTY = '.empty'
+export const KERNEL_FORM_SUFFIX = '.kernel'
 
 /** The directory of the unpacked layer `diffId` (whether or not it exists yet). */
 export function layerDir(store: StoreLayout, diffId: string): string {
@@ -106,4 +113,62 @@ export function diffIdOfLegacyLowerDir(dir: string): string | undefined {
   const parts = dir.split('/')
   const hex = parts.at(-1) ?? ''
   return parts.at(-2) === 'layers' && isDigestHex(hex) ? digestFromHex(hex).value : undefined
+}
+
+/** The directory of the layer's kernel overlayfs form (whether or not it exists yet). */
+export function kernelFormDir(store: StoreLayout, diffId: string): string {
+  return join(store.layers, parseDigest(diffId, 'diff id').hex + KERNEL_FORM_SUFFIX)
+}
+
+/** Makes a layer's kernel form in `temp` (an empty directory), run where the user may make whiteouts. */
+export type KernelFormMaker = (layer: string, temp: string) => Promise<void>
+
+/**
+ * The kernel overlayfs lower directories of a rootfs made of `diffIds` (bottom first), topmost
+ * first: each layer between its kernel form's `above/` and `below/` when they exist. A layer's
+ * form is made on first use (into a temporary directory, then renamed: the first of two racing
+ * makers wins, the other's copy is removed by `discard`).
+ */
+export async function kernelLowerDirs(
+  store: StoreLayout,
+  diffIds: readonly string[],
+  make: KernelFormMaker,
+  discard: (path: string) => Promise<void>,
+): Promise<string[]> {
+  const plain = await lowerDirs(store, diffIds)
+  if (diffIds.length === 0) return plain
+  const out: string[] = []
+  for (const [i, dir] of plain.entries()) {
+    const diffId = diffIds[diffIds.length - 1 - i]!
+    const form = kernelFormDir(store, diffId)
+    if (!existsSync(form)) {
+      const temp = await createLayerTemp(store)
+      try {
+        await make(dir, temp)
+        await rename(temp, form)
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        await discard(temp)
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+      }
+    }
+    if (existsSync(join(form, 'above'))) out.push(join(form, 'above'))
+    out.push(dir)
+    if (existsSync(join(form, 'below'))) out.push(join(form, 'below'))
+  }
+  return out
+}
+
+/** Kernel forms whose layer is gone (not unpacked any more). */
+export async function orphanKernelForms(store: StoreLayout): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(store.layers)
+  } catch {
+    return []
+  }
+  const present = new Set(names)
+  return names
+    .filter((n) => n.endsWith(KERNEL_FORM_SUFFIX) && isDigestHex(n.slice(0, -KERNEL_FORM_SUFFIX.length)) && !present.has(n.slice(0, -KERNEL_FORM_SUFFIX.length)))
+    .map((n) => join(store.layers, n))
 }
