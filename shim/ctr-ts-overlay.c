@@ -3,7 +3,7 @@
  * namespace (as its root), where Linux 5.11+ lets an unprivileged user mount overlayfs with
  * `userxattr` and (5.8+) create the 0/0 character devices it takes as whiteouts.
  *
- *   ctr-ts-overlay prepare LAYER DEST
+ *   ctr-ts-overlay prepare LAYER DEST [LAYER DEST]...
  *   ctr-ts-overlay mount [--lower DIR]... [--upper DIR --work DIR] MERGED
  *
  * prepare: the layer store keeps OCI whiteouts as files (`.wh.NAME`, `.wh..wh..opq`), which the
@@ -181,8 +181,11 @@ static int visit(const char *fpath, const struct stat *st, int type, struct FTW 
 	return 0;
 }
 
-static int prepare(const char *layer, const char *dest)
+static void prepare(const char *layer, const char *dest)
 {
+	for (size_t i = 0; i < n_made; i++)
+		free(made[i]);
+	n_made = 0;
 	src_root = layer;
 	src_len = strlen(layer);
 	dest_root = dest;
@@ -199,7 +202,6 @@ static int prepare(const char *layer, const char *dest)
 		if (utimensat(AT_FDCWD, dst, times, AT_SYMLINK_NOFOLLOW) < 0)
 			die("utimensat %s: %s", dst, strerror(errno));
 	}
-	return 0;
 }
 
 /* The kernel's reasons for a refused mount (lines "e overlayfs: ..."), printed before dying. */
@@ -269,9 +271,12 @@ static int mount_overlay(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && strcmp(argv[1], "prepare") == 0)
-		return prepare(argv[2], argv[3]);
+	if (argc >= 4 && argc % 2 == 0 && strcmp(argv[1], "prepare") == 0) {
+		for (int i = 2; i < argc; i += 2)
+			prepare(argv[i], argv[i + 1]);
+		return 0;
+	}
 	if (argc >= 2 && strcmp(argv[1], "mount") == 0)
 		return mount_overlay(argc - 2, argv + 2);
-	die("usage: ctr-ts-overlay prepare LAYER DEST | mount [--lower DIR]... [--upper DIR --work DIR] MERGED");
+	die("usage: ctr-ts-overlay prepare LAYER DEST... | mount [--lower DIR]... [--upper DIR --work DIR] MERGED");
 }

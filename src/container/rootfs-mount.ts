@@ -1,5 +1,5 @@
 import type {Context} from '../context.js'
-import {kernelOverlayCommand, makeKernelForm} from '../rootfs/kernel-overlay.js'
+import {kernelOverlayCommand, makeKernelForms} from '../rootfs/kernel-overlay.js'
 import {fuseOverlayCommand} from '../rootfs/overlay.js'
 import {trace} from '../trace.js'
 import {kernelLowerDirs, lowerDirs} from '../store/layers.js'
@@ -20,7 +20,7 @@ export async function rootfsMountCommand(ctx: Context, rec: ContainerRecord): Pr
   const paths = containerPaths(ctx, rec.id)
   const dirs = {upper: paths.upper, work: paths.work, merged: paths.merged}
   if (rootfsDriverOf(rec) === 'overlay') {
-    const lowers = await trace.phase('rootfs: kernel form of layers', () => kernelLowerDirs(ctx.store, rec.diffIds, makeKernelForm, (p) => removeTree(p)))
+    const lowers = await trace.phase('rootfs: kernel form of layers', () => kernelLowerDirs(ctx.store, rec.diffIds, makeKernelForms, removeTree))
     return kernelOverlayCommand({...dirs, lowerDirs: lowers})
   }
   return fuseOverlayCommand({...dirs, lowerDirs: await lowerDirs(ctx.store, rec.diffIds)})

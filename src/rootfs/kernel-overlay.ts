@@ -15,7 +15,7 @@ export function kernelOverlayCommand(dirs: OverlayDirs): {program: string; args:
   return {program, args: ['mount', ...dirs.lowerDirs.flatMap((d) => ['--lower', d]), '--upper', dirs.upper, '--work', dirs.work, dirs.merged]}
 }
 
-/** Makes the kernel form of `layer` in the empty directory `temp`, in the user namespace (0/0 devices, the opaque xattr, layer owners). */
-export async function makeKernelForm(layer: string, temp: string): Promise<void> {
-  await runInUserNs(currentMapping(), [helperPath('ctr-ts-overlay'), 'prepare', layer, temp])
+/** Makes the kernel form of each layer in its empty directory, in the user namespace (0/0 devices, the opaque xattr, layer owners): one helper run. */
+export async function makeKernelForms(jobs: Array<{layer: string; temp: string}>): Promise<void> {
+  await runInUserNs(currentMapping(), [helperPath('ctr-ts-overlay'), 'prepare', ...jobs.flatMap((j) => [j.layer, j.temp])])
 }

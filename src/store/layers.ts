@@ -120,38 +120,50 @@ export function kernelFormDir(store: StoreLayout, diffId: string): string {
   return join(store.layers, parseDigest(diffId, 'diff id').hex + KERNEL_FORM_SUFFIX)
 }
 
-/** Makes a layer's kernel form in `temp` (an empty directory), run where the user may make whiteouts. */
-export type KernelFormMaker = (layer: string, temp: string) => Promise<void>
+/** Makes each layer's kernel form in its empty directory `temp`, run where the user may make whiteouts. */
+export type KernelFormMaker = (jobs: Array<{layer: string; temp: string}>) => Promise<void>
 
 /**
  * The kernel overlayfs lower directories of a rootfs made of `diffIds` (bottom first), topmost
- * first: each layer between its kernel form's `above/` and `below/` when they exist. A layer's
- * form is made on first use (into a temporary directory, then renamed: the first of two racing
- * makers wins, the other's copy is removed by `discard`).
+ * first: each layer between its kernel form's `above/` and `below/` when they exist. The forms
+ * missing are made first, at once (each into a temporary directory, then renamed: of two racing
+ * makers the first wins, the other's copy is removed by `discard`).
  */
 export async function kernelLowerDirs(
   store: StoreLayout,
   diffIds: readonly string[],
   make: KernelFormMaker,
-  discard: (path: string) => Promise<void>,
+  discard: (...paths: string[]) => Promise<void>,
 ): Promise<string[]> {
   const plain = await lowerDirs(store, diffIds)
   if (diffIds.length === 0) return plain
+  const forms = plain.map((_, i) => kernelFormDir(store, diffIds[diffIds.length - 1 - i]!))
+  const jobs: Array<{layer: string; temp: string; form: string}> = []
+  for (const [i, form] of forms.entries()) {
+    if (!existsSync(form) && !jobs.some((j) => j.form === form)) jobs.push({layer: plain[i]!, temp: await createLayerTemp(store), form})
+  }
+  if (jobs.length > 0) {
+    const leftover: string[] = []
+    try {
+      await make(jobs.map(({layer, temp}) => ({layer, temp})))
+      for (const j of jobs) {
+        try {
+          await rename(j.temp, j.form)
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code
+          if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+          leftover.push(j.temp)
+        }
+      }
+    } catch (err) {
+      await discard(...jobs.map((j) => j.temp).filter((p) => existsSync(p)))
+      throw err
+    }
+    if (leftover.length > 0) await discard(...leftover)
+  }
   const out: string[] = []
   for (const [i, dir] of plain.entries()) {
-    const diffId = diffIds[diffIds.length - 1 - i]!
-    const form = kernelFormDir(store, diffId)
-    if (!existsSync(form)) {
-      const temp = await createLayerTemp(store)
-      try {
-        await make(dir, temp)
-        await rename(temp, form)
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        await discard(temp)
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
-      }
-    }
+    const form = forms[i]!
     if (existsSync(join(form, 'above'))) out.push(join(form, 'above'))
     out.push(dir)
     if (existsSync(join(form, 'below'))) out.push(join(form, 'below'))
