@@ -39,6 +39,8 @@ describe('kernel overlayfs rootfs driver', () => {
     expect(await ok(['system', 'info', '--format', '{{.Driver}}'], t.env)).toBe('fuse-overlayfs\n')
     expect(await ok(['system', 'info', '--format', '{{.Driver}}'])).toBe('overlay\n')
     expect(await ok(['system', 'info'])).toMatch(/^ {2}Storage driver: overlay$/m)
+    const check = await ctr(['system', 'check'], {env: kernel()})
+    expect(check.stdout).toMatch(/kernel overlayfs \(rootfs\.driver overlay\).*kernel \d+\.\d+ mounts overlayfs/)
     const bad = await ctr(['system', 'info'], {env: {...t.env, CTR_TS_STORAGE_DRIVER: 'zfs'}})
     expect(bad.exitCode).not.toBe(0)
     expect(bad.stderr.trim().split('\n')).toHaveLength(1)
