@@ -2,7 +2,8 @@
 // The rootfs drivers side by side: ctr-ts with fuse-overlayfs (the default), ctr-ts with the
 // kernel's overlayfs (CTR_TS_STORAGE_DRIVER=overlay), and rootless podman with its default driver
 // (native kernel overlay on this kernel, no mount_program) as the peer:
-//  - start: median wall time of `run --rm --network none IMAGE true` (interleaved rounds);
+//  - start: median wall time of `run --rm --network none IMAGE true` (interleaved rounds), and
+//    the CTR_TS_TRACE=1 phases the driver changes (the shim's mount, unmount and reap);
 //  - memory: the helper processes an idle `run -d --network none IMAGE sleep 1000` adds
 //    (shim/conmon, fuse-overlayfs...), RSS and PSS, medians over the containers;
 //  - fileio: inside the container, on its root filesystem (no volume): untar of a 20 000-file
@@ -22,6 +23,7 @@ import {isMain, runStandalone} from './lib/main.mjs'
 import {podmanStore} from './lib/podman.mjs'
 import {memoryOf, overheadProcesses, sleep, snapshot, sumMemory} from './lib/proc.mjs'
 import {log, median, row, stats} from './lib/report.mjs'
+import {medianTimeline, parseTrace, timelineMarkdown} from './run.mjs'
 
 const GROUPS = ['start', 'memory', 'fileio']
 const FILEIO_STEPS = ['untar', 'find', 'cp', 'rm']
@@ -108,6 +110,25 @@ export async function benchRootfs(options = {}) {
       }
       details.start = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {...stats(v), samplesMs: v.map(Math.round)}]))
       pRow('run --rm --network none IMAGE true', 'ms', 'start', (d) => d?.median)
+      // the phases the driver changes, from CTR_TS_TRACE=1 (less noisy than the wall time)
+      const traced = options.quick ? 3 : 9
+      log(`rootfs: ${traced} x CTR_TS_TRACE=1 run --rm --network none, each ctr-ts driver`)
+      details.trace = {}
+      for (const k of ['fuse', 'kernel']) {
+        const s = tools[k].s
+        const all = []
+        for (let i = 0; i < traced; i++) {
+          const r = must(`${k} run --rm (traced)`)(await s.run(['run', '--rm', '--network', 'none', image, 'true'], {env: {...s.env, CTR_TS_TRACE: '1'}}))
+          all.push(parseTrace(r.stderr))
+        }
+        details.trace[k] = medianTimeline(all)
+      }
+      const phase = (k, re) => details.trace[k].filter((p) => re.test(p.name)).reduce((a, p) => a + p.ms, 0)
+      const MOUNT = /^shim: rootfs mount$/
+      const END = /^shim: (unmount|reap)/
+      rows.push(row('rootfs', 'shim: rootfs mount, kernel overlay vs fuse-overlayfs (traced)', 'ms', phase('kernel', MOUNT), phase('fuse', MOUNT), 'ctr-ts fuse-overlayfs'))
+      rows.push(row('rootfs', 'shim: unmount + reap, kernel overlay vs fuse-overlayfs (traced)', 'ms', phase('kernel', END), phase('fuse', END), 'ctr-ts fuse-overlayfs'))
+      rows.push(row('rootfs', 'total (traced), kernel overlay vs fuse-overlayfs', 'ms', phase('kernel', /^total$/), phase('fuse', /^total$/), 'ctr-ts fuse-overlayfs'))
     }
 
     if (only.includes('memory')) {
@@ -156,6 +177,7 @@ export async function benchRootfs(options = {}) {
     const {loadHarness} = await import('./lib/harness.mjs')
     await (await loadHarness()).cli.removeTree(work)
   }
+  for (const [k, timeline] of Object.entries(details.trace ?? {})) log(`rootfs: CTR_TS_TRACE timeline of run --rm --network none (${k}, medians):\n${timelineMarkdown(timeline)}`)
   return {rows, details, notes, errors}
 }
 
