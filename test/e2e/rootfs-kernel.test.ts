@@ -5,10 +5,11 @@
  * and cp read and write its upper directory; rm leaves no mount, process or file; the layers'
  * kernel forms go with the layers. fuse-overlayfs stays the default (its tests are the others).
  */
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ctr, tempRoot, type TempRoot} from '../harness/cli.js'
+import {ctr, REPO_ROOT, removeTree, tempRoot, type TempRoot} from '../harness/cli.js'
 import {testEnv} from '../harness/env.js'
 import {MULTILAYER} from '../harness/fixtures.js'
 import {footprint} from '../harness/leaks.js'
@@ -101,6 +102,24 @@ describe('kernel overlayfs rootfs driver', () => {
     expect(after.fds).toEqual([])
     for (const [dir, names] of Object.entries(after.dirs)) expect(names, dir).toEqual(before.dirs[dir] ?? [])
   }, 240_000)
+
+  it('build runs its RUN steps on the kernel driver: the image has the same tree as one built with fuse-overlayfs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctr-build-kernel-'))
+    try {
+      cpSync(join(REPO_ROOT, 'test', 'fixtures', 'build'), dir, {recursive: true})
+      const args = (tag: string) => ['build', '--no-cache', '--build-arg', `BASE=${ml.ref}`, '--build-arg', 'GREETING=hi', '-t', tag, dir]
+      await ok(args('built/fuse:1'), t.env)
+      await ok(args('built/kernel:1'))
+      const tree = 'cd / && find opt/app etc/app data/dir home/app/made-by | sort | while read f; do stat -c "%n %u:%g %a %F" "$f"; done; echo $(ls /data)'
+      const fuse = await ok(['run', '--rm', '--network', 'none', 'built/fuse:1', 'sh', '-c', tree], t.env)
+      const kern = await ok(['run', '--rm', '--network', 'none', 'built/kernel:1', 'sh', '-c', tree], t.env)
+      expect(fuse).toContain('data/dir/only 0:0 644 regular file')
+      expect(kern).toBe(fuse)
+      await ok(['rmi', 'built/fuse:1', 'built/kernel:1'])
+    } finally {
+      await removeTree(dir)
+    }
+  }, 480_000)
 
   it('the kernel forms go with their layers (rmi), and system check removes one whose layer is gone', async () => {
     expect(kernelForms().length).toBeGreaterThan(0)
