@@ -5,6 +5,7 @@
  * and cp read and write its upper directory; rm leaves no mount, process or file; the layers'
  * kernel forms go with the layers. fuse-overlayfs stays the default (its tests are the others).
  */
+import {execFileSync} from 'node:child_process'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -84,6 +85,14 @@ describe('kernel overlayfs rootfs driver', () => {
     expect(readFileSync(join(host, 'new.txt'), 'utf8')).toBe('hello\n')
     writeFileSync(join(host, 'in.txt'), 'into k1\n')
     await ok(['cp', join(host, 'in.txt'), 'k1:/data/in.txt'])
+
+    // export: the merged tree, the deletions applied
+    await ok(['export', '-o', join(host, 'k1.tar'), 'k1'])
+    const listing = execFileSync('tar', ['-tf', join(host, 'k1.tar')]).toString().split('\n')
+    expect(listing).toContain('data/new.txt')
+    expect(listing).toContain('data/dir/x')
+    expect(listing).not.toContain(M.keep.path.slice(1))
+    expect(listing.filter((l) => l.startsWith('data/dir/') && l !== 'data/dir/')).toEqual(['data/dir/x'])
 
     // commit, then run the committed image with the default driver
     await ok(['commit', 'k1', 'local/kernel-commit:1'])
