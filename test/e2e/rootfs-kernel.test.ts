@@ -112,6 +112,20 @@ describe('kernel overlayfs rootfs driver', () => {
     for (const [dir, names] of Object.entries(after.dirs)) expect(names, dir).toEqual(before.dirs[dir] ?? [])
   }, 240_000)
 
+  it('a container whose shim was killed (SIGKILL) is removed cleanly: no mount, process or file left', async () => {
+    const before = footprint(t.root, t.runRoot)
+    await ok(['run', '-d', '--name', 'k3', '--network', 'none', ml.ref, 'sh', '-c', 'echo data > /data/w; sleep 600'])
+    const shimPid = JSON.parse(await ok(['inspect', 'k3']))[0].State.ShimPid as number
+    expect(shimPid).toBeGreaterThan(0)
+    process.kill(shimPid, 'SIGKILL')
+    await ok(['rm', '-f', 'k3'])
+    const after = footprint(t.root, t.runRoot)
+    expect(after.processes).toEqual([])
+    expect(after.mounts).toEqual([])
+    expect(after.fds).toEqual([])
+    for (const [dir, names] of Object.entries(after.dirs)) expect(names, dir).toEqual(before.dirs[dir] ?? [])
+  }, 120_000)
+
   it('build runs its RUN steps on the kernel driver: the image has the same tree as one built with fuse-overlayfs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctr-build-kernel-'))
     try {
