@@ -126,6 +126,29 @@ describe('kernel overlayfs rootfs driver', () => {
     for (const [dir, names] of Object.entries(after.dirs)) expect(names, dir).toEqual(before.dirs[dir] ?? [])
   }, 120_000)
 
+  it('when the kernel refuses the mount, run says why in one line (exit 125) and --rm leaves nothing', async () => {
+    // a kernel form whose above/ is not a directory: the kernel refuses that lower directory
+    const form = join(t.root, 'layers', `${ml.diffIds.at(-1)!.slice('sha256:'.length)}.kernel`)
+    const saved = join(t.root, 'saved-form')
+    execFileSync('mv', [form, saved])
+    mkdirSync(form)
+    writeFileSync(join(form, 'above'), '')
+    try {
+      const before = footprint(t.root, t.runRoot)
+      const r = await ctr(['run', '--rm', '--network', 'none', ml.ref, 'true'], {env: kernel(), timeoutMs: 60_000})
+      expect(r.exitCode).toBe(125)
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1)
+      expect(r.stderr).toMatch(/kernel overlayfs refused lowerdir\+: .*above is not a directory/)
+      const after = footprint(t.root, t.runRoot)
+      expect(after.processes).toEqual([])
+      expect(after.mounts).toEqual([])
+      for (const [dir, names] of Object.entries(after.dirs)) expect(names, dir).toEqual(before.dirs[dir] ?? [])
+    } finally {
+      await removeTree(form)
+      execFileSync('mv', [saved, form])
+    }
+  }, 120_000)
+
   it('build runs its RUN steps on the kernel driver: the image has the same tree as one built with fuse-overlayfs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctr-build-kernel-'))
     try {
