@@ -22,7 +22,8 @@
  *
  * mount: `mount -t overlay -o lowerdir=...,upperdir=...,workdir=...,userxattr MERGED` through
  * fsopen()/fsconfig() (lowers one by one with `lowerdir+`: no page-size limit on the option
- * string), read-only without --upper. The kernel's own reason is printed when it refuses.
+ * string), read-only without --upper (one lower alone: a read-only bind mount, as overlayfs
+ * wants two). The kernel's own reason is printed when it refuses.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -246,6 +247,20 @@ static int mount_overlay(int argc, char **argv)
 	}
 	if (merged == NULL || n == 0 || (upper == NULL) != (work == NULL))
 		die("usage: ctr-ts-overlay mount --lower DIR... [--upper DIR --work DIR] MERGED");
+	if (upper == NULL && n == 1) {
+		/* overlayfs wants two lowers without an upper: one layer alone is a read-only bind mount */
+		int tree = open_tree(AT_FDCWD, lowers[0], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (tree < 0)
+			die("open_tree %s: %s", lowers[0], strerror(errno));
+		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+			die("mount_setattr %s: %s", lowers[0], strerror(errno));
+		if (move_mount(tree, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			die("move_mount %s: %s", merged, strerror(errno));
+		if (close(tree) < 0)
+			die("close: %s", strerror(errno));
+		return 0;
+	}
 	int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		die("kernel overlayfs is not available to this user (fsopen: %s)", strerror(errno));

@@ -1,6 +1,6 @@
 import type {Context} from '../context.js'
-import {kernelOverlayCommand, makeKernelForms} from '../rootfs/kernel-overlay.js'
-import {fuseOverlayCommand} from '../rootfs/overlay.js'
+import {kernelOverlayCommand, kernelOverlayReadOnlyCommand, makeKernelForms} from '../rootfs/kernel-overlay.js'
+import {fuseOverlayCommand, fuseOverlayReadOnlyCommand} from '../rootfs/overlay.js'
 import {trace} from '../trace.js'
 import {kernelLowerDirs, lowerDirs} from '../store/layers.js'
 import {removeTree} from '../userns/remove.js'
@@ -24,4 +24,10 @@ export async function rootfsMountCommand(ctx: Context, rec: ContainerRecord): Pr
     return kernelOverlayCommand({...dirs, lowerDirs: lowers})
   }
   return fuseOverlayCommand({...dirs, lowerDirs: await lowerDirs(ctx.store, rec.diffIds)})
+}
+
+/** The argv of a read-only mount of the container's layers alone at `merged` (volume seeding), by its driver. */
+export async function layersReadOnlyMount(ctx: Context, rec: ContainerRecord, merged: string): Promise<string[]> {
+  if (rootfsDriverOf(rec) === 'overlay') return kernelOverlayReadOnlyCommand(await kernelLowerDirs(ctx.store, rec.diffIds, makeKernelForms, removeTree), merged)
+  return fuseOverlayReadOnlyCommand(await lowerDirs(ctx.store, rec.diffIds), merged)
 }

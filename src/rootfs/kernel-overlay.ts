@@ -15,6 +15,11 @@ export function kernelOverlayCommand(dirs: OverlayDirs): {program: string; args:
   return {program, args: ['mount', ...dirs.lowerDirs.flatMap((d) => ['--lower', d]), '--upper', dirs.upper, '--work', dirs.work, dirs.merged]}
 }
 
+/** A read-only kernel overlay of the lower directories alone (kernel forms included): the argv of the mount. */
+export function kernelOverlayReadOnlyCommand(lowerDirs: string[], merged: string): string[] {
+  return [helperPath('ctr-ts-overlay'), 'mount', ...lowerDirs.flatMap((d) => ['--lower', d]), merged]
+}
+
 /** Makes the kernel form of each layer in its empty directory, in the user namespace (0/0 devices, the opaque xattr, layer owners): one helper run. */
 export async function makeKernelForms(jobs: Array<{layer: string; temp: string}>): Promise<void> {
   await runInUserNs(currentMapping(), [helperPath('ctr-ts-overlay'), 'prepare', ...jobs.flatMap((j) => [j.layer, j.temp])])

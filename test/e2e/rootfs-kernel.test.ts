@@ -112,6 +112,18 @@ describe('kernel overlayfs rootfs driver', () => {
     for (const [dir, names] of Object.entries(after.dirs)) expect(names, dir).toEqual(before.dirs[dir] ?? [])
   }, 240_000)
 
+  it('an empty volume is seeded from the image as the kernel overlay shows it (opaque dir applied), also for a one-layer image', async () => {
+    const out = await ok(['run', '--rm', '--network', 'none', '-v', 'kseed:/data/dir', ml.ref, 'ls', '/data/dir'])
+    expect(out).toBe('new\n')
+    expect(await ok(['run', '--rm', '--network', 'none', '-v', 'kseed:/v', ml.ref, 'cat', '/v/new'])).toBe(M.dirNew.content)
+    // a one-layer image (one lower directory: a read-only bind mount, not an overlay)
+    const bb = env.fixtures.busybox!.ref
+    await ok(['pull', '-q', bb])
+    expect(await ok(['run', '--rm', '--network', 'none', '-v', 'kseed2:/etc', bb, 'grep', '-c', '^root:', '/etc/passwd'])).toBe('1\n')
+    await ok(['rmi', bb])
+    await ok(['volume', 'rm', 'kseed', 'kseed2'])
+  }, 120_000)
+
   it('a container whose shim was killed (SIGKILL) is removed cleanly: no mount, process or file left', async () => {
     const before = footprint(t.root, t.runRoot)
     await ok(['run', '-d', '--name', 'k3', '--network', 'none', ml.ref, 'sh', '-c', 'echo data > /data/w; sleep 600'])
