@@ -15,6 +15,7 @@ export const USAGE = `options:
   --runs N        iterations per timed measurement (default: per bench)
   --quick         fewer iterations and smaller transfers (a smoke run)
   --no-peers      measure ctr-ts only (skip podman, skopeo, GNU tar)
+  --only GROUPS   the groups (rows) of a bench to run, comma-separated (bench/rootfs.mjs: start, memory, fileio)
   --user NAME     when started as root, the user to run as (default $CTR_TS_BENCH_USER, ctrdev, ctrtest)
   -h, --help`
 
@@ -26,13 +27,14 @@ export function parseOptions(argv) {
       quick: {type: 'boolean', default: false},
       'no-peers': {type: 'boolean', default: false},
       user: {type: 'string'},
+      only: {type: 'string'},
       help: {type: 'boolean', short: 'h', default: false},
     },
     strict: true,
   })
   const runs = values.runs === undefined ? undefined : Number(values.runs)
   if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs: expected a positive integer, got ${values.runs}`)
-  return {runs, quick: values.quick, peers: !values['no-peers'], user: values.user, help: values.help}
+  return {runs, quick: values.quick, peers: !values['no-peers'], user: values.user, only: values.only, help: values.help}
 }
 
 function subIdsOf(name) {

@@ -7,9 +7,10 @@ import {join} from 'node:path'
 import {loadHarness} from './harness.mjs'
 import {mustRun, timed, which} from './exec.mjs'
 
-/** podman's storage driver: overlay through fuse-overlayfs (as ctr-ts does), else vfs. */
+/** podman's storage driver: overlay through fuse-overlayfs (as ctr-ts does), `native` overlay (podman's own default on a 5.13+ kernel: the kernel's overlayfs, no mount_program), else vfs. */
 function storageArgs(driver) {
   if (driver === 'vfs') return ['--storage-driver', 'vfs']
+  if (driver === 'native') return ['--storage-driver', 'overlay']
   return ['--storage-driver', 'overlay', '--storage-opt', `overlay.mount_program=${which('fuse-overlayfs') ?? '/usr/bin/fuse-overlayfs'}`]
 }
 

@@ -26,6 +26,7 @@ export const CONFIG_ENV_VARS: ReadonlyArray<{name: string; key: string}> = [
   {name: 'CTR_TS_NETWORK', key: 'network.default'},
   {name: 'CTR_TS_PLATFORM', key: 'platform'},
   {name: 'CTR_TS_INIT_PATH', key: 'init.path'},
+  {name: 'CTR_TS_STORAGE_DRIVER', key: 'rootfs.driver'},
 ]
 
 /** File names looked for in the user configuration directory, in this order (the first found wins). */
@@ -64,7 +65,7 @@ function setPath(obj: Record<string, unknown>, key: string, value: unknown): voi
  *      .ctr-tsrc.{json,yaml,yml,js,ts,mjs,cjs}, .config/ctr-tsrc*, ctr-ts.config.{js,ts,mjs,cjs};
  *   4. the file named by --config (opts.file), else by $CTR_TS_CONFIG;
  *   5. environment variables (CONFIG_ENV_VARS: CTR_TS_ROOT, CTR_TS_RUNROOT, CTR_TS_RUNTIME,
- *      CTR_TS_RUNTIME_PATH, CTR_TS_NETWORK, CTR_TS_PLATFORM, CTR_TS_INIT_PATH).
+ *      CTR_TS_RUNTIME_PATH, CTR_TS_NETWORK, CTR_TS_PLATFORM, CTR_TS_INIT_PATH, CTR_TS_STORAGE_DRIVER).
  * Objects merge key by key; anything else is replaced. Every source is validated on its own: an
  * unknown key or a wrong type is a ConfigError naming the source, the key and what was expected.
  */

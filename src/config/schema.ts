@@ -27,10 +27,11 @@ export interface CtrConfig {
   portProxy: {udpIdleTimeout: number}
   init: {path?: string}
   /**
-   * Storage driver for container root filesystems. Only fuse-overlayfs: kernel overlayfs in a user
-   * namespace cannot read the `.wh.` whiteout files the layer store keeps.
+   * Storage driver for new containers' root filesystems: fuse-overlayfs (the default), or
+   * `overlay`, the kernel's own overlayfs mounted in the user namespace (Linux 5.11+, userxattr).
+   * A container keeps the driver it was created with.
    */
-  rootfs: {driver: 'fuse-overlayfs'}
+  rootfs: {driver: 'fuse-overlayfs' | 'overlay'}
   /**
    * Defaults of `--security-opt`: the seccomp profile (default, unconfined or an absolute path
    * of a docker-format profile) and no-new-privileges.
@@ -93,7 +94,7 @@ const sections: Record<string, Record<string, Check> | Check> = {
   logs: {maxSize: isLogSize, maxFiles: isLogFileCount},
   portProxy: {udpIdleTimeout: isPositiveNumber},
   init: {path: isAbsolutePath},
-  rootfs: {driver: oneOf('fuse-overlayfs')},
+  rootfs: {driver: oneOf('fuse-overlayfs', 'overlay')},
   security: {
     seccompProfile: (v) => (v === 'default' || v === 'unconfined' || (typeof v === 'string' && v.startsWith('/')) ? undefined : 'default, unconfined or an absolute path'),
     noNewPrivileges: isBool,
@@ -187,7 +188,7 @@ export const CONFIG_KEY_HELP: ReadonlyArray<[string, string]> = [
   ['logs.maxFiles', 'default number of log files a container keeps, rotated ones included (--log-opt max-file)'],
   ['portProxy.udpIdleTimeout', 'seconds before an idle UDP port-proxy flow is dropped'],
   ['init.path', 'absolute path of the --init binary (tini, catatonit)'],
-  ['rootfs.driver', 'fuse-overlayfs (the only driver)'],
+  ['rootfs.driver', 'fuse-overlayfs (default) or overlay (the kernel\'s, Linux 5.11+)'],
   ['security.seccompProfile', 'default, unconfined or the absolute path of a docker-format seccomp profile'],
   ['security.noNewPrivileges', 'true or false (default false, like docker)'],
 ]

@@ -1,7 +1,7 @@
 /**
  * docker cp for a container: the container side runs as root of the container's user namespace
  * (copy/cp-main.ts) — in the running container's mount namespace (nsenter to its shim), or for a
- * stopped one in a fresh mount namespace where it mounts the rootfs with fuse-overlayfs — and the
+ * stopped one in a fresh mount namespace where it mounts the rootfs with the container's driver — and the
  * host side packs or extracts here, as the user. Paths in the container resolve in its root.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
@@ -13,9 +13,8 @@ import type {Context} from '../context.js'
 import {CtrError, NotFoundError, RuntimeError, UsageError} from '../errors.js'
 import {extractArchive, type IdMap, packTree} from '../copy/archive.js'
 import {planCopy} from '../copy/plan.js'
-import {fuseOverlayCommand} from '../rootfs/overlay.js'
+import {rootfsMountCommand} from './rootfs-mount.js'
 import {requireBinary} from '../runtime/binaries.js'
-import {lowerDirs} from '../store/layers.js'
 import {userNsArgv} from '../userns/exec.js'
 import {packageRoot} from '../userns/helpers.js'
 import {currentMapping, type IdMapping} from '../userns/idmap.js'
@@ -41,7 +40,7 @@ async function startHelper(ctx: Context, rec: ContainerRecord, req: HelperReques
     file = requireBinary('nsenter', 'install util-linux')
     args = ['--target', String(s.shimPid), '--user', '--mount', '--', node, cpMainPath(), JSON.stringify({...req, root: paths.merged})]
   } else {
-    const mount = fuseOverlayCommand({lowerDirs: await lowerDirs(ctx.store, rec.diffIds), upper: paths.upper, work: paths.work, merged: paths.merged})
+    const mount = await rootfsMountCommand(ctx, rec)
     const argv = userNsArgv(currentMapping(), [node, cpMainPath(), JSON.stringify({...req, root: paths.merged, mount})], {mount: true})
     file = argv.file
     args = argv.args

@@ -284,6 +284,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       ...(attached.length > 0 ? {networks: attached} : {}),
       ...(netnsTarget ? {netnsContainer: netnsTarget.id} : {}),
       diffIds,
+      ...(ctx.config.rootfs.driver === 'overlay' ? {rootfsDriver: 'overlay' as const} : {}),
       stopSignal: parity.stopSignal ?? imageConfig.config?.StopSignal ?? 'SIGTERM',
       ...(opts.stopTimeout !== undefined ? {stopTimeout: opts.stopTimeout} : {}),
       hostConfig: {...parity.hostConfig, GroupAdd: opts.groupAdd ?? []},

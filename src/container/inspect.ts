@@ -182,7 +182,7 @@ export function containerInspect(input: ContainerInspectInput) {
     LogPath: paths.log,
     Name: `/${rec.name}`,
     RestartCount: s.restartCount ?? 0,
-    Driver: 'fuse-overlayfs',
+    Driver: rec.rootfsDriver ?? 'fuse-overlayfs',
     Platform: 'linux',
     MountLabel: '',
     ProcessLabel: '',
@@ -228,7 +228,7 @@ export function containerInspect(input: ContainerInspectInput) {
       Seccomp: rec.security ? {Profile: rec.security.seccomp, File: rec.security.seccompFile ?? ''} : {Profile: 'unconfined', File: ''},
     },
     GraphDriver: {
-      Name: 'fuse-overlayfs',
+      Name: rec.rootfsDriver ?? 'fuse-overlayfs',
       Data: {LowerDir: input.lowerDirs.join(':'), UpperDir: paths.upper, WorkDir: paths.work, MergedDir: paths.merged},
     },
     Mounts: m.mounts.map((x) => input.recordMounts?.find((r) => r.Destination === x.Destination) ?? x),

@@ -74,6 +74,8 @@ export interface ContainerRecord {
   restartPolicy?: RestartPolicy
   /** The shim holds the network namespace (restart policies on slirp4netns): it outlives the process. */
   shimNetns?: boolean
+  /** The rootfs driver (rootfs.driver when created): `overlay` is the kernel's; absent: fuse-overlayfs. */
+  rootfsDriver?: 'overlay'
 }
 
 /** A container's place on a user-defined network. */

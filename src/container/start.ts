@@ -6,7 +6,7 @@ import {attachNetworks, type NetworkSetupInput, setupNetwork} from '../network/s
 import {killQuietly} from '../network/proxy.js'
 import {currentMapping} from '../userns/idmap.js'
 import {attachmentsOf, joinTargetNetns, setNetnsPath} from './networks.js'
-import {fuseOverlayCommand} from '../rootfs/overlay.js'
+import {layersReadOnlyMount, rootfsMountCommand} from './rootfs-mount.js'
 import type {AttachClient} from '../shim/attach.js'
 import {lowerDirs} from '../store/layers.js'
 import {healthFile, healthRun} from './health.js'
@@ -100,8 +100,8 @@ async function createAndStart(
   const task = containerTask(ctx, rec)
   const lowers = await lowerDirs(ctx.store, rec.diffIds)
   // Empty volumes get the image's content at their mount point first (docker's copy-up).
-  await trace.phase('volumes: seed', () => seedVolumes(ctx.store, rec.mounts, lowers))
-  const mount = fuseOverlayCommand({lowerDirs: lowers, upper: paths.upper, work: paths.work, merged: paths.merged})
+  await trace.phase('volumes: seed', () => seedVolumes(ctx.store, rec.mounts, lowers, (merged) => layersReadOnlyMount(ctx, rec, merged)))
+  const mount = await rootfsMountCommand(ctx, rec)
   // the network holder's or the network-sharing container's user namespace, else --pid/--ipc container:X's
   const joinPath = joinUserNs !== undefined ? `/proc/${joinUserNs}/ns/user` : await refreshJoinedNamespaces(ctx, rec)
   const exitCommand = await autoRemoveExitCommand(ctx, rec)

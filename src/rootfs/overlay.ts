@@ -32,9 +32,9 @@ export function fuseOverlayCommand(dirs: OverlayDirs): {program: string; args: s
 /**
  * A read-only fuse-overlayfs mount of the layers alone (no upper directory): the image's view of
  * its files, whiteouts applied, e.g. to seed a volume with what the image has at its mount point.
- * Run inside the user namespace, like the container's mount.
+ * Run inside the user namespace, like the container's mount. The argv of the mount.
  */
-export function fuseOverlayReadOnlyCommand(lowerDirs: string[], merged: string): {program: string; options: string; merged: string} {
+export function fuseOverlayReadOnlyCommand(lowerDirs: string[], merged: string): string[] {
   const program = requireBinary('fuse-overlayfs', 'install it (apt-get install fuse-overlayfs)')
-  return {program, options: `lowerdir=${lowerDirs.map(escapeOption).join(':')}`, merged}
+  return [program, '-o', `lowerdir=${lowerDirs.map(escapeOption).join(':')}`, merged]
 }

@@ -2,7 +2,7 @@ import type {StoreLayout} from '../paths.js'
 import {removeTree} from '../userns/remove.js'
 import {cleanStaleIngest, listBlobs, removeBlob} from './content.js'
 import {listImages} from './images.js'
-import {layerDir, listLayers, staleLayerTemps} from './layers.js'
+import {kernelFormDir, layerDir, listLayers, orphanKernelForms, staleLayerTemps} from './layers.js'
 import {layerMarkerPath} from './layer-marker.js'
 import {readLeases} from './leases.js'
 import {withStoreLock} from './lock.js'
@@ -49,7 +49,11 @@ export async function garbageCollect(store: StoreLayout): Promise<GcResult> {
     }
 
     const layersRemoved = (await listLayers(store)).filter((d) => !keepLayers.has(d))
-    const doomed = [...layersRemoved.flatMap((d) => [layerMarkerPath(store, d), layerDir(store, d)]), ...(await staleLayerTemps(store))]
+    const doomed = [
+      ...layersRemoved.flatMap((d) => [layerMarkerPath(store, d), kernelFormDir(store, d), layerDir(store, d)]),
+      ...(await staleLayerTemps(store)),
+      ...(await orphanKernelForms(store)),
+    ]
     if (doomed.length > 0) await removeTree(...doomed)
     await cleanStaleIngest(store)
     return {blobsRemoved, layersRemoved, blobBytes}

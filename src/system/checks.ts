@@ -199,6 +199,17 @@ export async function runChecks(ce: CheckEnv): Promise<CheckResult[]> {
       : {id: 'fuse-overlayfs', title: 'fuse-overlayfs', status: miss, detail: 'not found on PATH', fix: 'sudo apt-get install fuse-overlayfs', required: fuseRequired},
   )
 
+  // --- the kernel overlayfs driver (rootfs.driver: overlay): mounted in a user namespace since 5.11
+  if (ce.config.rootfs.driver === 'overlay') {
+    const [maj, min] = kernelVersion()
+    const ok = maj > 5 || (maj === 5 && min >= 11)
+    add(
+      ok
+        ? {id: 'kernel-overlay', title: 'kernel overlayfs (rootfs.driver overlay)', status: 'ok', detail: `kernel ${maj}.${min} mounts overlayfs in a user namespace (userxattr)`, required: true}
+        : {id: 'kernel-overlay', title: 'kernel overlayfs (rootfs.driver overlay)', status: 'fail', detail: `kernel ${maj}.${min}: unprivileged overlayfs needs Linux 5.11+`, fix: 'set rootfs.driver to fuse-overlayfs', required: true},
+    )
+  }
+
   // --- OCI runtime
   const cgroupV2 = ce.cgroup.fsType === 'cgroup2'
   const rtName = ce.config.runtime.name

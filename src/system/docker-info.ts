@@ -27,7 +27,7 @@ export function dockerInfo(info: SystemInfo) {
     ContainersPaused: 0,
     ContainersStopped: info.containers.stopped,
     Images: info.images,
-    Driver: 'fuse-overlayfs',
+    Driver: info.store.driver,
     DockerRootDir: info.store.root,
     ServerVersion: info.versions['ctr-ts'] ?? '',
     KernelVersion: release(),

@@ -11,7 +11,8 @@ import {listVolumes} from '../store/volumes.js'
 export interface SystemInfo {
   versions: Record<string, string>
   runtime: {name: string; path?: string}
-  store: {root: string; runRoot: string; sizeBytes: number}
+  /** driver: the rootfs driver of new containers (rootfs.driver). */
+  store: {root: string; runRoot: string; sizeBytes: number; driver: string}
   images: number
   containers: {total: number; running: number; stopped: number}
   layers: number
@@ -72,7 +73,7 @@ export async function systemInfo(ctx: Context, version: string): Promise<SystemI
   return {
     versions: {'ctr-ts': version, node: process.version, [runtimeName]: runtimeV, 'fuse-overlayfs': fuseV, slirp4netns: slirpV},
     runtime: {name: runtimeName, path: ctx.config.runtime.path ?? which(runtimeName)},
-    store: {root: ctx.store.root, runRoot: ctx.run.root, sizeBytes: await diskUsage(ctx.store.root)},
+    store: {root: ctx.store.root, runRoot: ctx.run.root, sizeBytes: await diskUsage(ctx.store.root), driver: ctx.config.rootfs.driver},
     images: (await listImages(ctx.store)).length,
     containers: {total: containers.length, running, stopped: containers.length - running},
     layers: (await listLayers(ctx.store)).length,

@@ -7,7 +7,7 @@ import type {Context} from '../context.js'
 import type {ImageRecord} from '../oci/types.js'
 import {cleanStaleIngest} from '../store/content.js'
 import {imageRecordPath} from '../store/images.js'
-import {diffIdOfLegacyLowerDir} from '../store/layers.js'
+import {diffIdOfLegacyLowerDir, KERNEL_FORM_SUFFIX} from '../store/layers.js'
 import {MARKER_SUFFIX, readLayerMarker} from '../store/layer-marker.js'
 import {readLeases} from '../store/leases.js'
 import {isAlive, withStoreLock} from '../store/lock.js'
@@ -148,6 +148,13 @@ class Checker {
         const hex = name.slice(0, -MARKER_SUFFIX.length)
         if (HEX64.test(hex) && !present.has(hex) && !this.leased.has(`sha256:${hex}`)) {
           await this.fix({kind: 'layer', subject: `sha256:${hex}`, problem: 'completeness marker without its layer directory'}, () => unlink(path))
+        }
+        continue
+      }
+      if (name.endsWith(KERNEL_FORM_SUFFIX)) {
+        const hex = name.slice(0, -KERNEL_FORM_SUFFIX.length)
+        if (HEX64.test(hex) && !present.has(hex)) {
+          await this.fix({kind: 'leftover', subject: path, problem: 'kernel overlay form of a layer that is gone'}, () => removeTree(path))
         }
         continue
       }

@@ -35,6 +35,7 @@ export default class SystemInfo extends CtrCommand {
       ...Object.entries(info.versions).map(([k, v]) => `  ${k}: ${v}`),
       `Runtime: ${info.runtime.name}${info.runtime.path ? ` (${info.runtime.path})` : ' (not found)'}`,
       `Store: ${info.store.root}`,
+      `  Storage driver: ${info.store.driver}`,
       `  Size: ${humanSize(info.store.sizeBytes)}`,
       `Runtime state: ${info.store.runRoot}`,
       `Images: ${info.images}`,
