@@ -9,6 +9,7 @@
 // command loads only what it imports (dynamic imports stay lazy chunks). dist/ (tsc's output)
 // stays: separate Node processes (dist/layer/unpack-main.js) run from it.
 import {execFileSync} from 'node:child_process'
+import {builtinModules} from 'node:module'
 import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -81,6 +82,39 @@ const isWsl = {
   },
 }
 
+// `import {readFileSync} from 'node:fs'` in an ES module makes Node build the builtin's ES module
+// facade, which reads every export once: the lazy getters of node:fs load fs/promises, streams,
+// watchers and readline, node:util's load worker_threads... (~80 internal modules for `version`).
+// Each builtin is a small module of ours instead: the builtin from process.getBuiltinModule as
+// the default export and each export name read from it (pure, so esbuild keeps only the names
+// the importer uses: a lazy getter runs only where its name is imported).
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
+const RESERVED = new Set(['default', 'constructor', 'prototype', 'arguments', 'eval', 'enum', 'await', 'yield', 'let', 'static', 'implements', 'interface', 'package', 'private', 'protected', 'public'])
+function builtinModuleSource(name) {
+  const real = process.getBuiltinModule(`node:${name}`)
+  const names = real && (typeof real === 'object' || typeof real === 'function') ? Object.getOwnPropertyNames(real) : []
+  const lines = [`const __builtin = process.getBuiltinModule(${JSON.stringify(`node:${name}`)})`, 'export default __builtin', 'const __read = (k) => __builtin[k]']
+  for (const key of names) {
+    if (!IDENTIFIER.test(key) || RESERVED.has(key) || key.startsWith('_') || DEPRECATED.has(key) || (typeof real === 'function' && ['length', 'name', 'caller'].includes(key))) continue
+    lines.push(`export const ${key} = /* @__PURE__ */ __read(${JSON.stringify(key)})`)
+  }
+  return lines.join('\n') + '\n'
+}
+// lazy getters that warn (DEP0176, DEP0093...): a namespace import would read them all
+const DEPRECATED = new Set(['F_OK', 'R_OK', 'W_OK', 'X_OK', 'fips', 'prng', 'pseudoRandomBytes', 'rng'])
+const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')).flatMap((m) => [m, `node:${m}`]))
+const builtinsWithoutFacade = {
+  name: 'builtins-without-facade',
+  setup(build) {
+    build.onResolve({filter: /^[a-z0-9_:/]+$/}, (args) => {
+      if (!BUILTINS.has(args.path) || args.kind === 'require-call') return undefined
+      // one module per importer: a getter runs where its name is imported, when that module runs
+      return {path: args.path.replace(/^node:/, ''), namespace: 'builtin', suffix: `?${relative(root, args.importer)}`}
+    })
+    build.onLoad({filter: /.*/, namespace: 'builtin'}, (args) => ({contents: builtinModuleSource(args.path), loader: 'js'}))
+  },
+}
+
 const esbuild = await import('esbuild')
 const result = await esbuild.build({
   absWorkingDir: root,
@@ -99,8 +133,9 @@ const result = await esbuild.build({
   // Optional packages oclif and cosmiconfig look for at run time (TypeScript configs): never bundled.
   external: ['typescript', 'ts-node', 'tsx'],
   // CommonJS dependencies call require(): give every output file a real one.
-  banner: {js: "import {createRequire as __ctrTsCreateRequire} from 'node:module';\nconst require = __ctrTsCreateRequire(import.meta.url);"},
+  banner: {js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);"},
   plugins: [
+    builtinsWithoutFacade,
     mainEntry,
     isWsl,
     metaUrlPlugin,
