@@ -10,7 +10,7 @@
 // stays: separate Node processes (dist/layer/unpack-main.js) run from it.
 import {execFileSync} from 'node:child_process'
 import {builtinModules} from 'node:module'
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {lazyRequirePlugin} from './lazy-require.mjs'
@@ -145,7 +145,12 @@ const result = await esbuild.build({
       drop: ['checkNodeVersion();'],
       // The first String#localeCompare of a process sets up ICU's collator: 30-50 ms, to sort
       // the command ids (ASCII: code unit order is the same).
-      patches: [['.sort((a, b) => a.id.localeCompare(b.id));', '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));']],
+      patches: [
+        ['.sort((a, b) => a.id.localeCompare(b.id));', '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));'],
+        // package.json and manifest reads: node:fs/promises loads ~35 internal modules (streams,
+        // readline, watchers) for files of a few KB that a synchronous read returns at once.
+        ["const contents = await (0, promises_1.readFile)(path, 'utf8');", "const contents = (0, node_fs_1.readFileSync)(path, 'utf8');"],
+      ],
     }),
   ],
   metafile: true,
@@ -199,4 +204,14 @@ const {Plugin} = await import('@oclif/core')
 const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
 await plugin.load()
 writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')
+// What src/cli/launch.ts needs to run one of our commands without reading the whole manifest:
+// every id with its aliases, and each command's manifest entry in a file of its own.
+const manifestDir = join(outdir, 'manifest')
+mkdirSync(manifestDir, {recursive: true})
+const index = {}
+for (const [id, entry] of Object.entries(plugin.manifest.commands)) {
+  index[id] = entry.aliases ?? []
+  writeFileSync(join(manifestDir, `${id}.json`), JSON.stringify(entry))
+}
+writeFileSync(join(manifestDir, 'index.json'), JSON.stringify({version: plugin.manifest.version, commands: index}))
 console.log(`built: ${Object.keys(plugin.manifest.commands).length} commands`)
