@@ -90,13 +90,34 @@ const isWsl = {
 // the importer uses: a lazy getter runs only where its name is imported).
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 const RESERVED = new Set(['default', 'constructor', 'prototype', 'arguments', 'eval', 'enum', 'await', 'yield', 'let', 'static', 'implements', 'interface', 'package', 'private', 'protected', 'public'])
+// Builtins that cost milliseconds to load (each pulls in streams, sockets, OpenSSL bindings...)
+// and that many modules import for one function they call later, if ever: loaded at that
+// first call. `ctr-ts ps` imports the container modules, which import child_process, net and
+// crypto for what `run` does.
+const LAZY_BUILTINS = new Set(['child_process', 'crypto', 'dgram', 'dns', 'fs/promises', 'http', 'http2', 'https', 'net', 'readline', 'stream', 'stream/promises', 'timers/promises', 'tls', 'worker_threads', 'zlib'])
+/** A plain function (no class, no static properties, no promisify.custom): a forwarding function can stand in for it. */
+function forwardable(value) {
+  if (typeof value !== 'function' || /^class[\s{]/.test(Function.prototype.toString.call(value))) return false
+  if (Object.getOwnPropertyNames(value).some((k) => !['length', 'name', 'prototype'].includes(k)) || Object.getOwnPropertySymbols(value).length > 0) return false
+  const proto = Object.getOwnPropertyDescriptor(value, 'prototype')?.value
+  return proto === undefined || (Object.getOwnPropertyNames(proto).every((k) => k === 'constructor') && Object.getOwnPropertySymbols(proto).length === 0)
+}
 function builtinModuleSource(name) {
   const real = process.getBuiltinModule(`node:${name}`)
   const names = real && (typeof real === 'object' || typeof real === 'function') ? Object.getOwnPropertyNames(real) : []
-  const lines = [`const __builtin = process.getBuiltinModule(${JSON.stringify(`node:${name}`)})`, 'export default __builtin', 'const __read = (k) => __builtin[k]']
+  const lazy = LAZY_BUILTINS.has(name)
+  const load = `process.getBuiltinModule(${JSON.stringify(`node:${name}`)})`
+  const lines = lazy
+    ? [`let __loaded`, `const __builtin = () => (__loaded ??= ${load})`, 'export default /* @__PURE__ */ __builtin()', 'const __read = (k) => __builtin()[k]']
+    : [`const __module = ${load}`, 'const __builtin = () => __module', 'export default __module', 'const __read = (k) => __module[k]']
   for (const key of names) {
     if (!IDENTIFIER.test(key) || RESERVED.has(key) || key.startsWith('_') || DEPRECATED.has(key) || (typeof real === 'function' && ['length', 'name', 'caller'].includes(key))) continue
-    lines.push(`export const ${key} = /* @__PURE__ */ __read(${JSON.stringify(key)})`)
+    const descriptor = Object.getOwnPropertyDescriptor(real, key)
+    if (lazy && descriptor && 'value' in descriptor && forwardable(descriptor.value)) {
+      lines.push(`export function ${key}(...args) { return __builtin().${key}(...args) }`)
+    } else {
+      lines.push(`export const ${key} = /* @__PURE__ */ __read(${JSON.stringify(key)})`)
+    }
   }
   return lines.join('\n') + '\n'
 }
@@ -174,6 +195,7 @@ function fixImportMetaUrls(result) {
   }
 }
 fixImportMetaUrls(result)
+if (process.env.CTR_TS_BUILD_META) writeFileSync(process.env.CTR_TS_BUILD_META, JSON.stringify(result.metafile))
 
 // The programs that run as Node processes of their own in the user namespace (the unpacker every
 // pull starts, the layer tar writer of commit/build): each bundled into one file in place of tsc's
