@@ -174,6 +174,9 @@ const result = await esbuild.build({
         // The plugins of package.json (oclif.plugins) are matched against every dependency with
         // minimatch, compiling each pattern anew: ~50 compilations for `--help`. A name without
         // glob characters matches itself alone.
+        // Help renders every command summary as an EJS template (a compilation each, for
+        // `--help` about 80): a text without `<%` is its own rendering.
+        ['return ejs_1.default.render(t, context);', "return typeof t === 'string' && !t.includes('<%') ? t : ejs_1.default.render(t, context);"],
         ['patterns.some((w) => (0, minimatch_1.minimatch)(p, w))', 'patterns.some((w) => (/[*?[\\]{}()!+@]/.test(w.slice(1)) || w.startsWith("!") ? (0, minimatch_1.minimatch)(p, w) : p === w))'],
       ],
     }),
