@@ -9,9 +9,10 @@
 // command loads only what it imports (dynamic imports stay lazy chunks). dist/ (tsc's output)
 // stays: separate Node processes (dist/layer/unpack-main.js) run from it.
 import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {builtinModulesPlugin} from './builtin-modules.mjs'
 import {lazyRequirePlugin} from './lazy-require.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -81,6 +82,10 @@ const isWsl = {
   },
 }
 
+// Builtins as modules of ours (no ES module facade; heavy ones loaded at first use): see
+// scripts/builtin-modules.mjs.
+const builtinsWithoutFacade = builtinModulesPlugin(root)
+
 const esbuild = await import('esbuild')
 const result = await esbuild.build({
   absWorkingDir: root,
@@ -99,8 +104,9 @@ const result = await esbuild.build({
   // Optional packages oclif and cosmiconfig look for at run time (TypeScript configs): never bundled.
   external: ['typescript', 'ts-node', 'tsx'],
   // CommonJS dependencies call require(): give every output file a real one.
-  banner: {js: "import {createRequire as __ctrTsCreateRequire} from 'node:module';\nconst require = __ctrTsCreateRequire(import.meta.url);"},
+  banner: {js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);"},
   plugins: [
+    builtinsWithoutFacade,
     mainEntry,
     isWsl,
     metaUrlPlugin,
@@ -110,7 +116,19 @@ const result = await esbuild.build({
       drop: ['checkNodeVersion();'],
       // The first String#localeCompare of a process sets up ICU's collator: 30-50 ms, to sort
       // the command ids (ASCII: code unit order is the same).
-      patches: [['.sort((a, b) => a.id.localeCompare(b.id));', '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));']],
+      patches: [
+        ['.sort((a, b) => a.id.localeCompare(b.id));', '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));'],
+        // package.json and manifest reads: node:fs/promises loads ~35 internal modules (streams,
+        // readline, watchers) for files of a few KB that a synchronous read returns at once.
+        ["const contents = await (0, promises_1.readFile)(path, 'utf8');", "const contents = (0, node_fs_1.readFileSync)(path, 'utf8');"],
+        // The plugins of package.json (oclif.plugins) are matched against every dependency with
+        // minimatch, compiling each pattern anew: ~50 compilations for `--help`. A name without
+        // glob characters matches itself alone.
+        // Help renders every command summary as an EJS template (a compilation each, for
+        // `--help` about 80): a text without `<%` is its own rendering.
+        ['return ejs_1.default.render(t, context);', "return typeof t === 'string' && !t.includes('<%') ? t : ejs_1.default.render(t, context);"],
+        ['patterns.some((w) => (0, minimatch_1.minimatch)(p, w))', 'patterns.some((w) => (/[*?[\\]{}()!+@]/.test(w.slice(1)) || w.startsWith("!") ? (0, minimatch_1.minimatch)(p, w) : p === w))'],
+      ],
     }),
   ],
   metafile: true,
@@ -134,6 +152,8 @@ function fixImportMetaUrls(result) {
   }
 }
 fixImportMetaUrls(result)
+// CTR_TS_BUILD_META=FILE: esbuild's metafile (which module imports which, per output file), to see what a command loads
+if (process.env.CTR_TS_BUILD_META) writeFileSync(process.env.CTR_TS_BUILD_META, JSON.stringify(result.metafile))
 
 // The programs that run as Node processes of their own in the user namespace (the unpacker every
 // pull starts, the layer tar writer of commit/build): each bundled into one file in place of tsc's
@@ -164,4 +184,14 @@ const {Plugin} = await import('@oclif/core')
 const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
 await plugin.load()
 writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')
+// What src/cli/launch.ts needs to run one of our commands without reading the whole manifest:
+// every id with its aliases, and each command's manifest entry in a file of its own.
+const manifestDir = join(outdir, 'manifest')
+mkdirSync(manifestDir, {recursive: true})
+const index = {}
+for (const [id, entry] of Object.entries(plugin.manifest.commands)) {
+  index[id] = entry.aliases ?? []
+  writeFileSync(join(manifestDir, `${id}.json`), JSON.stringify(entry))
+}
+writeFileSync(join(manifestDir, 'index.json'), JSON.stringify({version: plugin.manifest.version, commands: index}))
 console.log(`built: ${Object.keys(plugin.manifest.commands).length} commands`)

@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {readFileSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -117,7 +116,9 @@ function processTrace(): Trace {
   g[KEY] = t
   if (t.enabled) {
     // The helpers this process starts (ctr-ts-userns, the shim) append their phases here.
-    let childFile: string | undefined = join(tmpdir(), `ctr-ts-trace-${process.pid}-${randomBytes(4).toString('hex')}.tsv`)
+    // (node:crypto only when tracing: loading it costs every command a few ms of start-up.)
+    const suffix = process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')
+    let childFile: string | undefined = join(tmpdir(), `ctr-ts-trace-${process.pid}-${suffix}.tsv`)
     try {
       writeFileSync(childFile, '', {flag: 'wx', mode: 0o600})
       process.env.CTR_TS_TRACE_FILE = childFile

@@ -2,7 +2,7 @@
  * One `images` row as docker's --format sees it (docker/cli formatter.ImageContext): `{{.ID}}`,
  * `{{.Repository}}`, `{{.Tag}}`, `{{.CreatedSince}}`, ... and what `--format json` prints.
  */
-import type {ImageRow as ImageListRow} from '../engine/images.js'
+import type {ImageRow as ImageListRow} from '../engine/image-list.js'
 import type {ListingFormat} from '../format/output.js'
 import {goTime} from '../format/go-values.js'
 import {ago, humanSize} from './table.js'

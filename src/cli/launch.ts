@@ -54,6 +54,48 @@ function silentLogger(namespace = 'oclif'): Interfaces.Logger {
   return {namespace, child: (ns: string) => silentLogger(`${namespace}:${ns}`), debug: nothing, error: nothing, info: nothing, trace: nothing, warn: nothing}
 }
 
+/** What the build writes to dist/bundle/manifest/index.json: every command id with its aliases. */
+interface CommandIndex {
+  version: string
+  commands: Record<string, string[]>
+}
+
+/** dist/bundle/manifest/index.json, or undefined when this build has none (the whole manifest then). */
+function readCommandIndex(manifestDir: string): CommandIndex | undefined {
+  try {
+    return JSON.parse(readFileSync(join(manifestDir, 'index.json'), 'utf8')) as CommandIndex
+  } catch {
+    return undefined
+  }
+}
+
+/** oclif's own test (main.js helpAddition): a help flag before `--` shows help instead of running. */
+export function asksForHelp(argv: readonly string[], helpFlags: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false
+    if (helpFlags.includes(arg)) return true
+  }
+  return false
+}
+
+/**
+ * The root plugin holding the one command `id` (its manifest entry from dist/bundle/manifest/):
+ * oclif then neither reads the 200 KB manifest of all commands nor registers 80 commands and
+ * their topics to run one. The plugin is oclif's own; only the source of its manifest differs.
+ */
+async function oneCommandPlugin(root: string, pjson: Interfaces.PJSON, manifestDir: string, index: CommandIndex, id: string): Promise<Plugin> {
+  const entry = JSON.parse(readFileSync(join(manifestDir, `${id}.json`), 'utf8')) as Interfaces.Manifest['commands'][string]
+  const plugin = new Plugin({root, pjson, isRoot: true, type: 'core'})
+  const internals = plugin as unknown as {_manifest(): Promise<Interfaces.Manifest>; commandIDs: string[]; hasManifest: boolean}
+  internals._manifest = async () => {
+    internals.commandIDs = [id]
+    internals.hasManifest = true
+    return {version: index.version, commands: {[id]: entry}}
+  }
+  await plugin.load()
+  return plugin
+}
+
 /**
  * Runs the CLI (`bin`: the URL of bin/run.js) with oclif, minus the work a command does not need:
  * - our package.json is read once, synchronously, and handed to oclif;
@@ -61,6 +103,8 @@ function silentLogger(namespace = 'oclif'): Interfaces.Logger {
  *   package, reading its package.json and manifest. Our own commands need none of them (their only
  *   hooks are for `plugins install` and unknown commands), so oclif gets the root plugin alone;
  *   anything else (`--help`, `help`, `autocomplete`, typos) loads all of them as usual;
+ * - one of our commands without a help flag: the root plugin holds that command alone (the
+ *   command index and its manifest entry, written by scripts/build.mjs), not all of them;
  * - without DEBUG, a logger that prints nothing (oclif's default loads the `debug` package).
  */
 export async function launch(bin: string, given: string[] = process.argv.slice(2)): Promise<unknown> {
@@ -69,13 +113,18 @@ export async function launch(bin: string, given: string[] = process.argv.slice(2
   const logger = process.env.DEBUG ? undefined : silentLogger()
   if (logger) setLogger({root, logger})
   const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
-  const plugin = await trace.phase('oclif: root plugin and manifest', async () => {
-    const p = new Plugin({root, pjson, isRoot: true, type: 'core'})
-    await p.load()
-    return p
-  })
-  const ids = new Set(plugin.commands.flatMap((c) => [c.id, ...(c.aliases ?? [])]))
-  const own = ownCommand(argv, ids) !== undefined
+  const manifestDir = join(root, 'dist', 'bundle', 'manifest')
+  const index = readCommandIndex(manifestDir)
+  let plugin: Plugin | undefined
+  let ids: Set<string>
+  if (index) {
+    ids = new Set(Object.entries(index.commands).flatMap(([id, aliases]) => [id, ...aliases]))
+  } else {
+    plugin = await trace.phase('oclif: root plugin and manifest', () => allCommandsPlugin(root, pjson))
+    ids = new Set(plugin.commands.flatMap((c) => [c.id, ...(c.aliases ?? [])]))
+  }
+  const ownId = ownCommand(argv, ids)
+  const own = ownId !== undefined
   const unknown = own ? undefined : unknownCommand(argv, ids)
   if (unknown !== undefined) {
     // docker's words and exit code; oclif's not-found plugin would split arguments at ':'
@@ -83,5 +132,18 @@ export async function launch(bin: string, given: string[] = process.argv.slice(2
     process.exitCode = 1
     return undefined
   }
-  return execute({dir: bin, args: argv, loadOptions: {root, pjson, logger, ...(own ? {plugins: new Map([[plugin.name, plugin]])} : {})}})
+  if (own && !plugin) {
+    const helpFlags = ['--help', ...(pjson.oclif?.additionalHelpFlags ?? [])]
+    const id = index && !asksForHelp(argv, helpFlags) ? Object.entries(index.commands).find(([c, aliases]) => c === ownId || aliases.includes(ownId))?.[0] : undefined
+    plugin = await trace.phase('oclif: root plugin and manifest', () =>
+      id && index ? oneCommandPlugin(root, pjson, manifestDir, index, id) : allCommandsPlugin(root, pjson))
+  }
+  return execute({dir: bin, args: argv, loadOptions: {root, pjson, logger, ...(own && plugin ? {plugins: new Map([[plugin.name, plugin]])} : {})}})
+}
+
+/** The root plugin with every command, from oclif.manifest.json. */
+async function allCommandsPlugin(root: string, pjson: Interfaces.PJSON): Promise<Plugin> {
+  const p = new Plugin({root, pjson, isRoot: true, type: 'core'})
+  await p.load()
+  return p
 }

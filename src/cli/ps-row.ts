@@ -2,7 +2,7 @@
  * One `ps` row as docker's --format sees it (docker/cli formatter.ContainerContext): the fields
  * `{{.ID}}`, `{{.Names}}`, `{{.Label "k"}}` ... and what `--format json` prints for it.
  */
-import {containerCommand, type ContainerSummary, healthSuffix} from '../engine/containers.js'
+import {containerCommand, type ContainerSummary, healthSuffix} from '../engine/container-list.js'
 import type {ListingFormat} from '../format/output.js'
 import {goTime} from '../format/go-values.js'
 import {ago, humanDuration, humanSize} from './table.js'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {IMAGES_DIGESTS_TABLE, IMAGES_FORMAT, ImageRow} from '../cli/image-row.js'
-import {listImages} from '../engine/images.js'
+import {listImages} from '../engine/image-list.js'
 import {formatOutput} from '../format/output.js'
 
 export default class Images extends CtrCommand {

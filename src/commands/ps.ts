@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {CtrCommand} from '../base-command.js'
 import {PS_FORMAT, PS_SIZE_TABLE, PsRow} from '../cli/ps-row.js'
-import * as containers from '../engine/containers.js'
+import * as containers from '../engine/container-list.js'
 import {formatOutput} from '../format/output.js'
 
 export default class Ps extends CtrCommand {

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {arch, platform} from 'node:os'
 import {CtrCommand} from '../base-command.js'
-import {formatInspect} from '../format/output.js'
 
 const GO_ARCH: Record<string, string> = {x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64'}
 
@@ -36,6 +35,7 @@ export default class Version extends CtrCommand {
       BuildTime: '',
     }
     const doc = {Client: side, Server: {...side, Components: [{Name: 'Engine', Version: this.config.version}]}}
+    const {formatInspect} = await import('../format/output.js') // the Go template engine only for --format
     process.stdout.write(formatInspect(flags.format === 'json' ? '{{json .}}' : flags.format, [doc]))
   }
 }

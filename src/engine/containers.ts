@@ -12,7 +12,7 @@ import {execInContainer, type ExecOptions} from '../container/exec.js'
 import {removeContainer, signalContainer, stopContainer, waitForExit} from '../container/lifecycle.js'
 import {type LogOptions, showLogs} from '../container/logs.js'
 import type {CreateOptions} from '../container/options.js'
-import {type ContainerRecord, containerPaths, findContainer, listContainers} from '../container/record.js'
+import {type ContainerRecord, containerPaths, findContainer} from '../container/record.js'
 import {relaySession, type SessionOptions, type SessionResult} from '../container/session.js'
 import {startContainer} from '../container/start.js'
 import {containerStatus, type ContainerStatus, publishedPorts} from '../container/status.js'
@@ -23,9 +23,7 @@ import {ConflictError, UsageError} from '../errors.js'
 import type {PortMapping} from '../network/ports.js'
 import {lowerDirs} from '../store/layers.js'
 import {inspectLogConfig} from '../container/log-config.js'
-import {containerMatches, parsePsFilters, type ResolvedPsFilters} from '../container/filter.js'
 import {diskUsage} from '../system/info.js'
-import type {Filters} from '../format/filters.js'
 import {readImageConfig, resolveImage} from '../store/images.js'
 import {containerInspect, type ContainerInspect, type SpecMountLike} from '../container/inspect.js'
 import {readFile} from 'node:fs/promises'
@@ -154,62 +152,8 @@ export async function logs(ctx: Context, container: string, opts: LogOptions): P
   await showLogs(ctx, await findContainer(ctx, container), opts)
 }
 
-export interface ContainerSummary {
-  record: ContainerRecord
-  status: ContainerStatus
-  ports: PortMapping[]
-}
-
-export interface ListOptions {
-  /** Stopped containers too. */
-  all: boolean
-  /** docker's `--filter key=value` values (see container/filter.ts). */
-  filters?: readonly string[]
-  /** Only the `last` newest containers (any state), after filtering: `ps -n`/`-l`. */
-  last?: number
-}
-
-/** docker ps: running containers, or all with `all`; newest first; filtered as docker does. */
-export async function list(ctx: Context, opts: ListOptions): Promise<ContainerSummary[]> {
-  const f = parsePsFilters(opts.filters)
-  const last = opts.last !== undefined && opts.last > 0 ? opts.last : undefined
-  // docker: a status filter or -n/-l lists stopped containers too.
-  const all = opts.all || f.has('status') || last !== undefined
-  const records = await listContainers(ctx)
-  const resolved = await resolvePsFilters(ctx, f, records)
-  const out: ContainerSummary[] = []
-  for (const record of records) {
-    const status = containerStatus(ctx, record)
-    if (!all && !status.running) continue
-    if (!containerMatches(f, record, status, resolved)) continue
-    out.push({record, status, ports: publishedPorts(ctx, record, status)})
-    if (last !== undefined && out.length >= last) break
-  }
-  return out
-}
-
-async function resolvePsFilters(ctx: Context, f: Filters, records: ContainerRecord[]): Promise<ResolvedPsFilters> {
-  const ancestorIds = new Set<string>()
-  for (const v of f.get('ancestor') ?? []) {
-    try {
-      ancestorIds.add((await resolveImage(ctx.store, v)).id)
-    } catch {
-      // not a local image: matched by the reference the container was created from
-    }
-  }
-  const createdOf = async (key: string): Promise<string | undefined> => {
-    const v = f.get(key)?.at(-1)
-    if (v === undefined) return undefined
-    const rec = records.find((r) => r.id === v || r.name === v) ?? (await findContainer(ctx, v))
-    return rec.created
-  }
-  return {ancestorIds, before: await createdOf('before'), since: await createdOf('since')}
-}
-
-/** The bytes a container's writable layer holds (`ps -s`): what the user can read of it. */
-export async function writableLayerSize(ctx: Context, container: ContainerRecord): Promise<number> {
-  return diskUsage(containerPaths(ctx, container.id).upper)
-}
+// docker ps and ps -s: in container-list.ts, which `ps` loads without the rest of this facade.
+export {type ContainerSummary, list, type ListOptions, writableLayerSize} from './container-list.js'
 
 /** Published ports: the host ports actually bound while it runs, else what was asked for. */
 export async function ports(ctx: Context, container: string): Promise<PortMapping[]> {

@@ -7,14 +7,13 @@ import {releaseOrphanLeases} from '../container/orphan-leases.js'
 import type {Context} from '../context.js'
 import {NotFoundError} from '../errors.js'
 import {inspectImage, type ImageInspect} from '../image/inspect.js'
-import {imageRows, type ImageRow} from '../image/list.js'
+import type {ImageRow} from '../image/list.js'
 import {pruneImages as pruneStore, removeImages as removeFromStore, type RemoveImagesResult} from '../image/remove.js'
 import type {ImageRecord} from '../oci/types.js'
 import type {PullEventSink} from '../progress/events.js'
 import {parseReference} from '../reference/parse.js'
 import type {GcResult} from '../store/gc.js'
-import {readImageConfig, resolveImage} from '../store/images.js'
-import {imageMatches, parseImageFilters} from '../image/filter.js'
+import {resolveImage} from '../store/images.js'
 import {recordImageEvent} from '../events/journal.js'
 
 export type {ImageInspect, ImageRow, RemoveImagesResult}
@@ -62,29 +61,8 @@ export async function getImage(
   }
 }
 
-/** `images`: one row per image reference, newest pull first; `filters` as docker's --filter. */
-export async function listImages(ctx: Context, opts: {filters?: readonly string[]} = {}): Promise<ImageRow[]> {
-  const f = parseImageFilters(opts.filters)
-  const rows = await imageRows(ctx.store)
-  if (f.size === 0) return rows
-  const createdOf = async (key: string): Promise<string | undefined> => {
-    const v = f.get(key)?.at(-1)
-    if (v === undefined) return undefined
-    const rec = await resolveImage(ctx.store, v)
-    return rec.created ?? ''
-  }
-  const resolved = {before: await createdOf('before'), since: await createdOf('since')}
-  const out: ImageRow[] = []
-  for (const row of rows) {
-    let labels: Record<string, string> | undefined
-    if (f.has('label')) {
-      const rec = await resolveImage(ctx.store, row.Id).catch(() => undefined)
-      labels = rec ? (await readImageConfig(ctx.store, rec).catch(() => undefined))?.config?.Labels : undefined
-    }
-    if (imageMatches(f, row, labels, resolved)) out.push(row)
-  }
-  return out
-}
+// `images`: in image-list.ts, which `images` loads without the rest of this facade.
+export {listImages} from './image-list.js'
 
 export interface InspectImagesResult {
   images: ImageInspect[]

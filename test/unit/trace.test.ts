@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {Trace, traceEnabled} from '../../src/trace.js'
-import {ownCommand} from '../../src/cli/launch.js'
+import {asksForHelp, ownCommand} from '../../src/cli/launch.js'
 // @ts-expect-error: a build script (plain ESM, no type declarations)
 import {lazyRequires} from '../../scripts/lazy-require.mjs'
 
@@ -104,6 +104,16 @@ describe('ownCommand (which argv skips the oclif plugins)', () => {
     expect(ownCommand(['autocomplete'], ids)).toBeUndefined()
     expect(ownCommand(['image'], ids)).toBeUndefined()
     expect(ownCommand(['pss'], ids)).toBeUndefined()
+  })
+})
+
+describe('asksForHelp (which argv needs every command: oclif shows help instead)', () => {
+  it('is a help flag before --, as oclif tests it', () => {
+    expect(asksForHelp(['ps', '--help'], ['--help'])).toBe(true)
+    expect(asksForHelp(['image', 'ls', '-q', '--help'], ['--help'])).toBe(true)
+    expect(asksForHelp(['ps', '-a'], ['--help'])).toBe(false)
+    expect(asksForHelp(['run', '-h', 'box', 'img'], ['--help'])).toBe(false) // run -h is --hostname
+    expect(asksForHelp(['run', 'img', '--', 'sh', '--help'], ['--help'])).toBe(false)
   })
 })
 
