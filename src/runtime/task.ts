@@ -1,6 +1,6 @@
 import {spawn, type StdioOptions} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {readdirSync, readFileSync, readlinkSync, rmSync, watch} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, readlinkSync, rmSync, watch} from 'node:fs'
 import {mkdir, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Readable, Writable} from 'node:stream'
@@ -348,11 +348,13 @@ export class ShimTask implements Task {
   async delete(): Promise<void> {
     await this.stopUnstarted()
     const rec = this.recordOrShimPidFile()
-    // Wait for the shim itself to be gone: it unmounts the rootfs and deletes the runtime's container.
-    for (let i = 0; i < 100 && isAlive(rec.shimPid, rec.shimStartTime); i++) await sleep(50)
+    // Wait for the shim itself to be gone: it unmounts the rootfs and deletes the runtime's
+    // container (after the exit file, which `stop` returns on: a few ms; polled from 1 ms up to 50).
+    for (let waited = 0, step = 1; waited < 5000 && isAlive(rec.shimPid, rec.shimStartTime); waited += step, step = Math.min(step * 2, 50)) await sleep(step)
     if (isAlive(rec.shimPid, rec.shimStartTime)) throw new RuntimeError(`the shim of container ${this.id.slice(0, 12)} does not exit`)
-    // A shim that was killed cleaned nothing up: kill what it left running.
-    if (rec.startedAt || rec.shimPid) await this.killOrphans(rec)
+    // A shim that was killed cleaned nothing up: kill what it left running. One that finished
+    // wrote the exit file, reaped its children and then removed its pid file: nothing is left.
+    if ((rec.startedAt || rec.shimPid) && !this.finishedCleanly()) await this.killOrphans(rec)
     let runtimeState: string[] = []
     try {
       runtimeState = [join(this.runtime.root, this.id)]
@@ -360,6 +362,11 @@ export class ShimTask implements Task {
       // no runtime binary any more: it left no state we could find either
     }
     await removeTree(this.files.runDir, ...runtimeState)
+  }
+
+  /** The shim's last run ended in its own clean-up: the exit file is there and the shim removed its pid file last. */
+  private finishedCleanly(): boolean {
+    return existsSync(this.files.exitFile) && !existsSync(join(this.files.runDir, 'shim.pid'))
   }
 
   /**
