@@ -68,10 +68,13 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
   await containerTask(ctx, rec).delete()
   const paths = containerPaths(ctx, rec.id)
   await rm(paths.record, {force: true})
-  await removeTree(paths.dir)
-  await releaseName(ctx, rec.name, rec.id)
-  await detachMounts(ctx.store, rec.mounts, rec.id, {removeAnonymous: opts.volumes === true, inUse: (id) => containerExists(ctx, id)})
-  await releaseAddresses(ctx, rec)
+  // the container is gone for everyone from here: what it held is released at once, together
+  await Promise.all([
+    removeTree(paths.dir),
+    releaseName(ctx, rec.name, rec.id),
+    detachMounts(ctx.store, rec.mounts, rec.id, {removeAnonymous: opts.volumes === true, inUse: (id) => containerExists(ctx, id)}),
+    releaseAddresses(ctx, rec),
+  ])
   // last: a crash before this leaves a lease without container (disk kept), never the reverse
   await releaseLease(ctx.store, containerLeaseId(rec.id))
   recordContainerEvent(ctx.store, rec, 'destroy')
