@@ -363,7 +363,17 @@ export class ShimTask implements Task {
     } catch {
       // no runtime binary any more: it left no state we could find either
     }
-    await removeTree(this.files.runDir, ...runtimeState)
+    // a few small files: removed synchronously (each await of an async rm is a thread-pool round
+    // trip, slow on a busy machine); what the user cannot remove goes through the user namespace
+    const stubborn = [this.files.runDir, ...runtimeState].filter((dir) => {
+      try {
+        rmSync(dir, {recursive: true, force: true})
+        return false
+      } catch {
+        return true
+      }
+    })
+    if (stubborn.length > 0) await removeTree(...stubborn)
   }
 
   /** The shim's last run ended in its own clean-up: the exit file is there and the shim removed its pid file last. */
