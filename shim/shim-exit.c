@@ -129,22 +129,18 @@ void finish(void)
 	close_fd(&log_fd);
 	health_stop();
 
-	/* The exit file first, so that `stop` and `wait` return at once: the unmount can take 10 ms
-	 * and more on a busy machine (the kernel waits for an RCU grace period), and nothing that
-	 * reads the exit file needs the shim's private mount gone. Then the runtime's delete starts
-	 * and runs meanwhile with the unmount and the exit command (it needs neither); it is over
-	 * before EXIT is sent. The exit command (--rm) comes after the unmount: it removes the mount
-	 * point's directory. */
+	/* Unmount first (the exit command removes the mount point's directory); the runtime's delete
+	 * runs meanwhile with the exit file and the exit command, and is over before EXIT is sent. */
 	long long t = trace_now();
+	unmount_rootfs();
+	trace_phase("shim: unmount", t);
+	delete_container_start();
+	t = trace_now();
 	/* the die event first: a CLI woken by the exit file journals its own `stop` after it */
 	if (opt_events_file && events_append_die(opt_events_file, opt_id, code, event_attrs) < 0)
 		warnx("events journal %s: %s", opt_events_file, strerror(errno));
 	write_exit_file(code, signo);
 	trace_phase("shim: die event, exit file", t);
-	delete_container_start();
-	t = trace_now();
-	unmount_rootfs();
-	trace_phase("shim: unmount", t);
 	t = trace_now();
 	run_exit_command();
 	if (opt_exit_command != NULL)
