@@ -3,6 +3,7 @@ import {CtrCommand} from '../base-command.js'
 import {PS_FORMAT, PS_SIZE_TABLE, PsRow} from '../cli/ps-row.js'
 import * as containers from '../engine/container-list.js'
 import {formatOutput} from '../format/output.js'
+import {trace} from '../trace.js'
 
 export default class Ps extends CtrCommand {
   static override description = 'List containers (running ones, or all with -a)'
@@ -34,7 +35,7 @@ export default class Ps extends CtrCommand {
     const {flags} = await this.parse(Ps)
     const ctx = await this.context(flags.config)
     const last = flags.latest ? 1 : flags.last
-    const summaries = await containers.list(ctx, {all: flags.all, filters: flags.filter, last})
+    const summaries = await trace.phase('ps: list (records, states)', () => containers.list(ctx, {all: flags.all, filters: flags.filter, last}))
     const trunc = !flags['no-trunc']
     if (flags.quiet) {
       for (const s of summaries) this.log(trunc ? s.record.id.slice(0, 12) : s.record.id)
@@ -46,6 +47,6 @@ export default class Ps extends CtrCommand {
       rows.push(new PsRow(s, {trunc, size: wantsSize ? await containers.writableLayerSize(ctx, s.record) : undefined}))
     }
     const format = flags.size && (flags.format === undefined || flags.format === 'table') ? `table ${PS_SIZE_TABLE}` : flags.format
-    process.stdout.write(formatOutput(format, rows, PS_FORMAT))
+    process.stdout.write(trace.phase('ps: table', () => formatOutput(format, rows, PS_FORMAT)))
   }
 }

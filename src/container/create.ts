@@ -183,9 +183,13 @@ export async function createContainer(ctx: Context, opts: CreateOptions, events:
       attached.push({name: net.name, id: net.id, ip, aliases: [...new Set(opts.networkAliases ?? [])]})
     }
     // Then the lease: from now on gc keeps the layers, even if the image is removed meanwhile.
-    await acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds})
-    await mkdir(paths.bundle, {recursive: true, mode: 0o700})
-    for (const dir of [paths.upper, paths.work, paths.merged]) await mkdir(dir, {recursive: true, mode: 0o755})
+    // (its directories are made meanwhile: all settled before going on, so a failure cleans up whole)
+    const steps = await Promise.allSettled([
+      acquireLease(ctx.store, containerLeaseId(id), {image: image.id, holder: name, layers: diffIds}),
+      mkdir(paths.bundle, {recursive: true, mode: 0o700}),
+      ...[paths.upper, paths.work, paths.merged].map((dir) => mkdir(dir, {recursive: true, mode: 0o755})),
+    ])
+    for (const step of steps) if (step.status === 'rejected') throw step.reason
 
     const lowerDirs = await layerLowerDirs(ctx.store, diffIds)
     const groupFile = readRootfsFile(lowerDirs, '/etc/group')

@@ -11,6 +11,7 @@ import {containerStatus} from './status.js'
 import {containerTask} from './task.js'
 import {detachMounts} from '../volume/mounts.js'
 import {lastDieExitCode, recordContainerEvent} from '../events/journal.js'
+import {trace} from '../trace.js'
 
 /** Sends a signal to the container's init process (the Task's kill). */
 export async function signalContainer(ctx: Context, rec: ContainerRecord, signal: string | number): Promise<void> {
@@ -39,8 +40,8 @@ export async function waitForExit(ctx: Context, rec: ContainerRecord, timeoutMs 
 /** docker stop: the stop signal, then SIGKILL after `timeoutSec`. */
 export async function stopContainer(ctx: Context, rec: ContainerRecord, timeoutSec: number): Promise<void> {
   if (!containerStatus(ctx, rec).running) return
-  await signalContainer(ctx, rec, rec.stopSignal).catch(ignoreNotRunning)
-  if (!(await waitForExit(ctx, rec, timeoutSec < 0 ? Infinity : timeoutSec * 1000))) {
+  await trace.phase('stop: the stop signal (attach socket)', () => signalContainer(ctx, rec, rec.stopSignal).catch(ignoreNotRunning))
+  if (!(await trace.phase('stop: until the exit file', () => waitForExit(ctx, rec, timeoutSec < 0 ? Infinity : timeoutSec * 1000)))) {
     await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
     if (!(await waitForExit(ctx, rec, 10_000))) throw new RuntimeError(`container ${rec.name} did not stop after SIGKILL`)
   }
@@ -68,14 +69,17 @@ export async function removeContainer(ctx: Context, rec: ContainerRecord, force:
     await signalContainer(ctx, rec, 'SIGKILL').catch(ignoreNotRunning)
     if (!(await waitForExit(ctx, rec, 15_000))) throw new RuntimeError(`container ${rec.name} did not exit after SIGKILL`)
   }
-  await containerTask(ctx, rec).delete()
+  await trace.phase('rm: task delete (shim gone, its run directory)', () => containerTask(ctx, rec).delete())
   const paths = containerPaths(ctx, rec.id)
   await rm(paths.record, {force: true})
-  await removeTree(paths.dir)
-  await releaseName(ctx, rec.name, rec.id)
-  await detachMounts(ctx.store, rec.mounts, rec.id, {removeAnonymous: opts.volumes === true, inUse: (id) => containerExists(ctx, id)})
-  await releaseAddresses(ctx, rec)
+  // the container is gone for everyone from here: what it held is released at once, together
+  await trace.phase('rm: directory, name, volumes, addresses', () => Promise.all([
+    removeTree(paths.dir),
+    releaseName(ctx, rec.name, rec.id),
+    detachMounts(ctx.store, rec.mounts, rec.id, {removeAnonymous: opts.volumes === true, inUse: (id) => containerExists(ctx, id)}),
+    releaseAddresses(ctx, rec),
+  ]))
   // last: a crash before this leaves a lease without container (disk kept), never the reverse
-  await releaseLease(ctx.store, containerLeaseId(rec.id))
+  await trace.phase('rm: lease', () => releaseLease(ctx.store, containerLeaseId(rec.id)))
   recordContainerEvent(ctx.store, rec, 'destroy')
 }

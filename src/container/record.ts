@@ -98,24 +98,25 @@ export interface ContainerState extends TaskRecord {
 }
 
 export function containerPaths(ctx: Context, id: string) {
+  // joined once; the rest appended (path.join normalizes every time: ps with 50 containers called it thousands of times)
   const dir = join(ctx.store.containers, id)
   const runDir = join(ctx.run.containers, id.slice(0, 12))
   return {
     dir,
-    record: join(dir, 'container.json'),
-    state: join(dir, 'state.json'),
-    exit: join(dir, 'exit.json'),
-    log: join(dir, 'ctr.log'),
-    bundle: join(dir, 'bundle'),
-    spec: join(dir, 'bundle', 'config.json'),
-    upper: join(dir, 'upper'),
-    work: join(dir, 'work'),
-    merged: join(dir, 'merged'),
-    etc: join(dir, 'etc'),
+    record: `${dir}/container.json`,
+    state: `${dir}/state.json`,
+    exit: `${dir}/exit.json`,
+    log: `${dir}/ctr.log`,
+    bundle: `${dir}/bundle`,
+    spec: `${dir}/bundle/config.json`,
+    upper: `${dir}/upper`,
+    work: `${dir}/work`,
+    merged: `${dir}/merged`,
+    etc: `${dir}/etc`,
     runDir,
-    attachSocket: join(runDir, 'attach.sock'),
-    shimLog: join(dir, 'shim.log'),
-    restart: join(dir, 'restart.json'),
+    attachSocket: `${runDir}/attach.sock`,
+    shimLog: `${dir}/shim.log`,
+    restart: `${dir}/restart.json`,
   }
 }
 export type ContainerPaths = ReturnType<typeof containerPaths>

@@ -75,17 +75,55 @@ export function resolveFormat(format: string | undefined, spec: ListingFormat): 
 /** The text a listing command prints for `--format` (empty when there is nothing to print). */
 export function formatOutput(format: string | undefined, items: readonly unknown[], spec: ListingFormat): string {
   const {template, table} = resolveFormat(format, spec)
-  const tmpl = parseForOutput(template)
-  const rows = items.map((item) => `${run(tmpl, item)}\n`).join('')
+  const fields = plainFields(template)
+  let tmpl: GoTemplate | undefined
+  const engine = () => (tmpl ??= parseForOutput(template))
+  // the default tables: property reads instead of the engine, the same text (else the engine)
+  const fast = fields && fillRows(fields, items)
+  const rows = fast ?? items.map((item) => `${run(engine(), item)}\n`).join('')
   if (!table) return rows
-  let header: string
-  try {
-    header = tmpl.withFuncs(HEADER_FUNCS).execute(spec.headers)
-  } catch {
-    // docker ignores a header that cannot be made; its column stays unnamed.
-    header = ''
+  let header: string | undefined = fields && fillRows(fields, [spec.headers])
+  if (header === undefined) {
+    try {
+      header = `${engine().withFuncs(HEADER_FUNCS).execute(spec.headers)}\n`
+    } catch {
+      // docker ignores a header that cannot be made; its column stays unnamed.
+      header = '\n'
+    }
   }
-  return tabwrite(`${header}\n${rows}`, DOCKER_TABWRITER)
+  return tabwrite(`${header}${rows}`, DOCKER_TABWRITER)
+}
+
+/**
+ * A template made of literal text and plain field references only (`{{.ID}}\t{{.Names}}`): the
+ * literal pieces and the field names in between (pieces.length = fields.length + 1); undefined
+ * for anything else (functions, pipelines, trim markers, nested fields, actions in the text).
+ */
+export function plainFields(template: string): {pieces: string[]; fields: string[]} | undefined {
+  const parts = template.split(/\{\{\.([A-Za-z_][A-Za-z0-9_]*)\}\}/)
+  const pieces = parts.filter((_, i) => i % 2 === 0)
+  if (pieces.some((p) => p.includes('{{'))) return undefined
+  return {pieces, fields: parts.filter((_, i) => i % 2 === 1)}
+}
+
+/**
+ * The rows of a plain-field template, one line each, when every field of every item is a string
+ * (what the engine prints as is); undefined otherwise, so the engine decides (its errors, Go's
+ * formatting of other values).
+ */
+function fillRows({pieces, fields}: {pieces: string[]; fields: string[]}, items: readonly unknown[]): string | undefined {
+  let out = ''
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined
+    let line = pieces[0]!
+    for (let i = 0; i < fields.length; i++) {
+      const v: unknown = (item as Record<string, unknown>)[fields[i]!]
+      if (typeof v !== 'string') return undefined
+      line += v + pieces[i + 1]!
+    }
+    out += `${line}\n`
+  }
+  return out
 }
 
 /**

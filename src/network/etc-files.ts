@@ -87,8 +87,10 @@ function readHostResolvConf(): string {
 export async function writeEtcFiles(input: EtcFilesInput): Promise<{hosts: string; resolvConf: string; hostname: string}> {
   await mkdir(input.dir, {recursive: true, mode: 0o755})
   const paths = {hosts: join(input.dir, 'hosts'), resolvConf: join(input.dir, 'resolv.conf'), hostname: join(input.dir, 'hostname')}
-  await writeFile(paths.hosts, renderHosts(input), {mode: 0o644})
-  await writeFile(paths.resolvConf, renderResolvConf(input), {mode: 0o644})
-  await writeFile(paths.hostname, input.hostname + '\n', {mode: 0o644})
+  await Promise.all([
+    writeFile(paths.hosts, renderHosts(input), {mode: 0o644}),
+    writeFile(paths.resolvConf, renderResolvConf(input), {mode: 0o644}),
+    writeFile(paths.hostname, input.hostname + '\n', {mode: 0o644}),
+  ])
   return paths
 }

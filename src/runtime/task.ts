@@ -189,6 +189,9 @@ export class ShimTask implements Task {
   async create(opts: CreateTaskOptions): Promise<{pid: number; shimPid: number}> {
     // the shim of a start whose CLI was killed before the container started: stop it first
     await this.stopUnstarted()
+    // the shim of the last run may still be finishing (the exit file comes before its unmount and
+    // the runtime's delete): a new one for the same id starts once it is gone
+    await shimGone(this.readRecord(), 10_000)
     await rm(this.files.exitFile, {force: true})
     await rm(this.files.restartFile, {force: true})
     await mkdir(this.files.runDir, {recursive: true, mode: 0o700})
@@ -351,18 +354,34 @@ export class ShimTask implements Task {
   async delete(): Promise<void> {
     await this.stopUnstarted()
     const rec = this.recordOrShimPidFile()
-    // Wait for the shim itself to be gone: it unmounts the rootfs and deletes the runtime's container.
-    for (let i = 0; i < 100 && isAlive(rec.shimPid, rec.shimStartTime); i++) await sleep(50)
-    if (isAlive(rec.shimPid, rec.shimStartTime)) throw new RuntimeError(`the shim of container ${this.id.slice(0, 12)} does not exit`)
-    // A shim that was killed cleaned nothing up: kill what it left running.
-    if (rec.startedAt || rec.shimPid) await this.killOrphans(rec)
+    // Wait for the shim itself to be gone: it unmounts the rootfs and deletes the runtime's
+    // container (after the exit file, which `stop` returns on: a few ms).
+    if (!(await shimGone(rec, 5000))) throw new RuntimeError(`the shim of container ${this.id.slice(0, 12)} does not exit`)
+    // A shim that was killed cleaned nothing up: kill what it left running. One that finished
+    // wrote the exit file, reaped its children and then removed its pid file: nothing is left.
+    if ((rec.startedAt || rec.shimPid) && !this.finishedCleanly()) await this.killOrphans(rec)
     let runtimeState: string[] = []
     try {
       runtimeState = [join(this.runtime.root, this.id)]
     } catch {
       // no runtime binary any more: it left no state we could find either
     }
-    await removeTree(this.files.runDir, ...runtimeState)
+    // a few small files: removed synchronously (each await of an async rm is a thread-pool round
+    // trip, slow on a busy machine); what the user cannot remove goes through the user namespace
+    const stubborn = [this.files.runDir, ...runtimeState].filter((dir) => {
+      try {
+        rmSync(dir, {recursive: true, force: true})
+        return false
+      } catch {
+        return true
+      }
+    })
+    if (stubborn.length > 0) await removeTree(...stubborn)
+  }
+
+  /** The shim's last run ended in its own clean-up: the exit file is there and the shim removed its pid file last. */
+  private finishedCleanly(): boolean {
+    return existsSync(this.files.exitFile) && !existsSync(join(this.files.runDir, 'shim.pid'))
   }
 
   /**
@@ -462,6 +481,15 @@ export class ShimTask implements Task {
     }
     throw new RuntimeError(`processes of container ${this.id.slice(0, 12)} survived SIGKILL`)
   }
+}
+
+/** Whether the record's shim is gone, waiting up to `timeoutMs` for it (polled from 1 ms up to 50 ms). */
+async function shimGone(rec: TaskRecord, timeoutMs: number): Promise<boolean> {
+  for (let waited = 0, step = 1; isAlive(rec.shimPid, rec.shimStartTime); waited += step, step = Math.min(step * 2, 50)) {
+    if (waited >= timeoutMs) return false
+    await sleep(step)
+  }
+  return true
 }
 
 /** runtime exec --detach: waits for the runtime itself (not the process), errors from its JSON log. */

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {link, stat, unlink, writeFile} from 'node:fs/promises'
+import {link, readdir, stat, unlink, writeFile} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
 /**
@@ -35,5 +35,26 @@ export async function isStaleEmpty(path: string, graceMs = 2_000): Promise<boole
     return st.size === 0 && Date.now() - st.mtimeMs > graceMs
   } catch {
     return false
+  }
+}
+
+/**
+ * Removes the temporary files of createExclusive in `dir` whose process is gone (a CLI killed
+ * between writing one and unlinking it leaves it behind; it blocks nothing, but it stays).
+ */
+export async function removeDeadTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1])
+    if (!pid || pid === process.pid || processExists(pid)) continue
+    await unlink(join(dir, name)).catch(() => undefined)
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

@@ -14,6 +14,7 @@ import {removeTree} from '../userns/remove.js'
 import {removeLeftovers} from './store-check.js'
 import {diskUsage} from './info.js'
 import {staleVolumeTemps} from '../store/volumes.js'
+import {removeDeadTemps} from '../store/exclusive-file.js'
 import {pruneVolumes} from '../volume/manage.js'
 
 export interface PruneResult {
@@ -44,6 +45,8 @@ export async function pruneSystem(ctx: Context, opts: {all: boolean; filters?: r
   }
   await releaseOrphanLeases(ctx)
   await releaseOrphanNames(ctx)
+  // what CLIs killed while taking a lock or a name left (createExclusive's temporary files)
+  await Promise.all([removeDeadTemps(ctx.store.locks), removeDeadTemps(ctx.store.names)])
   if (opts.volumes) {
     // docker 23+: anonymous volumes only (named ones: `volume prune -a`)
     const pruned = await pruneVolumes(ctx.store, (id) => containerExists(ctx, id), {sizeOf: diskUsage})

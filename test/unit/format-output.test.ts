@@ -88,6 +88,24 @@ describe('formatOutput: docker ps --format', () => {
     )
     expect(() => formatOutput('{{foo .ID}}', rows, PS)).toThrow('template parsing error: template: :1: function "foo" not defined')
   })
+  it('prints plain-field templates (the default tables, read without the engine) as the engine does', () => {
+    // `{{ .X }}` (spaces) is not a plain field: the engine's output, to compare with
+    const viaEngine = (f: string) => f.replace(/\{\{\.(\w+)\}\}/g, '{{ .$1 }}')
+    for (const f of ['table', 'table {{.ID}}\t{{.Labels}}', '{{.ID}}: {{.Command}}', 'x {{.Names}}\\n', 'table {{.ID}}\t{{.Nope}}']) {
+      const plain = f === 'table' ? `table ${PS.defaultTable}` : f
+      const headers = {...PS, headers: {...PS.headers}}
+      if (f.includes('Nope')) {
+        expect(() => formatOutput(plain, rows, headers)).toThrow(TemplateError)
+        expect(formatOutput(plain, [], headers)).toBe(formatOutput(viaEngine(plain), [], headers))
+        continue
+      }
+      expect(formatOutput(plain, rows, headers)).toBe(formatOutput(viaEngine(plain), rows, headers))
+    }
+    // a field that is not a string (a number, a method) goes through the engine
+    const odd = [{ID: 7, Names: 'a'}, {ID: 'x', Names: 'b'}]
+    expect(formatOutput('{{.ID}}-{{.Names}}', odd, PS)).toBe('7-a\nx-b\n')
+    expect(formatOutput('{{.Label}}', [], PS)).toBe('')
+  })
   it('resolves the format like docker: table prefix, trimmed spaces, \\t and \\n', () => {
     expect(resolveFormat('table', PS)).toEqual({template: PS.defaultTable, table: true})
     expect(resolveFormat('json', PS)).toEqual({template: '{{json .}}', table: false})
