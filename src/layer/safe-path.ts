@@ -72,7 +72,7 @@ export class LayerRoot {
    * Makes sure every parent of `parts` is a real directory inside the root (no symlinks).
    * With create=false a missing parent is an error (used for hardlink targets).
    */
-  async ensureParents(parts: string[], create = true): Promise<void> {
+  ensureParents(parts: string[], create = true): void {
     let rel = ''
     for (let i = 0; i < parts.length - 1; i++) {
       rel = rel ? `${rel}/${parts[i]}` : parts[i]!
