@@ -65,6 +65,42 @@ export interface UnpackOptions {
   onWarning(message: string): void
   /** Overrides layerLimits(process.env). */
   limits?: Partial<LayerLimits>
+  /**
+   * Who applies the entries to `dest` (default: this thread, see Unpacker). unpack-main.ts hands
+   * them to a worker thread (unpack-thread.ts), so file system calls overlap with parsing.
+   */
+  applier?: (dest: string, opts: UnpackOptions, limits: LayerLimits) => EntryApplier
+}
+
+/** Applies parsed entries to the layer directory, in order (see Unpacker). */
+export interface EntryApplier {
+  /** Applies one entry; for a regular file, returns where its data goes. */
+  entry(header: Header, rawXattrs?: Map<string, Buffer>): FileSink | undefined
+  /** When the applier is behind: a promise to wait for before the next entry. */
+  ready?(): Promise<void> | undefined
+  /** After the last entry: directory modes and times, exact times, xattrs; resolves to the entry count. */
+  finish(): Promise<number>
+  /** Stops after a failure (the caller discards the layer). */
+  abort(): void
+}
+
+/** Where a regular file's data goes, chunk by chunk, then `end()` (owner, mode, times, close). */
+export interface FileSink {
+  write(chunk: Buffer): void
+  end(): void
+}
+
+const entryOfError = new WeakMap<object, string>()
+
+/** Marks `err` as an entry's failure (an applier elsewhere reports it later than the entry). */
+export function errorAtEntry<E extends object>(err: E, entry: string): E {
+  entryOfError.set(err, entry)
+  return err
+}
+
+/** Applies entries in this thread. */
+export function localApplier(dest: string, opts: UnpackOptions, limits: LayerLimits): EntryApplier {
+  return new Unpacker(dest, opts, limits)
 }
 
 export interface UnpackResult {
@@ -102,12 +138,13 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   // containerd); the end-of-archive guard after it keeps entries after the marker from tar-stream.
   const endGuard = new TarEndOfArchive(opts.layerName)
   const extract = tarExtract()
-  const unpacker = new Unpacker(dest, opts, limits)
+  const unpacker = (opts.applier ?? localApplier)(dest, opts, limits)
   const piping = pipeline([input, ...decompressStreams(opts.mediaType ?? 'application/vnd.oci.image.layer.v1.tar', opts.layerName), meter, endGuard, extract] as unknown as ReadonlyArray<NodeJS.ReadWriteStream>)
   piping.catch(() => {}) // awaited below; this only prevents an unhandled rejection if the loop fails first
 
   let current: string | undefined
   let index = 0
+  let entries = 0
   // Entries are handled in tar-stream's 'entry' callback, synchronously (no promise per entry or
   // per chunk): the header's work is done at once, a file's chunks are written as they come, and
   // `next()` asks for the following entry. The first failure stops the tar stream.
@@ -127,7 +164,9 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
       open--
       current = undefined
       if (open === 0 && allDone) allDone()
-      next()
+      const wait = unpacker.ready?.()
+      if (wait) wait.then(() => next(), stop)
+      else next()
     }
     try {
       // The guard and tar-stream must agree on where every entry starts, or the guard's view of
@@ -177,7 +216,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     if (index !== endGuard.entryOffsets.length) {
       throw new LayerError(`layer ${opts.layerName}: corrupt tar: inconsistent headers (${endGuard.entryOffsets.length} entries found, ${index} read)`)
     }
-    await unpacker.finish()
+    entries = await unpacker.finish()
   } catch (err) {
     input.destroy()
     extract.destroy()
@@ -191,7 +230,8 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     const ours = err instanceof CtrError || err instanceof UnsafePathError || (failure !== undefined && err === failure.err)
     const useful = pipeErr instanceof Error && (pipeErr as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE'
     if (!ours && useful) throw classify(pipeErr, opts.layerName, undefined)
-    throw classify(err, opts.layerName, failure && err === failure.err ? failure.entry : current)
+    const at = typeof err === 'object' && err !== null ? entryOfError.get(err) : undefined
+    throw classify(err, opts.layerName, at ?? (failure && err === failure.err ? failure.entry : current))
   }
 
   if (endGuard.trailingData) {
@@ -201,7 +241,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   if (opts.diffId && opts.diffId !== diffId) {
     throw new IntegrityError(`layer ${opts.layerName}: uncompressed content has digest ${diffId}, expected diff_id ${opts.diffId}`)
   }
-  return {diffId, entries: unpacker.entries, bytes}
+  return {diffId, entries, bytes}
 }
 
 /** One clear LayerError for whatever went wrong, naming the layer and the entry. */
@@ -228,11 +268,6 @@ type Pax = Record<string, string>
 
 /** Bounds the xattrs held in memory until the end of a layer. */
 const MAX_XATTR_BYTES = 16 * 1024 * 1024
-/** Where a regular file's data goes, chunk by chunk, then `end()` (owner, mode, times, close). */
-interface FileSink {
-  write(chunk: Buffer): void
-  end(): void
-}
 
 const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
 
@@ -258,7 +293,7 @@ function paxTime(pax: Pax | undefined, fallback: Date): Date {
 }
 
 /** Applies tar entries to the layer directory, one at a time, in order. */
-class Unpacker {
+export class Unpacker implements EntryApplier {
   entries = 0
   private readonly root: LayerRoot
   /** Directories whose mode and mtime are set at the end (adding entries changes them). */
@@ -385,7 +420,7 @@ class Unpacker {
   }
 
   /** Sets directory modes and mtimes, deepest first, and reports what was skipped. */
-  async finish(): Promise<void> {
+  async finish(): Promise<number> {
     const order = [...this.dirs.entries()].sort((a, b) => depth(b[0]) - depth(a[0]))
     for (const [rel, meta] of order) {
       const fd = openSync(rel === '' ? this.root.root : this.root.abs(rel.split('/')), fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW)
@@ -413,6 +448,7 @@ class Unpacker {
       const problem = await restoreXattrs(this.root.root, this.xattrs)
       if (problem) this.opts.onWarning(`layer ${this.opts.layerName}: ${problem}`)
     }
+    return this.entries
   }
 
   /**
