@@ -2,7 +2,7 @@
 const {describeError} = await import('../errors.js')
 const {LayerQueue, parseJob, parseStreamLine, runQueue} = await import('./unpack-job.js')
 const {GrowingBlob} = await import('./growing-blob.js')
-const {threadApplier} = await import('./unpack-thread.js')
+const {UnpackThreads} = await import('./unpack-thread.js')
 type UnpackEvent = import('./unpack-job.js').UnpackEvent
 
 const MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -43,14 +43,17 @@ function fail(err: unknown): never {
 async function main(): Promise<void> {
   // No umask: files are created with their modes from the layer (no fchmod needed after).
   process.umask(0)
+  // each layer's entries are applied by a worker thread running this same program; one starts
+  // now, while the caller is still fetching the manifest
+  const threads = new UnpackThreads(new URL('./unpack-main.js', import.meta.url))
+  threads.prestart()
   const lines = stdinLines()
   const first = await lines.next()
   if (first.done) throw new Error('no job on stdin')
   const job = parseJob(first.value)
   emit({type: 'ready'})
   const queue = new LayerQueue()
-  // the entries of each layer are applied by a worker thread running this same program
-  const running = runQueue(queue, job, emit, threadApplier(new URL('./unpack-main.js', import.meta.url)))
+  const running = runQueue(queue, job, emit, threads.applier)
   running.catch(fail)
   let ended = false
   const growing = new Map<string, InstanceType<typeof GrowingBlob>>()

@@ -7,22 +7,23 @@
  * error stops it and comes back with the entry it happened at.
  *
  * The worker is the unpacking program itself (unpack-main.js, bundled) started as a thread: it
- * calls `threadMain()` when it is not the main thread.
+ * calls `threadMain()` when it is not the main thread. One is started before the first layer
+ * arrives (UnpackThreads.prestart), and a thread that finished a layer takes the next one.
  */
 import {Worker, parentPort, workerData} from 'node:worker_threads'
 import type {Header} from 'tar-stream'
 import {LayerError, UnsafePathError} from '../errors.js'
 import {Unpacker, errorAtEntry, type EntryApplier, type FileSink, type LayerLimits, type UnpackOptions} from './unpack.js'
 
-/** One entry of a batch: its header (times as milliseconds), raw xattrs, and its data's length in the batch buffer. */
-interface EntryRecord {
-  h: Omit<Header, 'mtime'> & {mtime: number}
-  raw?: Array<[string, Uint8Array]>
-  /** Bytes of file data (regular files only). */
-  len?: number
-}
+/**
+ * The entries of a batch, FIELDS values each (flat: cheaper to copy between threads than one
+ * object per header): name, type, mode, uid, gid, mtime (ms), linkname, devmajor, devminor, pax,
+ * raw SCHILY.xattr values, bytes of file data in the batch buffer (-1: not a regular file).
+ */
+type Field = string | number | null | Record<string, string> | Array<[string, Uint8Array]>
+const FIELDS = 12
 
-type ToWorker = {batch: EntryRecord[]; data: Uint8Array} | {finish: true}
+type ToWorker = {init: LayerData} | {batch: Field[]; data: Uint8Array} | {finish: true}
 
 interface WireError {
   name: string
@@ -38,12 +39,17 @@ type FromWorker =
   | {error: WireError; entry?: string}
   | {done: number}
 
-interface ThreadData {
+/** What a thread needs to unpack one layer. */
+interface LayerData {
   dest: string
   layerName: string
   canChown: boolean
   limits: LayerLimits
 }
+
+/** workerData of an unpacking thread. */
+const THREAD_MARK = 'ctr-ts-unpack-thread'
+
 
 /** Entries, or data bytes, per batch. */
 const BATCH_ENTRIES = 256
@@ -73,39 +79,58 @@ function fromWire(w: WireError): Error {
   return err
 }
 
-/** An EntryApplier that hands the entries to a worker thread running `script` (unpack-main.js). */
+/** An EntryApplier that hands the entries of one layer to a worker thread (see UnpackThreads). */
 class ThreadApplier implements EntryApplier {
-  private readonly worker: Worker
-  private batch: EntryRecord[] = []
+  private batch: Field[] = []
   private chunks: Buffer[] = []
   private bytes = 0
   private inFlight = 0
   private failure: Error | undefined
   private wake: (() => void) | undefined
   private finished: {resolve: (n: number) => void; reject: (e: Error) => void} | undefined
+  private readonly onMessage = (m: FromWorker): void => {
+    if ('ack' in m) {
+      this.inFlight -= m.ack
+      this.wakeUp()
+    } else if ('warning' in m) this.opts.onWarning(m.warning)
+    else if ('error' in m) this.fail(m.entry === undefined ? fromWire(m.error) : errorAtEntry(fromWire(m.error), m.entry))
+    else if ('done' in m) {
+      const f = this.finished
+      this.finished = undefined
+      this.detach()
+      this.release(this.worker) // ready for the next layer
+      f?.resolve(m.done)
+    }
+  }
+  private readonly onError = (err: Error): void => this.fail(err)
+  private readonly onExit = (): void => this.fail(new Error('the unpacking thread stopped'))
 
-  constructor(script: URL, dest: string, opts: UnpackOptions, limits: LayerLimits) {
-    const data: ThreadData = {dest, layerName: opts.layerName, canChown: opts.canChown, limits}
-    this.worker = new Worker(script, {workerData: data, stdout: false, stderr: false})
-    this.worker.on('message', (m: FromWorker) => {
-      if ('ack' in m) {
-        this.inFlight -= m.ack
-        this.wakeUp()
-      } else if ('warning' in m) opts.onWarning(m.warning)
-      else if ('error' in m) this.fail(m.entry === undefined ? fromWire(m.error) : errorAtEntry(fromWire(m.error), m.entry))
-      else if ('done' in m) {
-        this.finished?.resolve(m.done)
-        void this.worker.terminate()
-      }
-    })
-    this.worker.on('error', (err) => this.fail(err))
-    this.worker.on('exit', () => this.fail(new Error('the unpacking thread stopped')))
+  constructor(
+    private readonly worker: Worker,
+    private readonly release: (w: Worker) => void,
+    dest: string,
+    private readonly opts: UnpackOptions,
+    limits: LayerLimits,
+  ) {
+    worker.on('message', this.onMessage)
+    worker.on('error', this.onError)
+    worker.on('exit', this.onExit)
+    worker.postMessage({init: {dest, layerName: opts.layerName, canChown: opts.canChown, limits}} satisfies ToWorker)
+  }
+
+  private detach(): void {
+    this.worker.off('message', this.onMessage)
+    this.worker.off('error', this.onError)
+    this.worker.off('exit', this.onExit)
   }
 
   private fail(err: Error): void {
     this.failure ??= err
-    this.finished?.reject(this.failure)
+    const f = this.finished
     this.finished = undefined
+    this.detach()
+    void this.worker.terminate()
+    f?.reject(this.failure)
     this.wakeUp()
   }
 
@@ -117,22 +142,35 @@ class ThreadApplier implements EntryApplier {
 
   entry(header: Header, rawXattrs?: Map<string, Buffer>): FileSink | undefined {
     if (this.failure) throw this.failure
-    const rec: EntryRecord = {h: {...header, mtime: header.mtime?.getTime() ?? 0}}
-    if (rawXattrs && rawXattrs.size > 0) rec.raw = [...rawXattrs]
-    this.batch.push(rec)
+    const b = this.batch
+    const at = b.length
+    b.push(
+      header.name,
+      header.type ?? null,
+      header.mode ?? 0,
+      header.uid ?? 0,
+      header.gid ?? 0,
+      header.mtime?.getTime() ?? 0,
+      header.linkname ?? null,
+      header.devmajor ?? 0,
+      header.devminor ?? 0,
+      (header.pax as Record<string, string> | null | undefined) ?? null,
+      rawXattrs && rawXattrs.size > 0 ? [...rawXattrs] : null,
+      -1,
+    )
     if (header.type !== 'file' && header.type !== 'contiguous-file') {
-      if (this.batch.length >= BATCH_ENTRIES) this.flush()
+      if (b.length >= BATCH_ENTRIES * FIELDS) this.flush()
       return undefined
     }
-    rec.len = 0
+    b[at + FIELDS - 1] = 0
     return {
       write: (chunk) => {
-        rec.len! += chunk.length
+        b[at + FIELDS - 1] = (b[at + FIELDS - 1] as number) + chunk.length
         this.bytes += chunk.length
         this.chunks.push(chunk)
       },
       end: () => {
-        if (this.batch.length >= BATCH_ENTRIES || this.bytes >= BATCH_BYTES) this.flush()
+        if (this.batch.length >= BATCH_ENTRIES * FIELDS || this.bytes >= BATCH_BYTES) this.flush()
       },
     }
   }
@@ -146,8 +184,7 @@ class ThreadApplier implements EntryApplier {
       data.set(c, off)
       off += c.length
     }
-    const msg: ToWorker = {batch: this.batch, data}
-    this.worker.postMessage(msg, [data.buffer])
+    this.worker.postMessage({batch: this.batch, data} satisfies ToWorker, [data.buffer])
     this.inFlight++
     this.batch = []
     this.chunks = []
@@ -172,48 +209,106 @@ class ThreadApplier implements EntryApplier {
   }
 
   abort(): void {
-    this.failure ??= new Error('aborted')
-    void this.worker.terminate()
+    if (!this.failure) this.fail(new Error('aborted'))
   }
 }
 
-/** An applier factory for unpackLayer's `applier` option: entries applied by a thread running `script`. */
-export function threadApplier(script: URL): NonNullable<UnpackOptions['applier']> {
-  return (dest, opts, limits) => new ThreadApplier(script, dest, opts, limits)
+/**
+ * The unpacking threads of a process: `applier` (unpackLayer's option) gives each layer a thread,
+ * an idle one if there is one; `prestart()` starts one ahead of the first layer.
+ */
+export class UnpackThreads {
+  private readonly idle: Worker[] = []
+
+  constructor(private readonly script: URL) {}
+
+  /** Starts a thread now (its start-up overlaps with waiting for the first layer). */
+  prestart(): void {
+    this.release(this.start())
+  }
+
+  private start(): Worker {
+    const w = new Worker(this.script, {workerData: THREAD_MARK, stdout: false, stderr: false})
+    w.on('error', () => {}) // reported to the layer using it; an idle one is just dropped
+    w.on('exit', () => {
+      const i = this.idle.indexOf(w)
+      if (i !== -1) this.idle.splice(i, 1)
+    })
+    return w
+  }
+
+  private release(w: Worker): void {
+    w.unref() // an idle thread does not keep the process alive
+    this.idle.push(w)
+  }
+
+  readonly applier: NonNullable<UnpackOptions['applier']> = (dest, opts, limits) => {
+    const w = this.idle.pop() ?? this.start()
+    w.ref()
+    return new ThreadApplier(w, (x) => this.release(x), dest, opts, limits)
+  }
 }
 
 /** Whether this code runs as the unpacking thread (then call threadMain). */
 export function isUnpackThread(): boolean {
-  return parentPort !== null && (workerData as Partial<ThreadData> | undefined)?.dest !== undefined
+  return parentPort !== null && workerData === THREAD_MARK
 }
 
-/** The worker's side: applies each batch in order, then finishes; stops at the first error. */
+/** The worker's side: for each layer (init), applies each batch in order, then finishes; stops at the first error. */
 export function threadMain(): void {
   const port = parentPort!
-  const data = workerData as ThreadData
   const post = (m: FromWorker): void => port.postMessage(m)
-  const unpacker = new Unpacker(data.dest, {layerName: data.layerName, canChown: data.canChown, onWarning: (warning) => post({warning})}, data.limits)
+  let unpacker: Unpacker | undefined
   let failed = false
+  const fail = (err: unknown, entry?: string): void => {
+    failed = true
+    unpacker?.abort()
+    post({error: toWire(err), ...(entry !== undefined ? {entry} : {})})
+  }
   port.on('message', (m: ToWorker) => {
-    if (failed) return
+    if ('init' in m) {
+      const d = m.init
+      failed = false
+      try {
+        unpacker = new Unpacker(d.dest, {layerName: d.layerName, canChown: d.canChown, onWarning: (warning) => post({warning})}, d.limits)
+      } catch (err) {
+        fail(err)
+      }
+      return
+    }
+    if (failed || !unpacker) return
     if ('finish' in m) {
-      unpacker.finish().then(
+      const u = unpacker
+      unpacker = undefined
+      u.finish().then(
         (n) => post({done: n}),
-        (err: unknown) => post({error: toWire(err)}),
+        (err: unknown) => fail(err),
       )
       return
     }
     const buf = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)
+    const b = m.batch
     let off = 0
     let name: string | undefined
     try {
-      for (const rec of m.batch) {
-        name = rec.h.name
-        const header = {...rec.h, mtime: new Date(rec.h.mtime)} as Header
-        const raw = rec.raw ? new Map(rec.raw.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])) : undefined
-        const sink = unpacker.entry(header, raw)
+      for (let i = 0; i < b.length; i += FIELDS) {
+        name = b[i] as string
+        const raw = b[i + 10] as Array<[string, Uint8Array]> | null
+        const header = {
+          name,
+          type: b[i + 1] as Header['type'],
+          mode: b[i + 2] as number,
+          uid: b[i + 3] as number,
+          gid: b[i + 4] as number,
+          mtime: new Date(b[i + 5] as number),
+          linkname: b[i + 6] as string | null,
+          devmajor: b[i + 7] as number,
+          devminor: b[i + 8] as number,
+          pax: b[i + 9] as Record<string, string> | null,
+        } as Header
+        const sink = unpacker.entry(header, raw ? new Map(raw.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])) : undefined)
         if (sink) {
-          const len = rec.len ?? 0
+          const len = b[i + 11] as number
           if (len > 0) sink.write(buf.subarray(off, off + len))
           off += len
           sink.end()
@@ -221,9 +316,7 @@ export function threadMain(): void {
       }
       post({ack: 1})
     } catch (err) {
-      failed = true
-      unpacker.abort()
-      post({error: toWire(err), ...(name !== undefined ? {entry: name} : {})})
+      fail(err, name)
     }
   })
 }
