@@ -52,10 +52,10 @@ const THREAD_MARK = 'ctr-ts-unpack-thread'
 
 
 /** Entries, or data bytes, per batch. */
-const BATCH_ENTRIES = 256
-const BATCH_BYTES = 1024 * 1024
+const BATCH_ENTRIES = 1024
+const BATCH_BYTES = 2 * 1024 * 1024
 /** Batches sent and not yet applied before the parser waits (bounds memory). */
-const MAX_IN_FLIGHT = 8
+const MAX_IN_FLIGHT = 16
 
 function toWire(err: unknown): WireError {
   if (!(err instanceof Error)) return {name: 'Error', message: String(err)}
@@ -102,8 +102,8 @@ class ThreadApplier implements EntryApplier {
       f?.resolve(m.done)
     }
   }
-  private readonly onError = (err: Error): void => this.fail(err)
-  private readonly onExit = (): void => this.fail(new Error('the unpacking thread stopped'))
+  private readonly onError = (err: Error): void => this.fail(new LayerError(`layer ${this.opts.layerName}: the unpacking thread failed: ${err.message}`))
+  private readonly onExit = (): void => this.fail(new LayerError(`layer ${this.opts.layerName}: the unpacking thread stopped`))
 
   constructor(
     private readonly worker: Worker,
