@@ -7,8 +7,10 @@
  * error stops it and comes back with the entry it happened at.
  *
  * The worker is the unpacking program itself (unpack-main.js, bundled) started as a thread: it
- * calls `threadMain()` when it is not the main thread. One is started before the first layer
- * arrives (UnpackThreads.prestart), and a thread that finished a layer takes the next one.
+ * calls `threadMain()` when it is not the main thread. It is started before the first layer
+ * arrives (UnpackThreads.prestart), and applies the entries of every layer of the process (each
+ * layer's messages carry its id): one thread for the file system calls, whatever the number of
+ * layers unpacked at once, so layers do not compete for the 2 cores with thread start-ups.
  */
 import {Worker, parentPort, workerData} from 'node:worker_threads'
 import type {Header} from 'tar-stream'
@@ -23,7 +25,7 @@ import {Unpacker, errorAtEntry, type EntryApplier, type FileSink, type LayerLimi
 type Field = string | number | null | Record<string, string> | Array<[string, Uint8Array]>
 const FIELDS = 12
 
-type ToWorker = {init: LayerData} | {batch: Field[]; data: Uint8Array} | {finish: true}
+type ToWorker = {id: number} & ({init: LayerData} | {batch: Field[]; data: Uint8Array} | {finish: true} | {abort: true})
 
 interface WireError {
   name: string
@@ -33,11 +35,7 @@ interface WireError {
   errno?: number
 }
 
-type FromWorker =
-  | {ack: number}
-  | {warning: string}
-  | {error: WireError; entry?: string}
-  | {done: number}
+type FromWorker = {id: number} & ({ack: number} | {warning: string} | {error: WireError; entry?: string} | {done: number})
 
 /** What a thread needs to unpack one layer. */
 interface LayerData {
@@ -89,6 +87,7 @@ class ThreadApplier implements EntryApplier {
   private wake: (() => void) | undefined
   private finished: {resolve: (n: number) => void; reject: (e: Error) => void} | undefined
   private readonly onMessage = (m: FromWorker): void => {
+    if (m.id !== this.id) return
     if ('ack' in m) {
       this.inFlight -= m.ack
       this.wakeUp()
@@ -98,16 +97,17 @@ class ThreadApplier implements EntryApplier {
       const f = this.finished
       this.finished = undefined
       this.detach()
-      this.release(this.worker) // ready for the next layer
       f?.resolve(m.done)
     }
   }
   private readonly onError = (err: Error): void => this.fail(new LayerError(`layer ${this.opts.layerName}: the unpacking thread failed: ${err.message}`))
   private readonly onExit = (): void => this.fail(new LayerError(`layer ${this.opts.layerName}: the unpacking thread stopped`))
+  private attached = true
 
   constructor(
     private readonly worker: Worker,
-    private readonly release: (w: Worker) => void,
+    private readonly id: number,
+    private readonly release: () => void,
     dest: string,
     private readonly opts: UnpackOptions,
     limits: LayerLimits,
@@ -115,21 +115,38 @@ class ThreadApplier implements EntryApplier {
     worker.on('message', this.onMessage)
     worker.on('error', this.onError)
     worker.on('exit', this.onExit)
-    worker.postMessage({init: {dest, layerName: opts.layerName, canChown: opts.canChown, limits}} satisfies ToWorker)
+    this.post({id, init: {dest, layerName: opts.layerName, canChown: opts.canChown, limits}})
+  }
+
+  private post(m: ToWorker, transfer?: ArrayBuffer[]): void {
+    try {
+      this.worker.postMessage(m, transfer)
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)))
+    }
   }
 
   private detach(): void {
+    if (!this.attached) return
+    this.attached = false
     this.worker.off('message', this.onMessage)
     this.worker.off('error', this.onError)
     this.worker.off('exit', this.onExit)
+    this.release()
   }
 
   private fail(err: Error): void {
     this.failure ??= err
     const f = this.finished
     this.finished = undefined
-    this.detach()
-    void this.worker.terminate()
+    if (this.attached) {
+      this.detach()
+      try {
+        this.worker.postMessage({id: this.id, abort: true} satisfies ToWorker) // the thread drops this layer (the others go on)
+      } catch {
+        // the thread is gone
+      }
+    }
     f?.reject(this.failure)
     this.wakeUp()
   }
@@ -184,7 +201,7 @@ class ThreadApplier implements EntryApplier {
       data.set(c, off)
       off += c.length
     }
-    this.worker.postMessage({batch: this.batch, data} satisfies ToWorker, [data.buffer])
+    this.post({id: this.id, batch: this.batch, data}, [data.buffer])
     this.inFlight++
     this.batch = []
     this.chunks = []
@@ -204,7 +221,7 @@ class ThreadApplier implements EntryApplier {
     this.flush()
     return new Promise((resolve, reject) => {
       this.finished = {resolve, reject}
-      this.worker.postMessage({finish: true} satisfies ToWorker)
+      this.post({id: this.id, finish: true})
     })
   }
 
@@ -214,38 +231,41 @@ class ThreadApplier implements EntryApplier {
 }
 
 /**
- * The unpacking threads of a process: `applier` (unpackLayer's option) gives each layer a thread,
- * an idle one if there is one; `prestart()` starts one ahead of the first layer.
+ * The unpacking thread of a process: `applier` (unpackLayer's option) hands each layer's entries
+ * to it; `prestart()` starts it ahead of the first layer. It keeps the process alive only while
+ * a layer uses it; one that stopped is replaced for the next layer.
  */
 export class UnpackThreads {
-  private readonly idle: Worker[] = []
+  private worker: Worker | undefined
+  private active = 0
+  private nextId = 1
 
   constructor(private readonly script: URL) {}
 
-  /** Starts a thread now (its start-up overlaps with waiting for the first layer). */
+  /** Starts the thread now (its start-up overlaps with waiting for the first layer). */
   prestart(): void {
-    this.release(this.start())
+    this.thread()
   }
 
-  private start(): Worker {
+  private thread(): Worker {
+    if (this.worker) return this.worker
     const w = new Worker(this.script, {workerData: THREAD_MARK, stdout: false, stderr: false})
-    w.on('error', () => {}) // reported to the layer using it; an idle one is just dropped
+    w.setMaxListeners(0) // one set of listeners per layer in progress
+    w.on('error', () => {}) // reported to the layers using it
     w.on('exit', () => {
-      const i = this.idle.indexOf(w)
-      if (i !== -1) this.idle.splice(i, 1)
+      if (this.worker === w) this.worker = undefined
     })
+    if (this.active === 0) w.unref()
+    this.worker = w
     return w
   }
 
-  private release(w: Worker): void {
-    w.unref() // an idle thread does not keep the process alive
-    this.idle.push(w)
-  }
-
   readonly applier: NonNullable<UnpackOptions['applier']> = (dest, opts, limits) => {
-    const w = this.idle.pop() ?? this.start()
-    w.ref()
-    return new ThreadApplier(w, (x) => this.release(x), dest, opts, limits)
+    const w = this.thread()
+    if (this.active++ === 0) w.ref()
+    return new ThreadApplier(w, this.nextId++, () => {
+      if (--this.active === 0) this.worker?.unref()
+    }, dest, opts, limits)
   }
 }
 
@@ -254,35 +274,39 @@ export function isUnpackThread(): boolean {
   return parentPort !== null && workerData === THREAD_MARK
 }
 
-/** The worker's side: for each layer (init), applies each batch in order, then finishes; stops at the first error. */
+/** The thread's side: for each layer (by id), applies each batch in order, then finishes; a layer stops at its first error. */
 export function threadMain(): void {
   const port = parentPort!
   const post = (m: FromWorker): void => port.postMessage(m)
-  let unpacker: Unpacker | undefined
-  let failed = false
-  const fail = (err: unknown, entry?: string): void => {
-    failed = true
-    unpacker?.abort()
-    post({error: toWire(err), ...(entry !== undefined ? {entry} : {})})
+  const layers = new Map<number, Unpacker>()
+  const fail = (id: number, err: unknown, entry?: string): void => {
+    layers.get(id)?.abort()
+    layers.delete(id)
+    post({id, error: toWire(err), ...(entry !== undefined ? {entry} : {})})
   }
   port.on('message', (m: ToWorker) => {
+    const id = m.id
     if ('init' in m) {
       const d = m.init
-      failed = false
       try {
-        unpacker = new Unpacker(d.dest, {layerName: d.layerName, canChown: d.canChown, onWarning: (warning) => post({warning})}, d.limits)
+        layers.set(id, new Unpacker(d.dest, {layerName: d.layerName, canChown: d.canChown, onWarning: (warning) => post({id, warning})}, d.limits))
       } catch (err) {
-        fail(err)
+        fail(id, err)
       }
       return
     }
-    if (failed || !unpacker) return
+    const unpacker = layers.get(id)
+    if ('abort' in m) {
+      unpacker?.abort()
+      layers.delete(id)
+      return
+    }
+    if (!unpacker) return // failed or aborted: what was still on its way is dropped
     if ('finish' in m) {
-      const u = unpacker
-      unpacker = undefined
-      u.finish().then(
-        (n) => post({done: n}),
-        (err: unknown) => fail(err),
+      layers.delete(id)
+      unpacker.finish().then(
+        (n) => post({id, done: n}),
+        (err: unknown) => post({id, error: toWire(err)}),
       )
       return
     }
@@ -314,9 +338,9 @@ export function threadMain(): void {
           sink.end()
         }
       }
-      post({ack: 1})
+      post({id, ack: 1})
     } catch (err) {
-      fail(err, name)
+      fail(id, err, name)
     }
   })
 }
