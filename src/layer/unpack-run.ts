@@ -45,15 +45,16 @@ async function main(): Promise<void> {
   process.umask(0)
   // each layer's entries are applied by a worker thread running this same program; one starts
   // now, while the caller is still fetching the manifest
-  const threads = new UnpackThreads(new URL('./unpack-main.js', import.meta.url))
-  threads.prestart()
+  // (CTR_TS_UNPACK_THREAD=0: everything in this thread, as before; for comparisons)
+  const threads = process.env.CTR_TS_UNPACK_THREAD === '0' ? undefined : new UnpackThreads(new URL('./unpack-main.js', import.meta.url))
+  threads?.prestart()
   const lines = stdinLines()
   const first = await lines.next()
   if (first.done) throw new Error('no job on stdin')
   const job = parseJob(first.value)
   emit({type: 'ready'})
   const queue = new LayerQueue()
-  const running = runQueue(queue, job, emit, threads.applier)
+  const running = runQueue(queue, job, emit, threads?.applier)
   running.catch(fail)
   let ended = false
   const growing = new Map<string, InstanceType<typeof GrowingBlob>>()
