@@ -154,6 +154,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   const stop = (err: unknown): void => {
     failure ??= {err, entry: current}
     extract.destroy(err instanceof Error ? err : new Error(String(err)))
+    allDone?.() // a wait for the last entry ends with the failure
   }
   extract.on('entry', (header, stream, next) => {
     if (failure) return
