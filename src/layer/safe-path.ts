@@ -1,5 +1,4 @@
 import {chmodSync, lstatSync, mkdirSync} from 'node:fs'
-import {join} from 'node:path'
 import {UnsafePathError} from '../errors.js'
 
 /**
@@ -62,22 +61,31 @@ export function quote(name: string): string {
 export class LayerRoot {
   private readonly knownDirs = new Set<string>()
 
-  constructor(readonly root: string) {}
+  /** `root` with one trailing slash: parts are appended to it as they are. */
+  private readonly prefix: string
 
+  constructor(readonly root: string) {
+    this.prefix = root.endsWith('/') ? root : `${root}/`
+  }
+
+  /** The absolute path of normalized `parts` (see normalizeEntryPath: no `.`, `..` or empty component, so no path.join needed). */
   abs(parts: string[]): string {
-    return parts.length === 0 ? this.root : join(this.root, ...parts)
+    return parts.length === 0 ? this.root : this.prefix + parts.join('/')
   }
 
   /**
    * Makes sure every parent of `parts` is a real directory inside the root (no symlinks).
    * With create=false a missing parent is an error (used for hardlink targets).
    */
-  async ensureParents(parts: string[], create = true): Promise<void> {
+  ensureParents(parts: string[], create = true): void {
+    if (parts.length < 2) return
+    // most entries go into a directory already checked: one lookup for the whole parent
+    if (this.knownDirs.has(parts.length === 2 ? parts[0]! : parts.slice(0, -1).join('/'))) return
     let rel = ''
     for (let i = 0; i < parts.length - 1; i++) {
       rel = rel ? `${rel}/${parts[i]}` : parts[i]!
       if (this.knownDirs.has(rel)) continue
-      const abs = join(this.root, rel)
+      const abs = this.prefix + rel
       const st = lstatSync(abs, {throwIfNoEntry: false})
       if (!st) {
         if (!create) throw new UnsafePathError(`${quote(rel)} does not exist in this layer`)

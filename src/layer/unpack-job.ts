@@ -2,7 +2,7 @@
 import {createReadStream} from 'node:fs'
 import {CtrError, describeError} from '../errors.js'
 import type {GrowingBlob} from './growing-blob.js'
-import {unpackLayer} from './unpack.js'
+import {unpackLayer, type UnpackOptions} from './unpack.js'
 
 export interface UnpackJobLayer {
   blob: string
@@ -129,7 +129,12 @@ export class LayerQueue {
  * Unpacks layers from `queue` as they arrive, `job.concurrency` at a time, emitting events;
  * resolves once the queue ended and every layer is unpacked, rejects with the first error.
  */
-export async function runQueue(queue: LayerQueue, job: Pick<UnpackJob, 'canChown' | 'concurrency'>, emitEvent: (e: UnpackEvent) => void): Promise<void> {
+export async function runQueue(
+  queue: LayerQueue,
+  job: Pick<UnpackJob, 'canChown' | 'concurrency'>,
+  emitEvent: (e: UnpackEvent) => void,
+  applier?: UnpackOptions['applier'],
+): Promise<void> {
   const worker = async (): Promise<void> => {
     for (let layer = await queue.next(); layer; layer = await queue.next()) {
       const digest = layer.digest ?? layer.diffId
@@ -142,6 +147,7 @@ export async function runQueue(queue: LayerQueue, job: Pick<UnpackJob, 'canChown
           mediaType: layer.mediaType,
           canChown: job.canChown,
           onWarning: (message) => emitEvent({type: 'warning', digest, message}),
+          ...(applier ? {applier} : {}),
         })
         emitEvent({type: 'unpacked', digest, ...result})
       } catch (err) {

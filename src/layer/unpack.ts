@@ -16,10 +16,9 @@ import {
   symlinkSync,
   writeSync,
 } from 'node:fs'
-import {execFile} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {Transform, type Readable, type TransformCallback} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
-import {promisify} from 'node:util'
 import {extract as tarExtract, type Header} from 'tar-stream'
 import {CtrError, IntegrityError, LayerError} from '../errors.js'
 import {decompressStreams, isDecompressionError} from './decompress.js'
@@ -28,8 +27,6 @@ import {TarEndOfArchive} from './tar-end.js'
 import {OPAQUE_MARKER, parseWhiteout, whiteoutName} from './whiteout.js'
 import {parseXattrs, restoreXattrs, type Xattr} from './xattrs.js'
 import {type ExactTime, parsePaxTime, setExactTimes} from './exact-times.js'
-
-const execFileP = promisify(execFile)
 
 /** Bounds that hold whatever a layer's headers claim. */
 export interface LayerLimits {
@@ -68,6 +65,42 @@ export interface UnpackOptions {
   onWarning(message: string): void
   /** Overrides layerLimits(process.env). */
   limits?: Partial<LayerLimits>
+  /**
+   * Who applies the entries to `dest` (default: this thread, see Unpacker). unpack-main.ts hands
+   * them to a worker thread (unpack-thread.ts), so file system calls overlap with parsing.
+   */
+  applier?: (dest: string, opts: UnpackOptions, limits: LayerLimits) => EntryApplier
+}
+
+/** Applies parsed entries to the layer directory, in order (see Unpacker). */
+export interface EntryApplier {
+  /** Applies one entry; for a regular file, returns where its data goes. */
+  entry(header: Header, rawXattrs?: Map<string, Buffer>): FileSink | undefined
+  /** When the applier is behind: a promise to wait for before the next entry. */
+  ready?(): Promise<void> | undefined
+  /** After the last entry: directory modes and times, exact times, xattrs; resolves to the entry count. */
+  finish(): Promise<number>
+  /** Stops after a failure (the caller discards the layer). */
+  abort(): void
+}
+
+/** Where a regular file's data goes, chunk by chunk, then `end()` (owner, mode, times, close). */
+export interface FileSink {
+  write(chunk: Buffer): void
+  end(): void
+}
+
+const entryOfError = new WeakMap<object, string>()
+
+/** Marks `err` as an entry's failure (an applier elsewhere reports it later than the entry). */
+export function errorAtEntry<E extends object>(err: E, entry: string): E {
+  entryOfError.set(err, entry)
+  return err
+}
+
+/** Applies entries in this thread. */
+export function localApplier(dest: string, opts: UnpackOptions, limits: LayerLimits): EntryApplier {
+  return new Unpacker(dest, opts, limits)
 }
 
 export interface UnpackResult {
@@ -105,42 +138,101 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   // containerd); the end-of-archive guard after it keeps entries after the marker from tar-stream.
   const endGuard = new TarEndOfArchive(opts.layerName)
   const extract = tarExtract()
-  const unpacker = new Unpacker(dest, opts, limits)
+  const unpacker = (opts.applier ?? localApplier)(dest, opts, limits)
   const piping = pipeline([input, ...decompressStreams(opts.mediaType ?? 'application/vnd.oci.image.layer.v1.tar', opts.layerName), meter, endGuard, extract] as unknown as ReadonlyArray<NodeJS.ReadWriteStream>)
   piping.catch(() => {}) // awaited below; this only prevents an unhandled rejection if the loop fails first
 
   let current: string | undefined
   let index = 0
-  try {
-    for await (const entry of extract) {
-      current = entry.header.name
+  let entries = 0
+  // Entries are handled in tar-stream's 'entry' callback, synchronously (no promise per entry or
+  // per chunk): the header's work is done at once, a file's chunks are written as they come, and
+  // `next()` asks for the following entry. The first failure stops the tar stream.
+  let failure: {err: unknown; entry: string | undefined} | undefined
+  let open = 0
+  let allDone: (() => void) | undefined
+  const stop = (err: unknown): void => {
+    failure ??= {err, entry: current}
+    extract.destroy(err instanceof Error ? err : new Error(String(err)))
+    allDone?.() // a wait for the last entry ends with the failure
+  }
+  extract.on('entry', (header, stream, next) => {
+    if (failure) return
+    current = header.name
+    open++
+    stream.on('error', () => {}) // the tar stream's own error is the one reported
+    const done = (): void => {
+      open--
+      current = undefined
+      if (open === 0 && allDone) allDone()
+      const wait = unpacker.ready?.()
+      if (wait) wait.then(() => next(), stop)
+      else next()
+    }
+    try {
       // The guard and tar-stream must agree on where every entry starts, or the guard's view of
       // the archive (and so of its end) is not the one extracted.
-      const offset = (entry as unknown as {offset?: number}).offset
-      if (offset !== endGuard.entryOffsets[index++]) {
-        throw new LayerError(`layer ${opts.layerName}: corrupt tar: inconsistent headers at offset ${offset}`)
+      if (stream.offset !== endGuard.entryOffsets[index++]) {
+        throw new LayerError(`layer ${opts.layerName}: corrupt tar: inconsistent headers at offset ${stream.offset}`)
       }
-      await unpacker.entry(entry.header, entry as unknown as EntryData, endGuard.takeRawXattrs(index - 1))
-      current = undefined
+      const sink = unpacker.entry(header, endGuard.takeRawXattrs(index - 1))
+      if (sink) {
+        stream.on('data', (chunk: unknown) => {
+          if (failure) return
+          try {
+            sink.write(chunk as Buffer)
+          } catch (err) {
+            stop(err)
+          }
+        })
+        stream.on('end', () => {
+          if (failure) return
+          try {
+            sink.end()
+          } catch (err) {
+            return stop(err)
+          }
+          done()
+        })
+      } else {
+        stream.on('end', () => {
+          if (!failure) done()
+        })
+        stream.resume()
+      }
+    } catch (err) {
+      stop(err)
     }
-    await piping
+  })
+  try {
+    try {
+      await piping
+    } catch (err) {
+      if (!failure) throw err
+    }
+    if (failure) throw failure.err
+    // the last entry's end may come after the tar stream finished
+    if (open > 0) await new Promise<void>((resolve) => (allDone = resolve))
+    if (failure) throw (failure as {err: unknown}).err
     if (index !== endGuard.entryOffsets.length) {
       throw new LayerError(`layer ${opts.layerName}: corrupt tar: inconsistent headers (${endGuard.entryOffsets.length} entries found, ${index} read)`)
     }
-    await unpacker.finish()
+    entries = await unpacker.finish()
   } catch (err) {
     input.destroy()
     extract.destroy()
+    unpacker.abort()
     // An entry's data stream fails with a bare "Stream was destroyed" when the tar or the
     // decompression failed underneath: report the pipeline's own error then.
     const pipeErr = await piping.then(
       () => undefined,
       (e: unknown) => e,
     )
-    const ours = err instanceof CtrError || err instanceof UnsafePathError
+    const ours = err instanceof CtrError || err instanceof UnsafePathError || (failure !== undefined && err === failure.err)
     const useful = pipeErr instanceof Error && (pipeErr as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE'
     if (!ours && useful) throw classify(pipeErr, opts.layerName, undefined)
-    throw classify(err, opts.layerName, current)
+    const at = typeof err === 'object' && err !== null ? entryOfError.get(err) : undefined
+    throw classify(err, opts.layerName, at ?? (failure && err === failure.err ? failure.entry : current))
   }
 
   if (endGuard.trailingData) {
@@ -150,7 +242,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   if (opts.diffId && opts.diffId !== diffId) {
     throw new IntegrityError(`layer ${opts.layerName}: uncompressed content has digest ${diffId}, expected diff_id ${opts.diffId}`)
   }
-  return {diffId, entries: unpacker.entries, bytes}
+  return {diffId, entries, bytes}
 }
 
 /** One clear LayerError for whatever went wrong, naming the layer and the entry. */
@@ -177,15 +269,6 @@ type Pax = Record<string, string>
 
 /** Bounds the xattrs held in memory until the end of a layer. */
 const MAX_XATTR_BYTES = 16 * 1024 * 1024
-/** An entry's data as tar-stream gives it (a streamx Readable: async-iterable chunks). */
-type EntryData = AsyncIterable<Buffer>
-
-/** Reads an entry's data to the end (entries must be consumed for the tar stream to go on). */
-async function drain(data: EntryData): Promise<void> {
-  for await (const _chunk of data) {
-    // discard
-  }
-}
 
 const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
 
@@ -211,7 +294,7 @@ function paxTime(pax: Pax | undefined, fallback: Date): Date {
 }
 
 /** Applies tar entries to the layer directory, one at a time, in order. */
-class Unpacker {
+export class Unpacker implements EntryApplier {
   entries = 0
   private readonly root: LayerRoot
   /** Directories whose mode and mtime are set at the end (adding entries changes them). */
@@ -226,6 +309,8 @@ class Unpacker {
   private readonly exactTimes = new Map<string, ExactTime>()
   private readonly xattrSkipped = new Set<string>()
   private xattrBytes = 0
+  /** The regular file whose data is being written. */
+  private openFd: number | undefined
 
   /** Whether the layer directory is setgid (then every entry is chowned: see needsChown). */
   private readonly rootSetgid: boolean
@@ -248,8 +333,13 @@ class Unpacker {
     this.opts.onWarning(message)
   }
 
-  /** `rawXattrs`: the entry's SCHILY.xattr values as the bytes of the archive (tar-stream decodes them as UTF-8). */
-  async entry(header: Header, data: EntryData, rawXattrs?: Map<string, Buffer>): Promise<void> {
+  /**
+   * Applies one entry from its header; for a regular file, returns where its data goes (the other
+   * types have none worth keeping: their data, if any, is read and discarded by the caller).
+   * `rawXattrs`: the entry's SCHILY.xattr values as the bytes of the archive (tar-stream decodes
+   * them as UTF-8).
+   */
+  entry(header: Header, rawXattrs?: Map<string, Buffer>): FileSink | undefined {
     if (++this.entries > this.limits.maxEntries) {
       throw new LayerError(`layer ${this.opts.layerName}: more than ${this.limits.maxEntries} entries (CTR_TS_MAX_LAYER_ENTRIES)`)
     }
@@ -264,15 +354,13 @@ class Unpacker {
     // Whiteouts are recognized by name whatever their type; char-device 0/0 is the overlay form.
     const rule = base === undefined ? undefined : parseWhiteout(base)
     if (rule) {
-      await drain(data)
       if (rule.kind === 'invalid') throw new UnsafePathError(rule.reason)
       if (rule.kind === 'meta') return
-      if (rule.kind === 'opaque') return this.opaque(parts.slice(0, -1))
-      return this.whiteout(parts.slice(0, -1), rule.target)
+      if (rule.kind === 'opaque') return void this.opaque(parts.slice(0, -1))
+      return void this.whiteout(parts.slice(0, -1), rule.target)
     }
     if (header.type === 'character-device' && header.devmajor === 0 && header.devminor === 0 && base !== undefined) {
-      await drain(data)
-      return this.whiteout(parts.slice(0, -1), base)
+      return void this.whiteout(parts.slice(0, -1), base)
     }
 
     const owner = {uid: paxInt(pax, 'uid', header.uid), gid: paxInt(pax, 'gid', header.gid)}
@@ -280,45 +368,60 @@ class Unpacker {
     const mtime = paxTime(pax, header.mtime)
     // a PAX mtime with a fraction is set again to the nanosecond at the end
     const exact = pax?.mtime !== undefined ? parsePaxTime(pax.mtime) : undefined
-    const keepExact = () => {
+    const keepExact = (): undefined => {
       if (exact) this.exactTimes.set(parts.join('/'), exact)
+      return undefined
     }
 
     switch (header.type) {
       case 'directory':
-        await drain(data)
-        await this.directory(parts, mode, mtime, owner)
+        this.directory(parts, mode, mtime, owner)
         if (pax) this.collectXattrs(parts, pax, rawXattrs)
         return keepExact()
       case 'file':
-      case 'contiguous-file':
-        await this.file(parts, data, mode, mtime, owner)
-        if (pax) this.collectXattrs(parts, pax, rawXattrs)
-        return keepExact()
+      case 'contiguous-file': {
+        const sink = this.file(parts, mode, mtime, owner)
+        return {
+          write: sink.write,
+          end: () => {
+            sink.end()
+            if (pax) this.collectXattrs(parts, pax, rawXattrs)
+            keepExact()
+          },
+        }
+      }
       case 'symlink':
-        await drain(data)
-        await this.symlink(parts, header.linkname ?? '', mtime, owner)
+        this.symlink(parts, header.linkname ?? '', mtime, owner)
         return keepExact()
       case 'link':
-        await drain(data)
-        return this.hardlink(parts, header.linkname ?? '')
+        this.hardlink(parts, header.linkname ?? '')
+        return undefined
       case 'fifo':
-        await drain(data)
-        await this.fifo(parts, mode, mtime, owner)
+        this.fifo(parts, mode, mtime, owner)
         return keepExact()
       case 'character-device':
       case 'block-device':
-        await drain(data)
         this.skippedDevices.push(parts.join('/'))
-        return
+        return undefined
       default:
-        await drain(data)
         this.opts.onWarning(`layer ${this.opts.layerName}: entry ${quote(header.name)} of unsupported tar type skipped`)
+        return undefined
     }
   }
 
+  /** Closes the file being written, if any (after a failure: the caller discards the layer). */
+  abort(): void {
+    if (this.openFd === undefined) return
+    try {
+      closeSync(this.openFd)
+    } catch {
+      // already failing
+    }
+    this.openFd = undefined
+  }
+
   /** Sets directory modes and mtimes, deepest first, and reports what was skipped. */
-  async finish(): Promise<void> {
+  async finish(): Promise<number> {
     const order = [...this.dirs.entries()].sort((a, b) => depth(b[0]) - depth(a[0]))
     for (const [rel, meta] of order) {
       const fd = openSync(rel === '' ? this.root.root : this.root.abs(rel.split('/')), fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW)
@@ -346,6 +449,7 @@ class Unpacker {
       const problem = await restoreXattrs(this.root.root, this.xattrs)
       if (problem) this.opts.onWarning(`layer ${this.opts.layerName}: ${problem}`)
     }
+    return this.entries
   }
 
   /**
@@ -372,18 +476,18 @@ class Unpacker {
    * removed and `create()` runs again. Trying first saves an lstat per entry: into a fresh layer
    * directory, nearly every entry is new.
    */
-  private async createFresh<T>(parts: string[], create: () => T | Promise<T>): Promise<T> {
-    await this.root.ensureParents(parts)
+  private createFresh<T>(parts: string[], create: () => T): T {
+    this.root.ensureParents(parts)
     try {
-      return await create()
+      return create()
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
-    await this.remove(parts)
+    this.remove(parts)
     return create()
   }
 
-  private async remove(parts: string[]): Promise<void> {
+  private remove(parts: string[]): void {
     const rel = parts.join('/')
     rmSync(this.root.abs(parts), {recursive: true, force: true})
     this.root.forget(rel)
@@ -394,34 +498,34 @@ class Unpacker {
   }
 
   /** A new entry at `parts` replaces a whiteout of the same name written earlier in this layer. */
-  private async replacesWhiteout(parts: string[], isDir: boolean): Promise<void> {
+  private replacesWhiteout(parts: string[], isDir: boolean): void {
     if (this.whiteouts.size === 0) return
     const wh = [...parts.slice(0, -1), whiteoutName(parts.at(-1)!)]
     const rel = wh.join('/')
     if (!this.whiteouts.delete(rel)) return
     rmSync(this.root.abs(wh), {force: true})
-    if (isDir) await this.writeMarker([...parts, OPAQUE_MARKER])
+    if (isDir) this.writeMarker([...parts, OPAQUE_MARKER])
   }
 
-  private async writeMarker(parts: string[]): Promise<void> {
+  private writeMarker(parts: string[]): void {
     const abs = this.root.abs(parts)
-    closeSync(await this.createFresh(parts, () => openSync(abs, CREATE_FLAGS, 0o600)))
+    closeSync(this.createFresh(parts, () => openSync(abs, CREATE_FLAGS, 0o600)))
   }
 
-  private async whiteout(dir: string[], target: string): Promise<void> {
+  private whiteout(dir: string[], target: string): void {
     // The whiteout also deletes what this layer wrote there earlier (docker applies it in order).
-    await this.root.ensureParents([...dir, target])
-    await this.remove([...dir, target])
+    this.root.ensureParents([...dir, target])
+    this.remove([...dir, target])
     const wh = [...dir, whiteoutName(target)]
-    await this.writeMarker(wh)
+    this.writeMarker(wh)
     this.whiteouts.add(wh.join('/'))
   }
 
-  private async opaque(dir: string[]): Promise<void> {
+  private opaque(dir: string[]): void {
     if (dir.length > 0) {
-      await this.root.ensureParents([...dir, OPAQUE_MARKER])
+      this.root.ensureParents([...dir, OPAQUE_MARKER])
     }
-    await this.writeMarker([...dir, OPAQUE_MARKER])
+    this.writeMarker([...dir, OPAQUE_MARKER])
   }
 
   /**
@@ -452,18 +556,18 @@ class Unpacker {
     }
   }
 
-  private async directory(parts: string[], mode: number, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
+  private directory(parts: string[], mode: number, mtime: Date, owner: {uid: number; gid: number}): void {
     const rel = parts.join('/')
     const abs = this.root.abs(parts)
     if (parts.length > 0) {
-      await this.root.ensureParents(parts)
+      this.root.ensureParents(parts)
       try {
         mkdirSync(abs, {mode: 0o700})
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
         // a directory over a directory merges; anything else there is replaced
         if (!lstatSync(abs).isDirectory()) {
-          await this.remove(parts)
+          this.remove(parts)
           mkdirSync(abs, {mode: 0o700})
         }
       }
@@ -471,45 +575,50 @@ class Unpacker {
     }
     this.chown(abs, owner)
     this.dirs.set(rel, {mode, mtime})
-    if (parts.length > 0) await this.replacesWhiteout(parts, true)
+    if (parts.length > 0) this.replacesWhiteout(parts, true)
   }
 
-  private async file(parts: string[], data: EntryData, mode: number, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
+  private file(parts: string[], mode: number, mtime: Date, owner: {uid: number; gid: number}): FileSink {
     if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
     const abs = this.root.abs(parts)
     // Created with its permission bits (the umask permitting); the file is private to the layer
     // directory until the layer is committed.
-    const fd = await this.createFresh(parts, () => openSync(abs, CREATE_FLAGS, mode & 0o777))
-    try {
-      for await (const chunk of data) writeAll(fd, chunk)
-      const chowned = this.needsChown(owner)
-      if (chowned) this.chown(abs, owner, fd) // before chmod: chown clears setuid/setgid
-      if ((mode & 0o7000) !== 0 || (mode & this.umask) !== 0) fchmodSync(fd, mode)
-      futimesSync(fd, mtime, mtime)
-    } finally {
-      closeSync(fd)
+    const fd = this.createFresh(parts, () => openSync(abs, CREATE_FLAGS, mode & 0o777))
+    this.openFd = fd
+    return {
+      write: (chunk) => writeAll(fd, chunk),
+      end: () => {
+        this.openFd = undefined
+        try {
+          if (this.needsChown(owner)) this.chown(abs, owner, fd) // before chmod: chown clears setuid/setgid
+          if ((mode & 0o7000) !== 0 || (mode & this.umask) !== 0) fchmodSync(fd, mode)
+          futimesSync(fd, mtime, mtime)
+        } finally {
+          closeSync(fd)
+        }
+        this.replacesWhiteout(parts, false)
+      },
     }
-    await this.replacesWhiteout(parts, false)
   }
 
-  private async symlink(parts: string[], target: string, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
+  private symlink(parts: string[], target: string, mtime: Date, owner: {uid: number; gid: number}): void {
     if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
     if (target === '') throw new UnsafePathError('symlink with an empty target')
     if (Buffer.byteLength(target) > MAX_NAME_BYTES) throw new UnsafePathError(`symlink target is longer than ${MAX_NAME_BYTES} bytes`)
     if (target.includes('\0')) throw new UnsafePathError('symlink target contains a NUL byte')
     const abs = this.root.abs(parts)
-    await this.createFresh(parts, () => symlinkSync(target, abs)) // stored as-is: resolved in the container's root, never by us
+    this.createFresh(parts, () => symlinkSync(target, abs)) // stored as-is: resolved in the container's root, never by us
     this.chown(abs, owner)
     lutimesSync(abs, mtime, mtime)
-    await this.replacesWhiteout(parts, false)
+    this.replacesWhiteout(parts, false)
   }
 
-  private async hardlink(parts: string[], linkname: string): Promise<void> {
+  private hardlink(parts: string[], linkname: string): void {
     if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
     const target = normalizeEntryPath(linkname, 'hardlink target')
     if (target.length === 0) throw new UnsafePathError('hardlink to the layer root')
     if (target.join('/') === parts.join('/')) return // a link to itself: nothing to do
-    await this.root.ensureParents(target, false)
+    this.root.ensureParents(target, false)
     const targetAbs = this.root.abs(target)
     let st
     try {
@@ -520,22 +629,22 @@ class Unpacker {
     }
     if (st.isDirectory()) throw new UnsafePathError(`hardlink target ${quote(linkname)} is a directory`)
     const abs = this.root.abs(parts)
-    await this.createFresh(parts, () => linkSync(targetAbs, abs)) // link(2) does not follow a symlink target
-    await this.replacesWhiteout(parts, false)
+    this.createFresh(parts, () => linkSync(targetAbs, abs)) // link(2) does not follow a symlink target
+    this.replacesWhiteout(parts, false)
   }
 
-  private async fifo(parts: string[], mode: number, mtime: Date, owner: {uid: number; gid: number}): Promise<void> {
+  private fifo(parts: string[], mode: number, mtime: Date, owner: {uid: number; gid: number}): void {
     if (parts.length === 0) throw new UnsafePathError('a non-directory entry for the layer root')
     const abs = this.root.abs(parts)
-    await this.root.ensureParents(parts)
-    if (lstatSync(abs, {throwIfNoEntry: false})) await this.remove(parts) // rare: checked first
-    await execFileP('mkfifo', ['-m', '600', '--', abs]) // Node has no mkfifo(); coreutils does
+    this.root.ensureParents(parts)
+    if (lstatSync(abs, {throwIfNoEntry: false})) this.remove(parts) // rare: checked first
+    execFileSync('mkfifo', ['-m', '600', '--', abs], {stdio: 'ignore'}) // Node has no mkfifo(); coreutils does
     const st = lstatSync(abs)
     if (!st.isFIFO()) throw new UnsafePathError('mkfifo did not create a fifo')
     this.chown(abs, owner)
     chmodSync(abs, mode)
     lutimesSync(abs, mtime, mtime)
-    await this.replacesWhiteout(parts, false)
+    this.replacesWhiteout(parts, false)
   }
 }
 

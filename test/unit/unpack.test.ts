@@ -10,6 +10,14 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {IntegrityError, LayerError} from '../../src/errors.js'
 import {MediaType} from '../../src/oci/types.js'
 import {unpackLayer, type UnpackOptions} from '../../src/layer/unpack.js'
+import {UnpackThreads} from '../../src/layer/unpack-thread.js'
+
+/**
+ * test/e2e/unpack-thread.test.ts runs these tests again with the entries applied by the built
+ * unpacker's worker thread (dist/layer/unpack-main.js), as `ctr-ts pull` does.
+ */
+const threadScript = process.env.CTR_TS_TEST_UNPACK_THREAD
+const applier = threadScript ? {applier: new UnpackThreads(new URL(`file://${threadScript}`)).applier} : {}
 
 type Entry = Partial<Header> & {name: string; data?: string | Buffer; pax?: Record<string, string>}
 
@@ -76,6 +84,7 @@ function unpack(blob: Buffer, opts: Partial<UnpackOptions> = {}) {
     layerName: 'sha256:test',
     canChown: false,
     onWarning: (m) => warnings.push(m),
+    ...applier,
     ...opts,
   })
 }
