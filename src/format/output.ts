@@ -78,6 +78,8 @@ export function formatOutput(format: string | undefined, items: readonly unknown
   const fields = plainFields(template)
   let tmpl: GoTemplate | undefined
   const engine = () => (tmpl ??= parseForOutput(template))
+  // anything but plain fields is parsed now, rows or not: a bad template is an error even with nothing to list
+  if (!fields) engine()
   // the default tables: property reads instead of the engine, the same text (else the engine)
   const fast = fields && fillRows(fields, items)
   const rows = fast ?? items.map((item) => `${run(engine(), item)}\n`).join('')
