@@ -192,13 +192,14 @@ bool restart_next(void)
 	char err[ERRMSG_MAX];
 	delete_container();
 	last_exit = code;
+	/* docker counts the restart when it decides on it: RestartCount is at least 1 while Restarting */
+	restart_count++;
 	restart_write_state(true, code, ts);
-	warnx("exit code %d: restarting in %lld ms (restart %d)", code, (long long)delay, restart_count + 1);
+	warnx("exit code %d: restarting in %lld ms (restart %d)", code, (long long)delay, restart_count);
 	if (!backoff_wait(delay)) {
 		restart_write_state(false, code, ts);
 		return false;
 	}
-	restart_count++;
 	container_exited = false;
 	container_status = 0;
 	create_container(); /* exits the shim (with the exit file of the last run) when it fails */
