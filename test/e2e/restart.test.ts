@@ -127,14 +127,18 @@ describe('--restart', () => {
     await runD(['--name', 'crashy', '--restart', 'always', busybox, 'sh', '-c', 'echo up; exit 3'])
     // the back-off doubles: soon a restart waits long enough to be seen
     let psLine = ''
+    let seen: Inspected | undefined
     expect(
       await waitFor(async () => {
         const ps = await ctr(['ps', '-a'], {env: env()})
         psLine = ps.stdout.split('\n').find((l) => l.includes('crashy')) ?? ''
-        return /Restarting \(3\) .* ago/.test(psLine)
+        if (!/Restarting \(3\) .* ago/.test(psLine)) return false
+        // the same back-off still going on when inspect looks (an early one lasts 100-200 ms)
+        seen = await inspect('crashy')
+        return seen.State.Status === 'restarting'
       }, 30_000, 50),
     ).toBe(true)
-    const during = await inspect('crashy')
+    const during = seen!
     expect(during.State.Status).toBe('restarting')
     expect(during.State.Restarting).toBe(true)
     expect(during.State.Running).toBe(true)
@@ -191,13 +195,16 @@ describe('--restart', () => {
     let worst = 0
     const restarted = await waitFor(
       async () => {
+        // looked at first: an answer after a running state with a restart counted is the new run's
+        // (a restart is counted when it is decided, during the back-off, as docker does)
+        const state = await inspect('websvc')
         const ok = (await httpBody(port, 1000)) !== undefined
         const now = Date.now()
         if (ok) {
           worst = Math.max(worst, now - lastOk)
           lastOk = now
         }
-        return ok && (await inspect('websvc')).RestartCount >= 1
+        return ok && state.RestartCount >= 1 && state.State.Status === 'running'
       },
       30_000,
       50,
