@@ -45,12 +45,14 @@ export async function isStaleEmpty(path: string, graceMs = 2_000): Promise<boole
 export async function removeDeadTemps(dir: string): Promise<void> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const pid = Number(/^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1])
-    if (!pid || pid === process.pid || processExists(pid)) continue
+    if (!pid || pid === process.pid || isAlive(pid)) continue
     await unlink(join(dir, name)).catch(() => undefined)
   }
 }
 
-function processExists(pid: number): boolean {
+/** True while process `pid` exists (EPERM: it exists, as another user). */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
     return true

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {CtrError} from '../errors.js'
 import {ensureDir, type StoreLayout} from '../paths.js'
-import {createExclusive, isStaleEmpty} from './exclusive-file.js'
+import {createExclusive, isAlive, isStaleEmpty} from './exclusive-file.js'
 
 /**
  * Coordination between ctr-ts processes sharing a store. Pulls never block each other (blobs are
@@ -14,16 +14,7 @@ import {createExclusive, isStaleEmpty} from './exclusive-file.js'
  * lock, keeps everything they name.
  */
 
-/** True while process `pid` exists (EPERM: it exists, as another user). */
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+export {isAlive} from './exclusive-file.js'
 
 /**
  * Runs `fn` holding `locks/<name>.lock` (created exclusively, with its owner's pid already in it:

@@ -10,10 +10,9 @@ import {connect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ctr, tempRoot, type TempRoot} from '../harness/cli.js'
-import {testEnv} from '../harness/env.js'
+import {ctr, type TempRoot} from '../harness/cli.js'
 import {waitFor} from '../harness/proc.js'
-import {type ApiService, apiRequest, DOCKER, docker, startService} from '../harness/api-service.js'
+import {type ApiService, apiRequest, DOCKER, docker, startService, rootWithBusybox, stopAndClean} from '../harness/api-service.js'
 
 let t: TempRoot
 let svc: ApiService
@@ -21,18 +20,11 @@ let busybox: string
 const d = (args: string[], opts: {input?: string; timeoutMs?: number; bin?: string} = {}) => docker(svc, args, opts)
 
 beforeAll(async () => {
-  t = tempRoot()
-  busybox = testEnv().fixtures.busybox!.ref
-  const pulled = await ctr(['pull', '-q', busybox], {env: t.env})
-  expect(pulled.exitCode, pulled.stderr).toBe(0)
+  ;({t, busybox} = await rootWithBusybox())
   svc = await startService(t)
 }, 120_000)
 
-afterAll(async () => {
-  await svc?.stop()
-  await ctr(['rm', '-af'], {env: t.env})
-  await t?.cleanup()
-})
+afterAll(() => stopAndClean(t, svc))
 
 describe('the service', () => {
   it('listens on a 0600 socket in a 0700 directory and answers _ping and version', async () => {

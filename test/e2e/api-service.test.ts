@@ -8,25 +8,18 @@ import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {connect, createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {CLI, ctr, REPO_ROOT, tempRoot, type TempRoot} from '../harness/cli.js'
-import {testEnv} from '../harness/env.js'
+import {CLI, ctr, REPO_ROOT, type TempRoot} from '../harness/cli.js'
 import {waitFor} from '../harness/proc.js'
-import {type ApiService, apiRequest, DOCKER, docker, startService} from '../harness/api-service.js'
+import {type ApiService, apiRequest, DOCKER, docker, startService, rootWithBusybox, stopAndClean} from '../harness/api-service.js'
 
 let t: TempRoot
 let busybox: string
 
 beforeAll(async () => {
-  t = tempRoot()
-  busybox = testEnv().fixtures.busybox!.ref
-  const pulled = await ctr(['pull', '-q', busybox], {env: t.env})
-  expect(pulled.exitCode, pulled.stderr).toBe(0)
+  ;({t, busybox} = await rootWithBusybox())
 }, 120_000)
 
-afterAll(async () => {
-  await ctr(['rm', '-af'], {env: t.env})
-  await t?.cleanup()
-})
+afterAll(() => stopAndClean(t, undefined))
 
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
 

@@ -6,19 +6,15 @@
  * TESTCONTAINERS_HOST_OVERRIDE=localhost: see docs/API.md.
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ctr, tempRoot, type TempRoot} from '../harness/cli.js'
-import {testEnv} from '../harness/env.js'
-import {type ApiService, docker, startService} from '../harness/api-service.js'
+import {type TempRoot} from '../harness/cli.js'
+import {type ApiService, docker, startService, rootWithBusybox, stopAndClean} from '../harness/api-service.js'
 
 let t: TempRoot
 let svc: ApiService
 let busybox: string
 
 beforeAll(async () => {
-  t = tempRoot()
-  busybox = testEnv().fixtures.busybox!.ref
-  const pulled = await ctr(['pull', '-q', busybox], {env: t.env})
-  expect(pulled.exitCode, pulled.stderr).toBe(0)
+  ;({t, busybox} = await rootWithBusybox())
   svc = await startService(t)
   process.env.DOCKER_HOST = svc.host
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'
@@ -28,11 +24,7 @@ beforeAll(async () => {
   process.env.HOME = t.home
 }, 120_000)
 
-afterAll(async () => {
-  await svc?.stop()
-  await ctr(['rm', '-af'], {env: t.env})
-  await t?.cleanup()
-})
+afterAll(() => stopAndClean(t, svc))
 
 describe('testcontainers', () => {
   it('starts a GenericContainer with exposed ports and wait strategies, copies content, execs, stops', async () => {

@@ -6,7 +6,8 @@ import {type ChildProcess, execFile, spawn} from 'node:child_process'
 import {existsSync, mkdirSync} from 'node:fs'
 import {request} from 'node:http'
 import {join} from 'node:path'
-import {CLI, REPO_ROOT, type TempRoot} from './cli.js'
+import {CLI, ctr, REPO_ROOT, tempRoot, type TempRoot} from './cli.js'
+import {testEnv} from './env.js'
 import {waitFor} from './proc.js'
 
 export const DOCKER = process.env.CTR_TS_TEST_DOCKER ?? '/usr/bin/docker'
@@ -85,3 +86,20 @@ export function apiRequest(svc: ApiService, method: string, path: string, body?:
     req.end()
   })
 }
+
+/** A fresh store with the busybox fixture pulled into it (what the API tests start from). */
+export async function rootWithBusybox(): Promise<{t: TempRoot; busybox: string}> {
+  const t = tempRoot()
+  const busybox = testEnv().fixtures.busybox!.ref
+  const pulled = await ctr(['pull', '-q', busybox], {env: t.env})
+  if (pulled.exitCode !== 0) throw new Error(`pull ${busybox}: ${pulled.stderr}`)
+  return {t, busybox}
+}
+
+/** Stops the service, removes every container and the store. */
+export async function stopAndClean(t: TempRoot | undefined, svc: ApiService | undefined): Promise<void> {
+  await svc?.stop()
+  if (t) await ctr(['rm', '-af'], {env: t.env})
+  await t?.cleanup()
+}
+
