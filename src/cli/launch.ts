@@ -1,30 +1,15 @@
 import {execute, Plugin} from '@oclif/core'
-import type {Interfaces} from '@oclif/core'
+import type {Command, Interfaces} from '@oclif/core'
 import {setLogger} from '@oclif/core/logger'
 import {readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {trace} from '../trace.js'
+import {asksForHelp, canonicalId, commandIds, ownCommand, readCommandIndex} from './command-select.js'
+import type {CommandIndex} from './command-select.js'
 import {hoistComposeFlags} from './compose-argv.js'
 
-/**
- * The id of the ctr-ts command `argv` names, when it is one of ours (`ids`, from the manifest):
- * the longest run of leading words that is an id, with oclif's space-separated topics (`image ls
- * -q` is image:ls). undefined for flags first (`--help`, `--version`), the plugins' commands
- * (`help`, `autocomplete`) and anything unknown.
- */
-export function ownCommand(argv: readonly string[], ids: ReadonlySet<string>): string | undefined {
-  const words: string[] = []
-  for (const arg of argv) {
-    if (arg.startsWith('-')) break
-    words.push(arg)
-  }
-  for (let n = words.length; n > 0; n--) {
-    const id = words.slice(0, n).join(':')
-    if (ids.has(id)) return id
-  }
-  return undefined
-}
+export {asksForHelp, ownCommand} from './command-select.js'
 
 /** Commands of oclif's plugins (help, autocomplete): theirs to handle. */
 const PLUGIN_COMMANDS = new Set(['help', 'autocomplete'])
@@ -54,46 +39,48 @@ function silentLogger(namespace = 'oclif'): Interfaces.Logger {
   return {namespace, child: (ns: string) => silentLogger(`${namespace}:${ns}`), debug: nothing, error: nothing, info: nothing, trace: nothing, warn: nothing}
 }
 
-/** What the build writes to dist/bundle/manifest/index.json: every command id with its aliases. */
-interface CommandIndex {
-  version: string
-  commands: Record<string, string[]>
-}
-
-/** dist/bundle/manifest/index.json, or undefined when this build has none (the whole manifest then). */
-function readCommandIndex(manifestDir: string): CommandIndex | undefined {
-  try {
-    return JSON.parse(readFileSync(join(manifestDir, 'index.json'), 'utf8')) as CommandIndex
-  } catch {
-    return undefined
-  }
-}
-
-/** oclif's own test (main.js helpAddition): a help flag before `--` shows help instead of running. */
-export function asksForHelp(argv: readonly string[], helpFlags: readonly string[]): boolean {
-  for (const arg of argv) {
-    if (arg === '--') return false
-    if (helpFlags.includes(arg)) return true
-  }
-  return false
-}
-
 /**
  * The root plugin holding the one command `id` (its manifest entry from dist/bundle/manifest/):
  * oclif then neither reads the 200 KB manifest of all commands nor registers 80 commands and
  * their topics to run one. The plugin is oclif's own; only the source of its manifest differs.
  */
-async function oneCommandPlugin(root: string, pjson: Interfaces.PJSON, manifestDir: string, index: CommandIndex, id: string): Promise<Plugin> {
+async function oneCommandPlugin(root: string, pjson: Interfaces.PJSON, manifestDir: string, index: CommandIndex, id: string, command?: Command.Class): Promise<Plugin> {
   const entry = JSON.parse(readFileSync(join(manifestDir, `${id}.json`), 'utf8')) as Interfaces.Manifest['commands'][string]
   const plugin = new Plugin({root, pjson, isRoot: true, type: 'core'})
-  const internals = plugin as unknown as {_manifest(): Promise<Interfaces.Manifest>; commandIDs: string[]; hasManifest: boolean}
+  const internals = plugin as unknown as {
+    _manifest(): Promise<Interfaces.Manifest>
+    commandIDs: string[]
+    hasManifest: boolean
+    findCommand(id: string): Promise<Command.Class>
+  }
   internals._manifest = async () => {
     internals.commandIDs = [id]
     internals.hasManifest = true
     return {version: index.version, commands: {[id]: entry}}
   }
+  if (command) {
+    // the command's own bundle holds its class: what oclif's findCommand sets on a class it imports
+    const loaded = command as Command.Class & {plugin?: Plugin; isESM?: boolean; relativePath?: string[]}
+    internals.findCommand = async () => {
+      loaded.id = id
+      loaded.plugin = plugin
+      loaded.isESM = true
+      loaded.relativePath = entry.relativePath
+      return loaded
+    }
+  }
   await plugin.load()
   return plugin
+}
+
+/**
+ * What bin/run.js read and loaded (src/cli/command-select.ts): the command index, and for a
+ * command with a bundle of its own (dist/bundle/fast/), that command's id and class.
+ */
+export interface LaunchPlan {
+  index?: CommandIndex
+  id?: string
+  command?: Command.Class
 }
 
 /**
@@ -105,20 +92,21 @@ async function oneCommandPlugin(root: string, pjson: Interfaces.PJSON, manifestD
  *   anything else (`--help`, `help`, `autocomplete`, typos) loads all of them as usual;
  * - one of our commands without a help flag: the root plugin holds that command alone (the
  *   command index and its manifest entry, written by scripts/build.mjs), not all of them;
- * - without DEBUG, a logger that prints nothing (oclif's default loads the `debug` package).
+ * - without DEBUG, a logger that prints nothing (oclif's default loads the `debug` package);
+ * - `plan`: bin/run.js loaded the command's own bundle, which holds its class: nothing is imported.
  */
-export async function launch(bin: string, given: string[] = process.argv.slice(2)): Promise<unknown> {
+export async function launch(bin: string, given: string[] = process.argv.slice(2), plan?: LaunchPlan): Promise<unknown> {
   const argv = hoistComposeFlags(given)
   const root = dirname(dirname(fileURLToPath(bin)))
   const logger = process.env.DEBUG ? undefined : silentLogger()
   if (logger) setLogger({root, logger})
   const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
   const manifestDir = join(root, 'dist', 'bundle', 'manifest')
-  const index = readCommandIndex(manifestDir)
+  const index = plan ? plan.index : readCommandIndex(root)
   let plugin: Plugin | undefined
   let ids: Set<string>
   if (index) {
-    ids = new Set(Object.entries(index.commands).flatMap(([id, aliases]) => [id, ...aliases]))
+    ids = commandIds(index)
   } else {
     plugin = await trace.phase('oclif: root plugin and manifest', () => allCommandsPlugin(root, pjson))
     ids = new Set(plugin.commands.flatMap((c) => [c.id, ...(c.aliases ?? [])]))
@@ -134,9 +122,10 @@ export async function launch(bin: string, given: string[] = process.argv.slice(2
   }
   if (own && !plugin) {
     const helpFlags = ['--help', ...(pjson.oclif?.additionalHelpFlags ?? [])]
-    const id = index && !asksForHelp(argv, helpFlags) ? Object.entries(index.commands).find(([c, aliases]) => c === ownId || aliases.includes(ownId))?.[0] : undefined
+    const id = index && !asksForHelp(argv, helpFlags) ? canonicalId(index, ownId) : undefined
+    const command = plan?.id !== undefined && plan.id === id ? plan.command : undefined
     plugin = await trace.phase('oclif: root plugin and manifest', () =>
-      id && index ? oneCommandPlugin(root, pjson, manifestDir, index, id) : allCommandsPlugin(root, pjson))
+      id && index ? oneCommandPlugin(root, pjson, manifestDir, index, id, command) : allCommandsPlugin(root, pjson))
   }
   return execute({dir: bin, args: argv, loadOptions: {root, pjson, logger, ...(own && plugin ? {plugins: new Map([[plugin.name, plugin]])} : {})}})
 }
