@@ -118,18 +118,14 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
     closeSync(diag)
   }
   const sync = child.stdio[3] as Readable
-  if (o.onSpawned && child.pid !== undefined) {
-    try {
-      await o.onSpawned(child.pid)
-    } catch (err) {
-      child.kill('SIGKILL')
-      throw err
-    }
-  }
+  // Listen before anything is awaited: a shim that fails at once (e.g. its mount refused) may
+  // exit and close fd 3 while onSpawned still runs, and an exit or a report nobody was listening
+  // for is gone (Node resumes the unread pipe of a child that exited).
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`))
   })
-  const line = await new Promise<string | undefined>((resolve, reject) => {
+  let abandon: (err: Error) => void = () => {}
+  const reported = new Promise<string | undefined>((resolve, reject) => {
     let text = ''
     let done = false
     const finish = (value: string | undefined, err?: Error) => {
@@ -140,6 +136,7 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
       if (err) reject(err)
       else resolve(value)
     }
+    abandon = (err) => finish(undefined, err)
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       finish(undefined, new RuntimeError(`the shim did not report within ${(o.timeoutMs ?? 120_000) / 1000} s`))
@@ -162,6 +159,17 @@ export async function spawnShim(o: SpawnShimOptions): Promise<SpawnedShim> {
     sync.on('close', () => finish(text.length > 0 ? text : undefined))
     child.on('error', (err) => finish(undefined, new RuntimeError(`cannot run ${o.userns.file}: ${err.message}`, {cause: err})))
   })
+  reported.catch(() => {}) // handled where awaited below; not "unhandled" while onSpawned runs
+  if (o.onSpawned && child.pid !== undefined) {
+    try {
+      await o.onSpawned(child.pid)
+    } catch (err) {
+      child.kill('SIGKILL')
+      abandon(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
+  }
+  const line = await reported
   const shimPid = child.pid
   child.unref()
 
