@@ -4,7 +4,7 @@
  * the same: output, errors, exit codes. And a reader that goes away ends the command quietly.
  */
 import {spawn} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {CLI, REPO_ROOT, ctr, tempRoot} from '../harness/cli.js'
@@ -23,6 +23,16 @@ describe('fast bundles', () => {
     for (const [id, dir] of Object.entries(index.fast)) {
       expect(Object.hasOwn(index.commands, id), id).toBe(true)
       expect(existsSync(join(REPO_ROOT, 'dist', 'bundle', 'fast', dir, 'main.js')), id).toBe(true)
+    }
+  })
+
+  it('every bundled file is ASCII-only (one other character makes Node decode and V8 compile the whole file as two-byte text)', () => {
+    const files = readdirSync(join(REPO_ROOT, 'dist', 'bundle'), {recursive: true, encoding: 'utf8'}).filter((f) => f.endsWith('.js')).map((f) => join('bundle', f))
+    files.push(join('layer', 'unpack-main.js'), join('layer', 'diff-tar-main.js'))
+    expect(files.length).toBeGreaterThan(20)
+    for (const f of files) {
+      const text = readFileSync(join(REPO_ROOT, 'dist', f), 'latin1')
+      expect({f, ascii: !/[^\x00-\x7f]/.test(text)}).toEqual({f, ascii: true})
     }
   })
 
