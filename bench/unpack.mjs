@@ -11,6 +11,7 @@
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {ctrCli} from './lib/ctr.mjs'
 import {timed, which} from './lib/exec.mjs'
 import {loadHarness} from './lib/harness.mjs'
@@ -20,6 +21,7 @@ import {log, median, row, stats} from './lib/report.mjs'
 
 const MiB = 1024 * 1024
 const USERNS = ['unshare', '--map-auto', '--map-root-user', '--']
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 
 export async function benchUnpack(options = {}) {
   const runs = options.runs ?? (options.quick ? 2 : 5)
@@ -32,6 +34,7 @@ export async function benchUnpack(options = {}) {
   const notes = [
     'unpack: both run as root of an `unshare --map-auto --map-root-user` namespace (ownership kept), into fresh directories on the same filesystem; page cache warm (one untimed run each first)',
     'ctr-ts also verifies each layer\'s diffId (sha256 of the tar stream), checks every path and applies whiteouts; GNU tar does none of that',
+    'unpack: the floor row times only the file-system calls (mkdir; open, write, fchown, futimes, close per file; symlink, lchown, lutimes) a Node program makes to re-create the tree GNU tar unpacked, from memory, in one thread (bench/lib/fs-floor.mjs): what any unpacker whose file-system calls are Node\'s pays at least; GNU tar does the same calls from C',
     'unpack: what a run unpacked is removed only at the end of the bench: on ext4, creating files soon after deleting many makes inode allocation scan the recently freed inodes, which would charge one tool for the other\'s deletions',
   ]
   log(`unpack: building ${large.layers} x ${large.mb} MB synthetic layers and a ${manyFiles}-file layer`)
@@ -78,8 +81,22 @@ export async function benchUnpack(options = {}) {
       return r.ms
     }
     const withTar = options.peers !== false && which('tar')
+    // The floor of a Node unpacker: the same files made by Node's synchronous fs calls alone (the
+    // calls ctr-ts's unpacking thread makes), from a tree GNU tar unpacked once, untimed.
+    let fsFloor
+    if (withTar) {
+      const [ref] = freshDests(sets.many)
+      const r = await timed(USERNS[0], [...USERNS.slice(1), 'tar', '-xzpf', sets.many[0].path, '--same-owner', '--numeric-owner', '-C', ref], {timeoutMs: 300_000})
+      if (r.code !== 0) throw new Error(`tar exited ${r.code}: ${r.stderr.trim()}`)
+      fsFloor = async () => {
+        const [dest] = freshDests(sets.many)
+        const f = await timed(USERNS[0], [...USERNS.slice(1), process.execPath, join(BENCH_DIR, 'lib', 'fs-floor.mjs'), ref, dest], {timeoutMs: 300_000})
+        if (f.code !== 0) throw new Error(`fs-floor exited ${f.code}: ${f.stderr.trim()}`)
+        return Number(f.stdout.trim())
+      }
+    }
     const groups = {
-      many: {'ctr-ts': ctrUnpack(sets.many, 1), ...(withTar ? {'GNU tar': tarUnpack(sets.many)} : {})},
+      many: {'ctr-ts': ctrUnpack(sets.many, 1), ...(withTar ? {'GNU tar': tarUnpack(sets.many), 'Node fs calls alone': fsFloor} : {})},
       large: {
         'ctr-ts (1 layer at a time)': ctrUnpack(sets.large, 1),
         'ctr-ts (all layers at once, as pull does)': ctrUnpack(sets.large, sets.large.length),
@@ -108,6 +125,9 @@ export async function benchUnpack(options = {}) {
     const t = details.tools
     const tarMany = t.many['GNU tar']?.median
     rows.push(row('unpack', `unpack a ${manyFiles}-file layer (${details.manyFiles.uncompressedMiB} MiB, gzip)`, 'ms', t.many['ctr-ts'].median, tarMany, tarMany ? 'GNU tar' : null))
+    if (t.many['Node fs calls alone']) {
+      rows.push(row('unpack', `floor: the same ${manyFiles} files made by Node's synchronous fs calls alone (no gzip, tar, hash or checks)`, 'ms', t.many['Node fs calls alone'].median, tarMany, 'GNU tar, whole unpack'))
+    }
     const tar = t.large['GNU tar']?.median
     const label = `unpack ${large.layers}x${large.mb}MB gzip layers`
     rows.push(row('unpack', `${label}, sequential`, 'ms', t.large['ctr-ts (1 layer at a time)'].median, tar, tar ? 'GNU tar' : null))
