@@ -49,8 +49,12 @@ interface LayerData {
 const THREAD_MARK = 'ctr-ts-unpack-thread'
 
 
-/** Entries, or data bytes, per batch. */
-const BATCH_ENTRIES = 1024
+/**
+ * Entries, or data bytes, per batch. Small enough that the worker starts soon and has little
+ * left to do after the last entry is parsed (1024 entries: 4-8% slower on 20 000 files); the
+ * bytes stay at 2 MiB (512 KiB: 8% slower on the 3 x 30 MB layers).
+ */
+const BATCH_ENTRIES = 256
 const BATCH_BYTES = 2 * 1024 * 1024
 /** Batches sent and not yet applied before the parser waits (bounds memory). */
 const MAX_IN_FLIGHT = 16
