@@ -41,7 +41,15 @@ export class TarEndOfArchive extends Transform {
   private globalXattrs: Map<string, Buffer> | undefined
   private readonly rawXattrs = new Map<number, Map<string, Buffer>>()
 
-  constructor(private readonly layerName: string) {
+  /**
+   * `meter` sees every input chunk, trailing data included, before the walk (unpackLayer hashes
+   * and counts the uncompressed stream there: one stream fewer between gunzip and the parser);
+   * what it throws fails the stream.
+   */
+  constructor(
+    private readonly layerName: string,
+    private readonly meter?: (chunk: Buffer) => void,
+  ) {
     super()
   }
 
@@ -54,6 +62,7 @@ export class TarEndOfArchive extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
+      this.meter?.(chunk)
       this.consume(chunk)
       cb()
     } catch (err) {
@@ -68,52 +77,91 @@ export class TarEndOfArchive extends Transform {
     cb()
   }
 
+  /**
+   * Walks one chunk. What passes goes on as few pieces as possible (one subarray of the chunk per
+   * run of headers and data, not one per header and one per file's data: each piece costs a
+   * write into tar-stream); only a zero block (held back), a block split between chunks
+   * (collected, then passed as one) and what follows the marker break a run.
+   */
   private consume(chunk: Buffer): void {
     let pos = 0
+    /** Start of the run of bytes walked and not yet passed on. */
+    let run = 0
+    const passRun = (end: number): void => {
+      if (end > run) this.push(chunk.subarray(run, end))
+    }
     while (pos < chunk.length) {
       if (this.ended) {
         this.trailingBytes += chunk.length - pos
-        if (!this.trailingData && !isZero(chunk.subarray(pos))) this.trailingData = true
+        if (!this.trailingData && !isZero(chunk, pos, chunk.length)) this.trailingData = true
         return
       }
       if (this.skip > 0) {
         const n = Math.min(this.skip, chunk.length - pos)
-        this.push(chunk.subarray(pos, pos + n))
         this.skip -= n
         this.offset += n
         pos += n
         continue
       }
+      if (this.pendingLength === 0 && chunk.length - pos >= this.want) {
+        // the whole block is in this chunk: looked at in place
+        const end = pos + this.want
+        const block = chunk.subarray(pos, end)
+        this.want = 512
+        if (this.paxBody) {
+          this.onPaxBody(block)
+        } else if (isZero(chunk, pos, end)) {
+          passRun(pos) // the zero block itself is never passed on
+          this.onZeroBlock(this.offset)
+          run = end
+        } else {
+          this.onHeader(block)
+        }
+        pos = end
+        continue
+      }
+      // a block split between chunks: what is before it goes on now, the block once whole
+      if (this.pendingLength === 0) passRun(pos)
       const n = Math.min(this.want - this.pendingLength, chunk.length - pos)
       this.pending.push(chunk.subarray(pos, pos + n))
       this.pendingLength += n
       pos += n
+      run = pos
       if (this.pendingLength < this.want) continue
       const block = Buffer.concat(this.pending)
       this.pending = []
       this.pendingLength = 0
       this.want = 512
-      if (this.paxBody) this.onPaxBody(block)
-      else this.onHeader(block)
+      if (this.paxBody) {
+        this.push(block)
+        this.onPaxBody(block)
+      } else if (isZero(block, 0, block.length)) {
+        this.onZeroBlock(this.offset)
+      } else {
+        this.push(block)
+        this.onHeader(block)
+      }
     }
+    passRun(pos)
   }
 
-  private onHeader(block: Buffer): void {
-    const at = this.offset
-    if (isZero(block)) {
-      if (this.zeroBlockAt !== undefined) {
-        // The end-of-archive marker: nothing after it reaches the parser.
-        this.ended = true
-        return
-      }
-      // Held back: only a second zero block (the end) or the end of the stream may follow.
-      this.zeroBlockAt = at
+  /** A zero block where a header is expected at `at`: the first half of the end marker, or the end. */
+  private onZeroBlock(at: number): void {
+    if (this.zeroBlockAt !== undefined) {
+      // The end-of-archive marker: nothing after it reaches the parser.
+      this.ended = true
       return
     }
+    // Held back: only a second zero block (the end) or the end of the stream may follow.
+    this.zeroBlockAt = at
+  }
+
+  /** A header block (not zero), already passed on or part of the run being walked. */
+  private onHeader(block: Buffer): void {
+    const at = this.offset
     if (this.zeroBlockAt !== undefined) {
       throw new LayerError(`layer ${this.layerName}: corrupt tar: a header follows a single zero block at offset ${this.zeroBlockAt}`)
     }
-    this.push(block)
     this.offset += 512
     const flag = block[156]
     let size = headerSize(block)
@@ -126,7 +174,10 @@ export class TarEndOfArchive extends Transform {
       }
       this.paxBody = {global: flag === 0x67, size}
       this.want = padded(size)
-      if (this.want === 0) this.onPaxBody(Buffer.alloc(0))
+      if (this.want === 0) {
+        this.want = 512
+        this.onPaxBody(Buffer.alloc(0))
+      }
       return
     }
     if (flag === 0x4c /* L */ || flag === 0x4b /* K */) {
@@ -146,10 +197,10 @@ export class TarEndOfArchive extends Transform {
     this.skip = padded(size)
   }
 
+  /** A PAX body (padded), already passed on or part of the run being walked. */
   private onPaxBody(body: Buffer): void {
     const {global, size} = this.paxBody!
     this.paxBody = undefined
-    this.push(body)
     this.offset += body.length
     const value = paxSize(body.subarray(0, size))
     const xattrs = paxXattrs(body.subarray(0, size))
@@ -171,8 +222,9 @@ function padded(size: number): number {
   return Math.ceil(size / 512) * 512
 }
 
-function isZero(block: Buffer): boolean {
-  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false
+/** Whether bytes `from` to `to` of `buf` are all zero. */
+function isZero(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false
   return true
 }
 

@@ -35,7 +35,7 @@ interface WireError {
   errno?: number
 }
 
-type FromWorker = {id: number} & ({ack: number} | {warning: string} | {error: WireError; entry?: string} | {done: number})
+type FromWorker = {id: number} & ({ack: number; spare: ArrayBuffer} | {warning: string} | {error: WireError; entry?: string} | {done: number})
 
 /** What a thread needs to unpack one layer. */
 interface LayerData {
@@ -49,11 +49,21 @@ interface LayerData {
 const THREAD_MARK = 'ctr-ts-unpack-thread'
 
 
-/** Entries, or data bytes, per batch. */
-const BATCH_ENTRIES = 1024
+/**
+ * Entries, or data bytes, per batch. Small enough that the worker starts soon and has little
+ * left to do after the last entry is parsed (1024 entries: 4-8% slower on 20 000 files); the
+ * bytes stay at 2 MiB (512 KiB: 8% slower on the 3 x 30 MB layers).
+ */
+const BATCH_ENTRIES = 256
 const BATCH_BYTES = 2 * 1024 * 1024
 /** Batches sent and not yet applied before the parser waits (bounds memory). */
 const MAX_IN_FLIGHT = 16
+/**
+ * Size of the batch buffers kept for reuse: the worker moves each one back once applied. New
+ * memory costs a page fault per 4 KiB at its first write (half the copying time, measured), and
+ * a batch of small files fits in one. A bigger batch (a big file) gets a buffer of its own.
+ */
+const SPARE_BYTES = 4 * 1024 * 1024
 
 function toWire(err: unknown): WireError {
   if (!(err instanceof Error)) return {name: 'Error', message: String(err)}
@@ -82,6 +92,8 @@ class ThreadApplier implements EntryApplier {
   private batch: Field[] = []
   private chunks: Buffer[] = []
   private bytes = 0
+  /** Batch buffers back from the worker, to fill again. */
+  private readonly spares: ArrayBuffer[] = []
   private inFlight = 0
   private failure: Error | undefined
   private wake: (() => void) | undefined
@@ -89,6 +101,7 @@ class ThreadApplier implements EntryApplier {
   private readonly onMessage = (m: FromWorker): void => {
     if (m.id !== this.id) return
     if ('ack' in m) {
+      if (m.spare.byteLength === SPARE_BYTES && this.spares.length < MAX_IN_FLIGHT) this.spares.push(m.spare)
       this.inFlight -= m.ack
       this.wakeUp()
     } else if ('warning' in m) this.opts.onWarning(m.warning)
@@ -194,8 +207,9 @@ class ThreadApplier implements EntryApplier {
 
   private flush(): void {
     if (this.batch.length === 0) return
-    // one buffer of its own (never a slice of Node's shared pool): moved to the worker
-    const data = new Uint8Array(this.bytes)
+    // one buffer of its own (never a slice of Node's shared pool): moved to the worker, and back
+    const buffer = this.bytes <= SPARE_BYTES ? (this.spares.pop() ?? new ArrayBuffer(SPARE_BYTES)) : new ArrayBuffer(this.bytes)
+    const data = new Uint8Array(buffer, 0, this.bytes)
     let off = 0
     for (const c of this.chunks) {
       data.set(c, off)
@@ -338,7 +352,8 @@ export function threadMain(): void {
           sink.end()
         }
       }
-      post({id, ack: 1})
+      const spare = m.data.buffer as ArrayBuffer
+      port.postMessage({id, ack: 1, spare} satisfies FromWorker, [spare])
     } catch (err) {
       fail(id, err, name)
     }

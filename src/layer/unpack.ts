@@ -17,7 +17,7 @@ import {
   writeSync,
 } from 'node:fs'
 import {execFileSync} from 'node:child_process'
-import {Transform, type Readable, type TransformCallback} from 'node:stream'
+import type {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {extract as tarExtract, type Header} from 'tar-stream'
 import {CtrError, IntegrityError, LayerError} from '../errors.js'
@@ -124,22 +124,18 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   const limits = {...layerLimits(), ...opts.limits}
   const hash = createHash('sha256')
   let bytes = 0
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      bytes += chunk.length
-      if (bytes > limits.maxBytes) {
-        return cb(new LayerError(`layer ${opts.layerName}: uncompressed size exceeds the limit of ${limits.maxBytes} bytes (CTR_TS_MAX_LAYER_BYTES)`))
-      }
-      hash.update(chunk)
-      cb(null, chunk)
-    },
+  // The guard hashes and counts the whole uncompressed blob as it comes (the diff_id covers
+  // trailing data too, as for containerd), and keeps entries after the end marker from tar-stream.
+  const endGuard = new TarEndOfArchive(opts.layerName, (chunk) => {
+    bytes += chunk.length
+    if (bytes > limits.maxBytes) {
+      throw new LayerError(`layer ${opts.layerName}: uncompressed size exceeds the limit of ${limits.maxBytes} bytes (CTR_TS_MAX_LAYER_BYTES)`)
+    }
+    hash.update(chunk)
   })
-  // The meter hashes the whole uncompressed blob (the diff_id covers trailing data too, as for
-  // containerd); the end-of-archive guard after it keeps entries after the marker from tar-stream.
-  const endGuard = new TarEndOfArchive(opts.layerName)
   const extract = tarExtract()
   const unpacker = (opts.applier ?? localApplier)(dest, opts, limits)
-  const piping = pipeline([input, ...decompressStreams(opts.mediaType ?? 'application/vnd.oci.image.layer.v1.tar', opts.layerName), meter, endGuard, extract] as unknown as ReadonlyArray<NodeJS.ReadWriteStream>)
+  const piping = pipeline([input, ...decompressStreams(opts.mediaType ?? 'application/vnd.oci.image.layer.v1.tar', opts.layerName), endGuard, extract] as unknown as ReadonlyArray<NodeJS.ReadWriteStream>)
   piping.catch(() => {}) // awaited below; this only prevents an unhandled rejection if the loop fails first
 
   let current: string | undefined
