@@ -106,16 +106,9 @@ export class TarEndOfArchive extends Transform {
       if (this.pendingLength === 0 && chunk.length - pos >= this.want) {
         // the whole block is in this chunk: looked at in place
         const end = pos + this.want
-        const block = chunk.subarray(pos, end)
-        this.want = 512
-        if (this.paxBody) {
-          this.onPaxBody(block)
-        } else if (isZero(chunk, pos, end)) {
+        if (this.onBlock(chunk.subarray(pos, end))) {
           passRun(pos) // the zero block itself is never passed on
-          this.onZeroBlock(this.offset)
           run = end
-        } else {
-          this.onHeader(block)
         }
         pos = end
         continue
@@ -131,18 +124,27 @@ export class TarEndOfArchive extends Transform {
       const block = Buffer.concat(this.pending)
       this.pending = []
       this.pendingLength = 0
-      this.want = 512
-      if (this.paxBody) {
-        this.push(block)
-        this.onPaxBody(block)
-      } else if (isZero(block, 0, block.length)) {
-        this.onZeroBlock(this.offset)
-      } else {
-        this.push(block)
-        this.onHeader(block)
-      }
+      if (!this.onBlock(block)) this.push(block)
     }
     passRun(pos)
+  }
+
+  /**
+   * A whole block where one was wanted: a PAX body, a header, or a zero block (true: the caller
+   * never passes it on). Whoever called passes the others on.
+   */
+  private onBlock(block: Buffer): boolean {
+    this.want = 512
+    if (this.paxBody) {
+      this.onPaxBody(block)
+      return false
+    }
+    if (isZero(block, 0, block.length)) {
+      this.onZeroBlock(this.offset)
+      return true
+    }
+    this.onHeader(block)
+    return false
   }
 
   /** A zero block where a header is expected at `at`: the first half of the end marker, or the end. */
@@ -156,7 +158,7 @@ export class TarEndOfArchive extends Transform {
     this.zeroBlockAt = at
   }
 
-  /** A header block (not zero), already passed on or part of the run being walked. */
+  /** A header block (not zero). */
   private onHeader(block: Buffer): void {
     const at = this.offset
     if (this.zeroBlockAt !== undefined) {
@@ -197,7 +199,7 @@ export class TarEndOfArchive extends Transform {
     this.skip = padded(size)
   }
 
-  /** A PAX body (padded), already passed on or part of the run being walked. */
+  /** A PAX body (padded). */
   private onPaxBody(body: Buffer): void {
     const {global, size} = this.paxBody!
     this.paxBody = undefined
